@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - the command table and dispatch. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fcgi.h"
+#include "util.h"
+
+#ifndef FCGITOOL_VERSION
+#define FCGITOOL_VERSION "0.1.0"
+#endif
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Keep in the order of fcgitool(1)'s command list. */
+static const struct cmd commands[] = {
+	/* COMMANDS */
+	{"help", cmd_help, "show the manual page of a command"},
+	{NULL, NULL, NULL},
+};
+
+static const char usage_text[] =
+	"usage: fcgitool [-hV] command [argument ...]\n";
+
+static void usage(FILE *f)
+{
+	const struct cmd *c;
+
+	fputs(usage_text, f);
+	fputs("\ncommands:\n", f);
+	for (c = commands; c->name != NULL; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fputs("\nSee fcgitool(1) and fcgitool help COMMAND.\n", f);
+}
+
+int cmd_help(int argc, char **argv)
+{
+	char page[64];
+	const struct cmd *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(c->name, argv[1]) == 0)
+			break;
+	if (c->name == NULL || strcmp(c->name, "help") == 0) {
+		warn("'%s' is not a fcgitool command", argv[1]);
+		return EXIT_USAGE;
+	}
+	snprintf(page, sizeof(page), "fcgitool-%s", c->name);
+	execlp("man", "man", page, (char *)NULL);
+	warn("cannot run man: %s", strerror(errno));
+	return EXIT_IO;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("fcgitool %s\n", FCGITOOL_VERSION);
+		return EXIT_OK;
+	}
+	for (c = commands; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[1]) == 0) {
+			util_cmd = c->name;
+			return c->fn(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "fcgitool: '%s' is not a fcgitool command\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* util.c - messages, number parsing and file reading for the CLI. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const char *util_cmd = NULL;
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	if (util_cmd != NULL)
+		fprintf(stderr, "fcgitool %s: ", util_cmd);
+	else
+		fputs("fcgitool: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_seconds_ms(const char *s, uint64_t *ms)
+{
+	char *end;
+	double v;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !(v >= 0) || v > 1e9)
+		return -1;
+	*ms = (uint64_t)(v * 1000.0 + 0.5);
+	return 0;
+}
+
+int read_file(const char *path, uint8_t **data, size_t *len)
+{
+	int fd, saved;
+	uint8_t *buf = NULL, *nb;
+	size_t cap = 0, n = 0;
+	ssize_t r;
+
+	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				errno = ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	*data = buf;
+	*len = n;
+	return 0;
+fail:
+	saved = errno;
+	free(buf);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	errno = saved;
+	return -1;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* util.h - helpers shared by the subcommands (never by lib/). */
+#ifndef FCGITOOL_UTIL_H
+#define FCGITOOL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses (fcgitool(1), EXIT STATUS). */
+enum {
+	EXIT_OK = 0,
+	EXIT_PEER = 1,	/* the peer answered, but not as hoped */
+	EXIT_USAGE = 2,
+	EXIT_IO = 3,	/* connection, I/O or timeout */
+	EXIT_PROTO = 4	/* the peer broke the protocol */
+};
+
+/* The running subcommand's name, for messages ("request"). */
+extern const char *util_cmd;
+
+/* "fcgitool <cmd>: <message>\n" on stderr.  error() returns -1. */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+/* Parse numbers strictly (whole string, in range); 0 or -1. */
+int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		unsigned long *out);
+/* Seconds with an optional fraction ("2", "0.5") into milliseconds. */
+int parse_seconds_ms(const char *s, uint64_t *ms);
+/* Read a whole file ("-" is stdin) into a malloc'd buffer. */
+int read_file(const char *path, uint8_t **data, size_t *len);
+
+/* The subcommands. */
+int cmd_help(int argc, char **argv);
+
+#endif
