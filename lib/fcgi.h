@@ -591,11 +591,19 @@ struct fcgi_render_opts {
 	int show_params;      /* list each param of PARAMS (default on) */
 };
 
+/* Defaults: text, no colour, body_limit 64, all types, show_params on,
+ * redact = fcgi_render_redact_default(). */
 void fcgi_render_opts_default(struct fcgi_render_opts *o);
+/* The names masked by default: HTTP_AUTHORIZATION, HTTP_COOKIE
+ * (NULL-terminated, static). */
+const char *const *fcgi_render_redact_default(void);
 /* 1 if colour should be used for this stream: a terminal and no NO_COLOR
  * in the environment. */
 int fcgi_render_want_color(FILE *f);
 
+/* Formats: fcgitool-trace(5).  new() copies opts (NULL: defaults) but
+ * borrows out and the redact list, which must outlive the renderer.
+ * NULL when memory runs out.  A renderer is not thread-safe. */
 struct fcgi_render;
 struct fcgi_render *fcgi_render_new(FILE *out,
 				    const struct fcgi_render_opts *opts);
@@ -691,6 +699,9 @@ uv_stream_t *fcgi_io_accept(uv_stream_t *server);
 void fcgi_io_close(uv_stream_t *s, void (*cb)(void *arg), void *arg);
 /* Describe the peer of s ("unix", "127.0.0.1:51234") into out. */
 const char *fcgi_io_peername(uv_stream_t *s, char *out, size_t n);
+/* Describe the local address of s ("127.0.0.1:9000", "[::1]:9000", or
+ * "unix" for a pipe), e.g. to learn the port after binding port 0. */
+const char *fcgi_io_sockname(uv_stream_t *s, char *out, size_t n);
 
 /* ---- client (client.c): see the client section ---- */
 
