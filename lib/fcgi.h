@@ -259,9 +259,11 @@ void fcgi_decoder_free(struct fcgi_decoder *d);
  * Consume bytes from in[0..len).  Returns 1 when a record is complete
  * (*rec filled, *consumed bytes used, which may be fewer than len: call
  * again with the rest), 0 when all input was consumed without completing a
- * record, or a negative code: FCGI_EPROTO (bad version; the decoder is
- * stopped, *consumed says where, fcgi_decoder_error() says why),
- * FCGI_ENOMEM.
+ * record, or a negative code: FCGI_EPROTO (bad version, judged on the
+ * header's first byte; the decoder is stopped, *consumed counts up to and
+ * including that byte, fcgi_decoder_error() says why, and later feeds
+ * return FCGI_EPROTO), FCGI_ENOMEM (*consumed bytes were taken; calling
+ * again with the rest retries).
  */
 int fcgi_decoder_feed(struct fcgi_decoder *d, const uint8_t *in, size_t len,
 		      size_t *consumed, struct fcgi_record *rec);
