@@ -355,7 +355,8 @@ void fcgi_nv_decoder_free(struct fcgi_nv_decoder *d);
  * declared length or the pair count exceeds a limit), FCGI_ENOMEM. */
 int fcgi_nv_decoder_feed(struct fcgi_nv_decoder *d, const uint8_t *in,
 			 size_t len, struct fcgi_params *out);
-/* At end of stream: 0, or FCGI_EPROTO if a pair is incomplete. */
+/* At end of stream: 0, or FCGI_EPROTO if a pair is incomplete.  After a
+ * feed failed, feed and finish keep returning that error. */
 int fcgi_nv_decoder_finish(const struct fcgi_nv_decoder *d);
 /* Decode a complete buffer in one go. */
 int fcgi_nv_decode_all(const uint8_t *in, size_t len, struct fcgi_params *out,
