@@ -567,6 +567,7 @@ struct fcgi_cgi {
 	size_t header_bytes;
 	size_t max_header_bytes;
 	int saw_status;
+	int err; /* private: the error that stopped the reader, or 0 */
 };
 
 void fcgi_cgi_init(struct fcgi_cgi *r, const struct fcgi_mem *mem,
@@ -577,7 +578,10 @@ void fcgi_cgi_free(struct fcgi_cgi *r);
  * header lines; returns the number of bytes used as headers (<= len).
  * When the block completes r->done is set and in[ret..len) is body.  Once
  * done, returns 0: every byte is body.  Negative: FCGI_EPROTO (a line
- * without a colon, a bad Status), FCGI_ELIMIT, FCGI_ENOMEM.
+ * without a colon or with an empty name, a Status that is not a 3-digit
+ * code from 100 optionally followed by a reason, a second Status),
+ * FCGI_ELIMIT, FCGI_ENOMEM.  Values are kept with surrounding blanks
+ * trimmed; an error is sticky (later feeds return it again).
  */
 ssize_t fcgi_cgi_feed(struct fcgi_cgi *r, const uint8_t *in, size_t len);
 
