@@ -123,7 +123,7 @@ static int parse_line(struct fcgi_cgi *r, const uint8_t *p, size_t n)
 ssize_t fcgi_cgi_feed(struct fcgi_cgi *r, const uint8_t *in, size_t len)
 {
 	struct fcgi_cursor c;
-	const uint8_t *lf, *piece;
+	const uint8_t *lf, *piece = NULL;
 	size_t n;
 	int rc;
 

@@ -178,7 +178,7 @@ static int gather_data(struct fcgi_nv_decoder *d, struct fcgi_cursor *c,
 {
 	size_t want = (size_t)d->name_len + d->value_len - d->have;
 	size_t n = want < cur_left(c) ? want : cur_left(c);
-	const uint8_t *view;
+	const uint8_t *view = NULL;
 	int rc;
 
 	(void)cur_bytes(c, n, &view);

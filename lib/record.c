@@ -206,7 +206,7 @@ int fcgi_decoder_feed(struct fcgi_decoder *d, const uint8_t *in, size_t len,
 		      size_t *consumed, struct fcgi_record *rec)
 {
 	struct fcgi_cursor c;
-	const uint8_t *view;
+	const uint8_t *view = NULL;
 	size_t n;
 	int rc;
 
