@@ -77,7 +77,8 @@ static void same(const struct outcome *a, const struct outcome *b)
 		fcgi_params_at(&a->r.headers, i, &x);
 		fcgi_params_at(&b->r.headers, i, &y);
 		check(x.name_len == y.name_len && x.value_len == y.value_len);
-		check(x.name_len > 0 && memchr(x.name, ':', x.name_len) == NULL);
+		check(x.name_len > 0 &&
+		      memchr(x.name, ':', x.name_len) == NULL);
 		check(memcmp(x.name, y.name, x.name_len) == 0);
 		check(memcmp(x.value, y.value, x.value_len) == 0);
 	}

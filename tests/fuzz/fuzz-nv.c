@@ -23,8 +23,7 @@ static void check(int ok)
 		abort();
 }
 
-static void check_same(const struct fcgi_params *a,
-		       const struct fcgi_params *b)
+static void check_same(const struct fcgi_params *a, const struct fcgi_params *b)
 {
 	struct fcgi_nv x, y;
 	size_t i;

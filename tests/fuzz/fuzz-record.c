@@ -54,13 +54,12 @@ static void check_record(const uint8_t *in, size_t len,
 	check(r->h.version == FCGI_VERSION_1);
 	fcgi_header_encode(hdr, &r->h);
 	check(memcmp(hdr, in + r->offset, sizeof(hdr)) == 0);
-	check(memcmp(r->content, in + r->offset + 8, r->h.content_length) ==
-	      0);
+	check(memcmp(r->content, in + r->offset + 8, r->h.content_length) == 0);
 
 	fcgi_buf_init(&b, NULL, 0);
 	check(fcgi_record_encode_padded(&b, r->h.type, r->h.request_id,
-				       r->content, r->h.content_length,
-				       r->h.padding_length) == 0);
+					r->content, r->h.content_length,
+					r->h.padding_length) == 0);
 	check(b.len == total);
 	check(memcmp(b.data, hdr, 7) == 0 && b.data[7] == 0);
 	check(memcmp(b.data + 8, r->content, r->h.content_length) == 0);
@@ -85,8 +84,8 @@ static void check_record(const uint8_t *in, size_t len,
 
 /* Decode in[0..len) in chunks: mode 0 whole, 1 bytes, else random sizes
  * from seed.  Logs records and the end; checks records when asked. */
-static void decode(const uint8_t *in, size_t len, unsigned mode,
-		   uint32_t seed, struct fcgi_buf *log, int verify)
+static void decode(const uint8_t *in, size_t len, unsigned mode, uint32_t seed,
+		   struct fcgi_buf *log, int verify)
 {
 	struct fcgi_decoder d;
 	struct fcgi_record rec;
