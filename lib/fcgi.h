@@ -616,7 +616,11 @@ struct fcgi_render *fcgi_render_new(FILE *out,
 				    const struct fcgi_render_opts *opts);
 void fcgi_render_free(struct fcgi_render *r);
 /* conn_label: a short name for the connection ("c1") or NULL.  ts: seconds
- * since some start, or a negative number to leave it out. */
+ * since some start, or a negative number to leave it out.  Records whose
+ * type only_types excludes print nothing (violations and notes always
+ * print).  rec->content is borrowed for the call; a name-value record is
+ * decoded on its own with the codec.  Write errors are left to the FILE
+ * (ferror). */
 void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 			double ts, enum fcgi_dir dir,
 			const struct fcgi_record *rec);
@@ -625,8 +629,11 @@ void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 /* A free-form note in the same stream ("connected to ..."). */
 void fcgi_render_note(struct fcgi_render *r, const char *conn_label,
 		      double ts, const char *what, const char *detail);
-/* Write bytes with unprintable ones escaped as C escapes (\r \n \t \xNN)
- * into out (always NUL-terminated); returns the bytes written. */
+/* Write bytes with unprintable ones escaped as C escapes (\r \n \t \xNN,
+ * and backslash and double quote preceded by a backslash) into out[0..n),
+ * always NUL-terminated when n > 0.  Stops before an escape that would
+ * not fit, never splitting one.  Returns the bytes written, without the
+ * NUL.  4 * len + 1 bytes always suffice. */
 size_t fcgi_escape(char *out, size_t n, const uint8_t *in, size_t len);
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,1620 @@
+/* SPDX-License-Identifier: MIT */
+/* test-trace.c - the renderer: text and JSON lines, byte for byte. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "fcgi.h"
+
+/* ---- helpers ------------------------------------------------------- */
+
+/* Output of one renderer call, captured through open_memstream. */
+struct cap {
+	char *text;
+	size_t len;
+	FILE *f;
+	struct fcgi_render *r;
+};
+
+static void cap_open(struct cap *c, const struct fcgi_render_opts *o)
+{
+	c->text = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->text, &c->len);
+	assert_non_null(c->f);
+	c->r = fcgi_render_new(c->f, o);
+	assert_non_null(c->r);
+}
+
+/* Close the stream; c->text then holds everything written. */
+static char *cap_close(struct cap *c)
+{
+	fcgi_render_free(c->r);
+	assert_int_equal(fclose(c->f), 0);
+	return c->text;
+}
+
+static struct fcgi_record mkrec(uint8_t type, uint16_t id, const void *content,
+				size_t len, uint8_t pad)
+{
+	struct fcgi_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.h.version = 1;
+	rec.h.type = type;
+	rec.h.request_id = id;
+	rec.h.content_length = (uint16_t)len;
+	rec.h.padding_length = pad;
+	rec.content = content;
+	rec.offset = 0;
+	rec.number = 1;
+	return rec;
+}
+
+/* Render one record with opts o (NULL: defaults, colour off). */
+static char *render1(const struct fcgi_render_opts *o, const char *label,
+		     double ts, enum fcgi_dir dir,
+		     const struct fcgi_record *rec)
+{
+	struct fcgi_render_opts d;
+	struct cap c;
+
+	if (o == NULL) {
+		fcgi_render_opts_default(&d);
+		o = &d;
+	}
+	cap_open(&c, o);
+	fcgi_render_record(c.r, label, ts, dir, rec);
+	return cap_close(&c);
+}
+
+static char *text1(const char *label, double ts, enum fcgi_dir dir,
+		   uint8_t type, uint16_t id, const void *content, size_t len)
+{
+	struct fcgi_record rec = mkrec(type, id, content, len, 0);
+
+	return render1(NULL, label, ts, dir, &rec);
+}
+
+static char *json1(const char *label, double ts, enum fcgi_dir dir,
+		   uint8_t type, uint16_t id, const void *content, size_t len)
+{
+	struct fcgi_render_opts o;
+	struct fcgi_record rec = mkrec(type, id, content, len, 0);
+
+	fcgi_render_opts_default(&o);
+	o.json = 1;
+	return render1(&o, label, ts, dir, &rec);
+}
+
+static void expect_str(char *got, const char *want)
+{
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Hand-encode one pair (FastCGI 1.0, 3.4), independent of lib/nv.c. */
+static size_t put_pair(uint8_t *p, const void *name, size_t nlen,
+		       const void *value, size_t vlen)
+{
+	size_t n = 0;
+	size_t lens[2] = { nlen, vlen };
+
+	for (int i = 0; i < 2; i++) {
+		if (lens[i] < 128) {
+			p[n++] = (uint8_t)lens[i];
+		} else {
+			p[n++] = (uint8_t)(0x80 | (lens[i] >> 24));
+			p[n++] = (uint8_t)(lens[i] >> 16);
+			p[n++] = (uint8_t)(lens[i] >> 8);
+			p[n++] = (uint8_t)lens[i];
+		}
+	}
+	memcpy(p + n, name, nlen);
+	n += nlen;
+	memcpy(p + n, value, vlen);
+	return n + vlen;
+}
+
+static size_t put_spair(uint8_t *p, const char *name, const char *value)
+{
+	return put_pair(p, name, strlen(name), value, strlen(value));
+}
+
+/* RFC 4648 base64 decoder for checking the renderer's output. */
+static size_t b64_decode(const char *s, uint8_t *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"
+				"uvwxyz0123456789+/";
+	size_t n = 0, len = strlen(s);
+	uint32_t acc = 0;
+	int bits = 0;
+
+	assert_int_equal(len % 4, 0);
+	for (size_t i = 0; i < len && s[i] != '='; i++) {
+		const char *p = strchr(a, s[i]);
+
+		assert_non_null(p);
+		acc = acc << 6 | (uint32_t)(p - a);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return n;
+}
+
+/* Parse one JSON line (exactly one, newline-terminated). */
+static cJSON *parse_line(const char *line)
+{
+	size_t len = strlen(line);
+	cJSON *j;
+
+	assert_true(len > 0);
+	assert_int_equal(line[len - 1], '\n');
+	assert_null(memchr(line, '\n', len - 1));
+	j = cJSON_ParseWithLength(line, len);
+	assert_non_null(j);
+	assert_true(cJSON_IsObject(j));
+	return j;
+}
+
+/* Every key of j is in the documented list, and each required key is
+ * present.  keys: "name:type" with type s (string), n (number), b (bool),
+ * a (array); a leading '?' marks an optional key. */
+static void check_keys(const cJSON *j, const char *const *keys)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, j)
+	{
+		int found = 0;
+
+		for (const char *const *k = keys; *k != NULL; k++) {
+			const char *name = **k == '?' ? *k + 1 : *k;
+			size_t nl = (size_t)(strchr(name, ':') - name);
+			char t = name[nl + 1];
+
+			if (strlen(it->string) != nl ||
+			    memcmp(it->string, name, nl) != 0)
+				continue;
+			found = 1;
+			if (t == 's')
+				assert_true(cJSON_IsString(it));
+			else if (t == 'n')
+				assert_true(cJSON_IsNumber(it));
+			else if (t == 'b')
+				assert_true(cJSON_IsBool(it));
+			else if (t == 'a')
+				assert_true(cJSON_IsArray(it));
+		}
+		if (!found)
+			fail_msg("undocumented key \"%s\"", it->string);
+	}
+	for (const char *const *k = keys; *k != NULL; k++) {
+		char name[64];
+
+		if (**k == '?')
+			continue;
+		snprintf(name, sizeof(name), "%.*s",
+			 (int)(strchr(*k, ':') - *k), *k);
+		if (!cJSON_HasObjectItem(j, name))
+			fail_msg("missing key \"%s\"", name);
+	}
+}
+
+static const char *const record_keys[] = {
+	"?ts:n",
+	"?conn:s",
+	"kind:s",
+	"dir:s",
+	"offset:n",
+	"record:n",
+	"type:s",
+	"typeCode:n",
+	"id:n",
+	"contentLength:n",
+	"paddingLength:n",
+	"?role:s",
+	"?roleCode:n",
+	"?flags:n",
+	"?keepConn:b",
+	"?appStatus:n",
+	"?protocolStatus:s",
+	"?protocolStatusCode:n",
+	"?unknownType:n",
+	"?pairs:n",
+	"?partialBytes:n",
+	"?params:a",
+	"?data:s",
+	"?dataB64:s",
+	"?truncated:b",
+	"?dataLength:n",
+	"?bodyError:s",
+	NULL,
+};
+static const char *const violation_keys[] = {
+	"?ts:n",    "?conn:s",	"kind:s", "code:s",    "severity:s", "dir:s",
+	"offset:n", "record:n", "id:n",	  "message:s", NULL,
+};
+static const char *const note_keys[] = {
+	"?ts:n", "?conn:s", "kind:s", "what:s", "?detail:s", NULL,
+};
+static const char *const param_keys[] = {
+	"?name:s", "?nameB64:s", "?value:s", "?valueB64:s", "?redacted:b", NULL,
+};
+
+static const uint8_t begin_rk[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+static const uint8_t end_ok[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+
+/* ---- fcgi_escape ----------------------------------------------------- */
+
+/* What one byte must become, spelled out case by case. */
+static const char *escaped_byte(unsigned c, char buf[8])
+{
+	if (c == '\r')
+		return "\\r";
+	if (c == '\n')
+		return "\\n";
+	if (c == '\t')
+		return "\\t";
+	if (c == '\\')
+		return "\\\\";
+	if (c == '"')
+		return "\\\"";
+	if (c >= 0x20 && c <= 0x7e) {
+		buf[0] = (char)c;
+		buf[1] = '\0';
+		return buf;
+	}
+	snprintf(buf, 8, "\\x%02x", c);
+	return buf;
+}
+
+static void test_trace_escape_every_byte(void **state)
+{
+	char out[8], want[8], all[1100], joined[1100];
+	uint8_t in[256];
+	size_t n, jl = 0;
+
+	(void)state;
+	for (unsigned c = 0; c < 256; c++) {
+		uint8_t b = (uint8_t)c;
+		const char *w = escaped_byte(c, want);
+
+		n = fcgi_escape(out, sizeof(out), &b, 1);
+		assert_string_equal(out, w);
+		assert_int_equal(n, strlen(w));
+		in[c] = b;
+		memcpy(joined + jl, w, strlen(w));
+		jl += strlen(w);
+	}
+	joined[jl] = '\0';
+	n = fcgi_escape(all, sizeof(all), in, sizeof(in));
+	assert_int_equal(n, jl);
+	assert_string_equal(all, joined);
+	/* Spot checks written out by hand. */
+	n = fcgi_escape(all, sizeof(all), (const uint8_t *)"\x00\x7f", 2);
+	assert_string_equal(all, "\\x00\\x7f");
+	/* One byte short of both escapes and the NUL: only the first. */
+	n = fcgi_escape(out, sizeof(out), (const uint8_t *)"\x00\x7f", 2);
+	assert_string_equal(out, "\\x00");
+	assert_int_equal(n, 4);
+	n = fcgi_escape(out, sizeof(out), (const uint8_t *)"\xff", 1);
+	assert_string_equal(out, "\\xff");
+	n = fcgi_escape(out, sizeof(out), (const uint8_t *)"a\"b\\", 4);
+	assert_string_equal(out, "a\\\"b\\\\");
+	assert_int_equal(n, 6);
+}
+
+static void test_trace_escape_never_overflows(void **state)
+{
+	const uint8_t in[] = { 'a', '"', 0x01, 'b', '\n' };
+	const char *full = "a\\\"\\x01b\\n";
+	/* Prefix lengths that end on a whole escape. */
+	const size_t cuts[] = { 0, 1, 3, 7, 8, 10 };
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(fcgi_escape(NULL, 0, in, sizeof(in)), 0);
+	for (size_t n = 0; n <= 20; n++) {
+		size_t got, want = 0;
+
+		memset(buf, '#', sizeof(buf));
+		got = fcgi_escape(buf, n, in, sizeof(in));
+		for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++)
+			if (cuts[k] < n)
+				want = cuts[k];
+		if (n == 0) {
+			assert_int_equal(got, 0);
+			assert_int_equal(buf[0], '#');
+			continue;
+		}
+		assert_int_equal(got, want);
+		assert_int_equal(buf[got], '\0');
+		assert_memory_equal(buf, full, got);
+		for (size_t k = n; k < sizeof(buf); k++)
+			assert_int_equal(buf[k], '#');
+	}
+	/* Empty input still terminates. */
+	buf[0] = 'x';
+	assert_int_equal(fcgi_escape(buf, 1, in, 0), 0);
+	assert_int_equal(buf[0], '\0');
+}
+
+/* ---- text: one test per record type ---------------------------------- */
+
+static void test_trace_text_begin(void **state)
+{
+	const uint8_t filter[8] = { 0, 3, 0, 0, 0, 0, 0, 0 };
+	const uint8_t odd[8] = { 0x01, 0x00, 0x06, 0, 0, 0, 0, 0 };
+
+	(void)state;
+	expect_str(text1("c1", 0.000412, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1,
+			 begin_rk, 8),
+		   "0.000412 c1 -> BEGIN_REQUEST      id=1 len=8      "
+		   "role=RESPONDER flags=KEEP_CONN\n");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 2,
+			 filter, 8),
+		   "-> BEGIN_REQUEST      id=2 len=8      role=FILTER "
+		   "flags=0x00\n");
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 65535, odd,
+		      8),
+		"-> BEGIN_REQUEST      id=65535 len=8  role=256 flags=0x06\n");
+}
+
+static void test_trace_text_end(void **state)
+{
+	const uint8_t big[8] = { 0xff, 0xff, 0xff, 0xff, 3, 0, 0, 0 };
+	const uint8_t bad[8] = { 0, 0, 1, 0x90, 9, 0, 0, 0 };
+
+	(void)state;
+	expect_str(text1("c1", 0.00121, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, 1,
+			 end_ok, 8),
+		   "0.001210 c1 <- END_REQUEST        id=1 len=8      "
+		   "appStatus=0 protocolStatus=REQUEST_COMPLETE\n");
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, 1, big, 8),
+		"<- END_REQUEST        id=1 len=8      appStatus=4294967295 "
+		"protocolStatus=UNKNOWN_ROLE\n");
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, 1, bad, 8),
+		"<- END_REQUEST        id=1 len=8      appStatus=400 "
+		"protocolStatus=9\n");
+}
+
+static void test_trace_text_abort(void **state)
+{
+	(void)state;
+	expect_str(text1("c1", 1.5, FCGI_DIR_TO_APP, FCGI_ABORT_REQUEST, 3,
+			 NULL, 0),
+		   "1.500000 c1 -> ABORT_REQUEST      id=3 len=0\n");
+}
+
+static void test_trace_text_unknown_type(void **state)
+{
+	const uint8_t body[8] = { 42, 0, 0, 0, 0, 0, 0, 0 };
+	const uint8_t known[8] = { FCGI_GET_VALUES, 0, 0, 0, 0, 0, 0, 0 };
+
+	(void)state;
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_UNKNOWN_TYPE, 0, body, 8),
+		"<- UNKNOWN_TYPE       id=0 len=8      type=42\n");
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_UNKNOWN_TYPE, 0, known,
+		      8),
+		"<- UNKNOWN_TYPE       id=0 len=8      type=9 (GET_VALUES)\n");
+}
+
+static void test_trace_text_type_outside_spec(void **state)
+{
+	(void)state;
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, 42, 0, "abc", 3),
+		   "-> TYPE_42            id=0 len=3      \"abc\"\n");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, 0, 1, NULL, 0),
+		   "-> TYPE_0             id=1 len=0\n");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, 255, 7, NULL, 0),
+		   "-> TYPE_255           id=7 len=0\n");
+}
+
+static void test_trace_text_streams(void **state)
+{
+	const char *cgi = "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n"
+			  "hello\n";
+
+	(void)state;
+	expect_str(text1("c1", 0.001203, FCGI_DIR_TO_WEB, FCGI_STDOUT, 1, cgi,
+			 strlen(cgi)),
+		   "0.001203 c1 <- STDOUT             id=1 len=50     "
+		   "\"Status: 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\n"
+		   "hello\\n\"\n");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_STDOUT, 1, NULL, 0),
+		   "<- STDOUT             id=1 len=0      end of stream\n");
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_STDERR, 1, "oops\t!", 6),
+		"<- STDERR             id=1 len=6      \"oops\\t!\"\n");
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_STDIN, 1, "a=1&b=\"2\"",
+		      9),
+		"-> STDIN              id=1 len=9      \"a=1&b=\\\"2\\\"\"\n");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_STDIN, 1, NULL, 0),
+		   "-> STDIN              id=1 len=0      end of stream\n");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_DATA, 1, "\0\x01", 2),
+		   "-> DATA               id=1 len=2      \"\\x00\\x01\"\n");
+}
+
+static void test_trace_text_padding(void **state)
+{
+	struct fcgi_record rec = mkrec(FCGI_STDOUT, 1, "hello", 5, 3);
+
+	(void)state;
+	expect_str(render1(NULL, NULL, -1, FCGI_DIR_TO_WEB, &rec),
+		   "<- STDOUT             id=1 len=5 pad=3  \"hello\"\n");
+	rec = mkrec(FCGI_BEGIN_REQUEST, 1, begin_rk, 8, 255);
+	expect_str(render1(NULL, NULL, -1, FCGI_DIR_TO_APP, &rec),
+		   "-> BEGIN_REQUEST      id=1 len=8 pad=255  "
+		   "role=RESPONDER flags=KEEP_CONN\n");
+}
+
+static void test_trace_text_body_limit(void **state)
+{
+	struct fcgi_render_opts o;
+	uint8_t body[1000];
+	struct fcgi_record rec;
+	char *want, *got;
+
+	(void)state;
+	memset(body, 'x', sizeof(body));
+	rec = mkrec(FCGI_STDOUT, 1, body, 100, 0);
+	/* Default 64 bytes, then the rest is counted. */
+	got = render1(NULL, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	assert_string_equal(got, "<- STDOUT             id=1 len=100    \""
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxx"
+				 "\" ... (+36 bytes)\n");
+	free(got);
+	/* Exactly at the limit: no cut. */
+	rec = mkrec(FCGI_STDOUT, 1, body, 64, 0);
+	got = render1(NULL, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	assert_null(strstr(got, "..."));
+	free(got);
+	/* A small limit, and 0 meaning the default. */
+	fcgi_render_opts_default(&o);
+	o.body_limit = 3;
+	rec = mkrec(FCGI_STDIN, 1, "\r\n\x80zz", 5, 0);
+	expect_str(render1(&o, NULL, -1, FCGI_DIR_TO_APP, &rec),
+		   "-> STDIN              id=1 len=5      \"\\r\\n\\x80\" ... "
+		   "(+2 bytes)\n");
+	o.body_limit = 0;
+	rec = mkrec(FCGI_STDOUT, 1, body, 65, 0);
+	got = render1(&o, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	assert_non_null(strstr(got, "\" ... (+1 bytes)\n"));
+	free(got);
+	/* A large limit crosses the escaper's chunks: 1000 escaped bytes. */
+	memset(body, 0x01, sizeof(body));
+	o.body_limit = 1000;
+	rec = mkrec(FCGI_STDOUT, 1, body, sizeof(body), 0);
+	got = render1(&o, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	want = malloc(4000 + 64);
+	assert_non_null(want);
+	{
+		const char *head = "<- STDOUT             id=1 len=1000   \"";
+		size_t k = strlen(head);
+
+		memcpy(want, head, k);
+		for (int i = 0; i < 1000; i++, k += 4)
+			memcpy(want + k, "\\x01", 4);
+		memcpy(want + k, "\"\n", 3);
+	}
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+}
+
+static void test_trace_text_bad_body_length(void **state)
+{
+	const uint8_t nine[9] = { 0 };
+
+	(void)state;
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1,
+			 begin_rk, 5),
+		   "-> BEGIN_REQUEST      id=1 len=5      body 5 bytes, "
+		   "expected 8\n");
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, 1, NULL, 0),
+		"<- END_REQUEST        id=1 len=0      body 0 bytes, expected "
+		"8\n");
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_UNKNOWN_TYPE, 0, nine, 9),
+		"<- UNKNOWN_TYPE       id=0 len=9      body 9 bytes, expected "
+		"8\n");
+}
+
+static void test_trace_text_params(void **state)
+{
+	uint8_t buf[256];
+	size_t n = 0;
+
+	(void)state;
+	n += put_spair(buf + n, "REQUEST_METHOD", "GET");
+	n += put_spair(buf + n, "SCRIPT_FILENAME", "/srv/www/index.php");
+	n += put_spair(buf + n, "QUERY_STRING", "");
+	n += put_spair(buf + n, "X\n", "a\"b");
+	expect_str(
+		text1("c1", 0.000415, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n),
+		"0.000415 c1 -> PARAMS             id=1 len=75     4 pairs\n"
+		"                 REQUEST_METHOD = GET\n"
+		"                 SCRIPT_FILENAME = /srv/www/index.php\n"
+		"                 QUERY_STRING =\n"
+		"                 X\\n = a\\\"b\n");
+	/* Without ts and label the pair lines move left with the type. */
+	n = put_spair(buf, "A", "1");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n),
+		   "-> PARAMS             id=1 len=4      1 pair\n"
+		   "     A = 1\n");
+	expect_str(
+		text1("c1", 0.000416, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, NULL, 0),
+		"0.000416 c1 -> PARAMS             id=1 len=0      end of "
+		"stream\n");
+}
+
+static void test_trace_text_prefix(void **state)
+{
+	uint8_t buf[16];
+	size_t n;
+
+	(void)state;
+	n = put_spair(buf, "A", "1");
+	/* The pair lines follow the printed width of an escaped label. */
+	expect_str(
+		text1("a\tb", 12.25, FCGI_DIR_TO_WEB, FCGI_GET_VALUES_RESULT, 0,
+		      buf, n),
+		"12.250000 a\\tb <- GET_VALUES_RESULT  id=0 len=4      1 pair\n"
+		"                    A = 1\n");
+	/* Not a number, or infinite: no time stamp. */
+	expect_str(text1("c1", NAN, FCGI_DIR_TO_APP, FCGI_ABORT_REQUEST, 1,
+			 NULL, 0),
+		   "c1 -> ABORT_REQUEST      id=1 len=0\n");
+	expect_str(text1(NULL, INFINITY, FCGI_DIR_TO_APP, FCGI_ABORT_REQUEST, 1,
+			 NULL, 0),
+		   "-> ABORT_REQUEST      id=1 len=0\n");
+	expect_str(json1(NULL, NAN, FCGI_DIR_TO_APP, FCGI_ABORT_REQUEST, 1,
+			 NULL, 0),
+		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"ABORT_REQUEST\",\"typeCode\":2,\"id\":1,"
+		   "\"contentLength\":0,\"paddingLength\":0}\n");
+	/* Rounded to microseconds in JSON as in text; huge values pass. */
+	expect_str(
+		json1(NULL, 1.0000004, FCGI_DIR_TO_APP, FCGI_ABORT_REQUEST, 1,
+		      NULL, 0),
+		"{\"ts\":1,\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		"\"record\":1,\"type\":\"ABORT_REQUEST\",\"typeCode\":2,\"id\":"
+		"1,"
+		"\"contentLength\":0,\"paddingLength\":0}\n");
+	expect_str(json1(NULL, 1e20, FCGI_DIR_TO_APP, FCGI_ABORT_REQUEST, 1,
+			 NULL, 0),
+		   "{\"ts\":1e+20,\"kind\":\"record\",\"dir\":\"to-app\","
+		   "\"offset\":0,"
+		   "\"record\":1,\"type\":\"ABORT_REQUEST\",\"typeCode\":2,"
+		   "\"id\":1,"
+		   "\"contentLength\":0,\"paddingLength\":0}\n");
+}
+
+static void test_trace_text_params_hidden(void **state)
+{
+	struct fcgi_render_opts o;
+	struct fcgi_record rec;
+	uint8_t buf[64];
+	size_t n = 0;
+
+	(void)state;
+	n += put_spair(buf + n, "A", "1");
+	n += put_spair(buf + n, "B", "2");
+	fcgi_render_opts_default(&o);
+	o.show_params = 0;
+	rec = mkrec(FCGI_PARAMS, 1, buf, n, 0);
+	expect_str(render1(&o, NULL, -1, FCGI_DIR_TO_APP, &rec),
+		   "-> PARAMS             id=1 len=8      2 pairs\n");
+}
+
+static void test_trace_text_values(void **state)
+{
+	uint8_t buf[128];
+	size_t n = 0;
+
+	(void)state;
+	n += put_spair(buf + n, "FCGI_MAX_CONNS", "");
+	n += put_spair(buf + n, "FCGI_MPXS_CONNS", "");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_GET_VALUES, 0, buf, n),
+		   "-> GET_VALUES         id=0 len=33     2 pairs\n"
+		   "     FCGI_MAX_CONNS =\n"
+		   "     FCGI_MPXS_CONNS =\n");
+	n = put_spair(buf, "FCGI_MPXS_CONNS", "0");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_GET_VALUES_RESULT, 0,
+			 buf, n),
+		   "<- GET_VALUES_RESULT  id=0 len=18     1 pair\n"
+		   "     FCGI_MPXS_CONNS = 0\n");
+	/* An empty GET_VALUES is not the end of a stream. */
+	expect_str(
+		text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_GET_VALUES, 0, NULL, 0),
+		"-> GET_VALUES         id=0 len=0      0 pairs\n");
+}
+
+static void test_trace_text_params_split(void **state)
+{
+	uint8_t buf[600], pair[300];
+	size_t n = 0, pl;
+	char big[200];
+
+	(void)state;
+	/* A whole pair, then the first 5 bytes of "HTTP_ACCEPT=hello". */
+	n += put_spair(buf + n, "A", "1");
+	pl = put_spair(pair, "HTTP_ACCEPT", "hello");
+	memcpy(buf + n, pair, 5);
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n + 5),
+		   "-> PARAMS             id=1 len=9      1 pair\n"
+		   "     A = 1\n"
+		   "     (5 bytes of a pair continue in the next record)\n");
+	assert_true(pl > 5);
+	/* Cut inside a 4-byte length: 2 bytes of it. */
+	memset(big, 'v', sizeof(big));
+	pl = put_pair(pair, "N", 1, big, sizeof(big));
+	assert_int_equal(pair[1] & 0x80, 0x80);
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 2),
+		   "-> PARAMS             id=1 len=2      0 pairs\n"
+		   "     (2 bytes of a pair continue in the next record)\n");
+	/* Cut inside the value. */
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 50),
+		   "-> PARAMS             id=1 len=50     0 pairs\n"
+		   "     (50 bytes of a pair continue in the next record)\n");
+	/* The end of a split pair, decoded on its own, is whatever its
+	 * bytes say; here "vv..." declares lengths 0x76 and the rest. */
+	assert_true(pl == 206);
+}
+
+static void test_trace_text_redact(void **state)
+{
+	const char *const mask[] = { "SECRET", NULL };
+	struct fcgi_render_opts o;
+	struct fcgi_record rec;
+	uint8_t buf[256];
+	size_t n = 0;
+
+	(void)state;
+	n += put_spair(buf + n, "HTTP_COOKIE", "sid=1");
+	n += put_spair(buf + n, "HTTP_AUTHORIZATION", "Basic eDp5");
+	n += put_spair(buf + n, "http_cookie", "shown");
+	n += put_spair(buf + n, "SECRET", "s");
+	/* Defaults mask the two HTTP headers, case-sensitively. */
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n),
+		   "-> PARAMS             id=1 len=75     4 pairs\n"
+		   "     HTTP_COOKIE = ***\n"
+		   "     HTTP_AUTHORIZATION = ***\n"
+		   "     http_cookie = shown\n"
+		   "     SECRET = s\n");
+	fcgi_render_opts_default(&o);
+	o.redact = mask;
+	rec = mkrec(FCGI_PARAMS, 1, buf, n, 0);
+	expect_str(render1(&o, NULL, -1, FCGI_DIR_TO_APP, &rec),
+		   "-> PARAMS             id=1 len=75     4 pairs\n"
+		   "     HTTP_COOKIE = sid=1\n"
+		   "     HTTP_AUTHORIZATION = Basic eDp5\n"
+		   "     http_cookie = shown\n"
+		   "     SECRET = ***\n");
+	o.redact = NULL;
+	expect_str(render1(&o, NULL, -1, FCGI_DIR_TO_APP, &rec),
+		   "-> PARAMS             id=1 len=75     4 pairs\n"
+		   "     HTTP_COOKIE = sid=1\n"
+		   "     HTTP_AUTHORIZATION = Basic eDp5\n"
+		   "     http_cookie = shown\n"
+		   "     SECRET = s\n");
+	/* An empty secret is masked too. */
+	n = put_spair(buf, "HTTP_COOKIE", "");
+	expect_str(text1(NULL, -1, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n),
+		   "-> PARAMS             id=1 len=13     1 pair\n"
+		   "     HTTP_COOKIE = ***\n");
+}
+
+static void test_trace_text_violation_and_note(void **state)
+{
+	struct fcgi_render_opts o;
+	struct fcgi_violation v;
+	struct cap c;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.code = FCGI_V_BAD_VERSION;
+	v.severity = FCGI_SEV_SPEC;
+	v.dir = FCGI_DIR_TO_WEB;
+	v.offset = 0;
+	v.record = 1;
+	v.request_id = 0;
+	snprintf(v.message, sizeof(v.message), "bad version 3, expected 1");
+	fcgi_render_opts_default(&o);
+	cap_open(&c, &o);
+	fcgi_render_violation(c.r, "c1", 0.0013, &v);
+	fcgi_render_note(c.r, "c1", 0.0014, "connected", "127.0.0.1:9000");
+	fcgi_render_note(c.r, NULL, -1, "closed", NULL);
+	v.code = FCGI_V_NV_SPLIT;
+	v.severity = FCGI_SEV_INTEROP;
+	v.dir = FCGI_DIR_TO_APP;
+	v.offset = 123456789012ULL;
+	v.record = 7;
+	v.request_id = 65535;
+	/* A message that fills its array, and a control byte in it. */
+	memset(v.message, 'm', sizeof(v.message));
+	v.message[0] = '\n';
+	fcgi_render_violation(c.r, NULL, -1, &v);
+	fcgi_render_note(c.r, "a\tb", -1, "what\x1b", "x\ny");
+	assert_string_equal(
+		cap_close(&c),
+		"0.001300 c1 !! spec bad-version to-web offset=0 record=1 "
+		"id=0: "
+		"bad version 3, expected 1\n"
+		"0.001400 c1 ** connected 127.0.0.1:9000\n"
+		"** closed\n"
+		"!! interop nv-split to-app offset=123456789012 record=7 "
+		"id=65535: \\n"
+		"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm"
+		"mm"
+		"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm"
+		"mm"
+		"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm\n"
+		"a\\tb ** what\\x1b x\\ny\n");
+	free(c.text);
+}
+
+/* The whole example of fcgitool-trace(5), in one stream. */
+static void test_trace_text_conversation(void **state)
+{
+	const char *cgi = "Status: 200 OK\r\n\r\nhi";
+	uint8_t buf[128];
+	struct fcgi_record rec;
+	struct cap c;
+	size_t n = 0;
+
+	(void)state;
+	n += put_spair(buf + n, "REQUEST_METHOD", "GET");
+	n += put_spair(buf + n, "SCRIPT_FILENAME", "/srv/www/index.php");
+	cap_open(&c, NULL);
+	rec = mkrec(FCGI_BEGIN_REQUEST, 1, begin_rk, 8, 0);
+	fcgi_render_record(c.r, "c1", 0.000412, FCGI_DIR_TO_APP, &rec);
+	rec = mkrec(FCGI_PARAMS, 1, buf, n, 5);
+	fcgi_render_record(c.r, "c1", 0.000415, FCGI_DIR_TO_APP, &rec);
+	rec = mkrec(FCGI_PARAMS, 1, NULL, 0, 0);
+	fcgi_render_record(c.r, "c1", 0.000416, FCGI_DIR_TO_APP, &rec);
+	rec = mkrec(FCGI_STDIN, 1, NULL, 0, 0);
+	fcgi_render_record(c.r, "c1", 0.000417, FCGI_DIR_TO_APP, &rec);
+	rec = mkrec(FCGI_STDOUT, 1, cgi, strlen(cgi), 4);
+	fcgi_render_record(c.r, "c1", 0.001203, FCGI_DIR_TO_WEB, &rec);
+	rec = mkrec(FCGI_STDOUT, 1, NULL, 0, 0);
+	fcgi_render_record(c.r, "c1", 0.001204, FCGI_DIR_TO_WEB, &rec);
+	rec = mkrec(FCGI_END_REQUEST, 1, end_ok, 8, 0);
+	fcgi_render_record(c.r, "c1", 0.00121, FCGI_DIR_TO_WEB, &rec);
+	assert_string_equal(
+		cap_close(&c),
+		"0.000412 c1 -> BEGIN_REQUEST      id=1 len=8      "
+		"role=RESPONDER flags=KEEP_CONN\n"
+		"0.000415 c1 -> PARAMS             id=1 len=54 pad=5  2 pairs\n"
+		"                 REQUEST_METHOD = GET\n"
+		"                 SCRIPT_FILENAME = /srv/www/index.php\n"
+		"0.000416 c1 -> PARAMS             id=1 len=0      end of "
+		"stream\n"
+		"0.000417 c1 -> STDIN              id=1 len=0      end of "
+		"stream\n"
+		"0.001203 c1 <- STDOUT             id=1 len=20 pad=4  "
+		"\"Status: 200 OK\\r\\n\\r\\nhi\"\n"
+		"0.001204 c1 <- STDOUT             id=1 len=0      end of "
+		"stream\n"
+		"0.001210 c1 <- END_REQUEST        id=1 len=8      "
+		"appStatus=0 protocolStatus=REQUEST_COMPLETE\n");
+	free(c.text);
+}
+
+/* ---- filtering and colour -------------------------------------------- */
+
+static void test_trace_only_types(void **state)
+{
+	struct fcgi_render_opts o;
+	struct fcgi_violation v;
+	struct fcgi_record rec;
+	struct cap c;
+
+	(void)state;
+	fcgi_render_opts_default(&o);
+	o.only_types = 1u << FCGI_STDOUT | 1u << FCGI_END_REQUEST;
+	memset(&v, 0, sizeof(v));
+	v.code = FCGI_V_NO_BEGIN;
+	v.severity = FCGI_SEV_SPEC;
+	snprintf(v.message, sizeof(v.message), "no BEGIN_REQUEST for id 1");
+	cap_open(&c, &o);
+	rec = mkrec(FCGI_BEGIN_REQUEST, 1, begin_rk, 8, 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_APP, &rec);
+	rec = mkrec(FCGI_STDOUT, 1, "x", 1, 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	rec = mkrec(FCGI_STDERR, 1, "y", 1, 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	rec = mkrec(42, 1, "z", 1, 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	rec = mkrec(200, 1, "z", 1, 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	/* Violations and notes are never filtered. */
+	fcgi_render_violation(c.r, NULL, -1, &v);
+	fcgi_render_note(c.r, NULL, -1, "eof", NULL);
+	rec = mkrec(FCGI_END_REQUEST, 1, end_ok, 8, 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	assert_string_equal(cap_close(&c),
+			    "<- STDOUT             id=1 len=1      \"x\"\n"
+			    "!! spec no-begin to-app offset=0 record=0 id=0: "
+			    "no BEGIN_REQUEST for id 1\n"
+			    "** eof\n"
+			    "<- END_REQUEST        id=1 len=8      "
+			    "appStatus=0 protocolStatus=REQUEST_COMPLETE\n");
+	free(c.text);
+	/* JSON obeys the same filter. */
+	o.json = 1;
+	rec = mkrec(FCGI_STDERR, 1, "y", 1, 0);
+	expect_str(render1(&o, NULL, -1, FCGI_DIR_TO_WEB, &rec), "");
+}
+
+static void test_trace_color(void **state)
+{
+	struct fcgi_render_opts o;
+	struct fcgi_violation v;
+	struct fcgi_record rec;
+	uint8_t buf[32];
+	struct cap c;
+	size_t n;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.code = FCGI_V_UNKNOWN_TYPE;
+	v.severity = FCGI_SEV_SPEC;
+	v.dir = FCGI_DIR_TO_APP;
+	snprintf(v.message, sizeof(v.message), "type 42");
+	n = put_spair(buf, "A", "1");
+	fcgi_render_opts_default(&o);
+	o.color = 1;
+	cap_open(&c, &o);
+	rec = mkrec(FCGI_BEGIN_REQUEST, 1, begin_rk, 8, 0);
+	fcgi_render_record(c.r, "c1", 0, FCGI_DIR_TO_APP, &rec);
+	rec = mkrec(FCGI_PARAMS, 1, buf, n, 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_APP, &rec);
+	rec = mkrec(FCGI_STDOUT, 1, NULL, 0, 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	fcgi_render_violation(c.r, NULL, -1, &v);
+	fcgi_render_note(c.r, NULL, -1, "connected", "x");
+	assert_string_equal(
+		cap_close(&c),
+		"0.000000 c1 \033[36m-> BEGIN_REQUEST\033[0m      id=1 len=8   "
+		"   "
+		"role=RESPONDER flags=KEEP_CONN\n"
+		"\033[36m-> PARAMS\033[0m             id=1 len=4      1 pair\n"
+		"     A = 1\n"
+		"\033[32m<- STDOUT\033[0m             id=1 len=0      "
+		"end of stream\n"
+		"\033[31m!! spec unknown-type to-app offset=0 record=0 id=0: "
+		"type 42\033[0m\n"
+		"** connected x\n");
+	free(c.text);
+
+	/* Colour off, and JSON even with colour on: no escape codes. */
+	for (int json = 0; json <= 1; json++) {
+		o.color = json;
+		o.json = json;
+		cap_open(&c, &o);
+		rec = mkrec(FCGI_BEGIN_REQUEST, 1, begin_rk, 8, 0);
+		fcgi_render_record(c.r, "c1", 0, FCGI_DIR_TO_APP, &rec);
+		rec = mkrec(FCGI_STDOUT, 1, "\033[2J", 4, 0);
+		fcgi_render_record(c.r, "c1", 0, FCGI_DIR_TO_WEB, &rec);
+		fcgi_render_violation(c.r, NULL, -1, &v);
+		cap_close(&c);
+		assert_null(strchr(c.text, '\033'));
+		free(c.text);
+	}
+}
+
+static void test_trace_want_color(void **state)
+{
+	char *saved = getenv("NO_COLOR");
+	int master, slave;
+	FILE *tty, *mem;
+	char *mbuf = NULL;
+	size_t mlen = 0;
+
+	(void)state;
+	if (saved != NULL)
+		saved = strdup(saved);
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0)
+		skip();
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	assert_true(slave >= 0);
+	tty = fdopen(slave, "w");
+	assert_non_null(tty);
+	mem = open_memstream(&mbuf, &mlen);
+	assert_non_null(mem);
+
+	unsetenv("NO_COLOR");
+	assert_int_equal(fcgi_render_want_color(tty), 1);
+	assert_int_equal(fcgi_render_want_color(mem), 0);
+	assert_int_equal(fcgi_render_want_color(NULL), 0);
+	setenv("NO_COLOR", "", 1);
+	assert_int_equal(fcgi_render_want_color(tty), 1);
+	setenv("NO_COLOR", "1", 1);
+	assert_int_equal(fcgi_render_want_color(tty), 0);
+	setenv("NO_COLOR", "0", 1);
+	assert_int_equal(fcgi_render_want_color(tty), 0);
+
+	if (saved != NULL)
+		setenv("NO_COLOR", saved, 1);
+	else
+		unsetenv("NO_COLOR");
+	free(saved);
+	fclose(mem);
+	free(mbuf);
+	fclose(tty);
+	close(master);
+}
+
+static void test_trace_opts_default(void **state)
+{
+	struct fcgi_render_opts o;
+	const char *const *d = fcgi_render_redact_default();
+
+	(void)state;
+	memset(&o, 0x5a, sizeof(o));
+	fcgi_render_opts_default(&o);
+	assert_int_equal(o.json, 0);
+	assert_int_equal(o.color, 0);
+	assert_int_equal(o.body_limit, 64);
+	assert_int_equal(o.only_types, 0);
+	assert_int_equal(o.show_params, 1);
+	assert_ptr_equal(o.redact, d);
+	assert_string_equal(d[0], "HTTP_AUTHORIZATION");
+	assert_string_equal(d[1], "HTTP_COOKIE");
+	assert_null(d[2]);
+	assert_null(fcgi_render_new(NULL, &o));
+	fcgi_render_free(NULL);
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static void test_trace_json_begin_end(void **state)
+{
+	const uint8_t odd[8] = { 0x01, 0x00, 0x06, 0, 0, 0, 0, 0 };
+	const uint8_t bad[8] = { 0xff, 0xff, 0xff, 0xff, 9, 0, 0, 0 };
+
+	(void)state;
+	expect_str(json1("c1", 0.000412, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1,
+			 begin_rk, 8),
+		   "{\"ts\":0.000412,\"conn\":\"c1\",\"kind\":\"record\","
+		   "\"dir\":\"to-app\",\"offset\":0,\"record\":1,"
+		   "\"type\":\"BEGIN_REQUEST\",\"typeCode\":1,\"id\":1,"
+		   "\"contentLength\":8,\"paddingLength\":0,\"role\":"
+		   "\"RESPONDER\","
+		   "\"roleCode\":1,\"flags\":1,\"keepConn\":true}\n");
+	expect_str(
+		json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1, odd, 8),
+		"{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		"\"record\":1,"
+		"\"type\":\"BEGIN_REQUEST\",\"typeCode\":1,\"id\":1,"
+		"\"contentLength\":8,\"paddingLength\":0,"
+		"\"roleCode\":256,\"flags\":6,\"keepConn\":false}\n");
+	expect_str(json1("c1", 0.00121, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, 1,
+			 end_ok, 8),
+		   "{\"ts\":0.00121,\"conn\":\"c1\",\"kind\":\"record\","
+		   "\"dir\":\"to-web\",\"offset\":0,\"record\":1,"
+		   "\"type\":\"END_REQUEST\",\"typeCode\":3,\"id\":1,"
+		   "\"contentLength\":8,\"paddingLength\":0,\"appStatus\":0,"
+		   "\"protocolStatus\":\"REQUEST_COMPLETE\","
+		   "\"protocolStatusCode\":0}\n");
+	expect_str(
+		json1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, 1, bad, 8),
+		"{\"kind\":\"record\",\"dir\":\"to-web\",\"offset\":0,"
+		"\"record\":1,"
+		"\"type\":\"END_REQUEST\",\"typeCode\":3,\"id\":1,"
+		"\"contentLength\":8,\"paddingLength\":0,"
+		"\"appStatus\":4294967295,\"protocolStatusCode\":9}\n");
+}
+
+static void test_trace_json_other_types(void **state)
+{
+	const uint8_t unk[8] = { 42, 0, 0, 0, 0, 0, 0, 0 };
+	struct fcgi_render_opts o;
+	struct fcgi_record rec;
+
+	(void)state;
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_ABORT_REQUEST, 3, NULL,
+			 0),
+		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"ABORT_REQUEST\",\"typeCode\":2,\"id\":3,"
+		   "\"contentLength\":0,\"paddingLength\":0}\n");
+	expect_str(
+		json1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_UNKNOWN_TYPE, 0, unk, 8),
+		"{\"kind\":\"record\",\"dir\":\"to-web\",\"offset\":0,"
+		"\"record\":1,"
+		"\"type\":\"UNKNOWN_TYPE\",\"typeCode\":11,\"id\":0,"
+		"\"contentLength\":8,\"paddingLength\":0,\"unknownType\":42}"
+		"\n");
+	expect_str(
+		json1(NULL, -1, FCGI_DIR_TO_APP, 42, 0, "abc", 3),
+		"{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		"\"record\":1,"
+		"\"type\":\"TYPE_42\",\"typeCode\":42,\"id\":0,"
+		"\"contentLength\":3,\"paddingLength\":0,\"data\":\"abc\"}\n");
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1,
+			 begin_rk, 5),
+		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"BEGIN_REQUEST\",\"typeCode\":1,\"id\":1,"
+		   "\"contentLength\":5,\"paddingLength\":0,"
+		   "\"bodyError\":\"body 5 bytes, expected 8\"}\n");
+	expect_str(
+		json1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, 1, NULL, 0),
+		"{\"kind\":\"record\",\"dir\":\"to-web\",\"offset\":0,"
+		"\"record\":1,"
+		"\"type\":\"END_REQUEST\",\"typeCode\":3,\"id\":1,"
+		"\"contentLength\":0,\"paddingLength\":0,"
+		"\"bodyError\":\"body 0 bytes, expected 8\"}\n");
+	/* Offset, record number and padding come from the record. */
+	fcgi_render_opts_default(&o);
+	o.json = 1;
+	rec = mkrec(FCGI_STDOUT, 9, "hi", 2, 6);
+	rec.offset = 4294967296ULL;
+	rec.number = 77;
+	expect_str(render1(&o, "p", 12.5, FCGI_DIR_TO_WEB, &rec),
+		   "{\"ts\":12.5,\"conn\":\"p\",\"kind\":\"record\",\"dir\":"
+		   "\"to-web\","
+		   "\"offset\":4294967296,\"record\":77,\"type\":\"STDOUT\","
+		   "\"typeCode\":6,\"id\":9,\"contentLength\":2,"
+		   "\"paddingLength\":6,\"data\":\"hi\"}\n");
+}
+
+static void test_trace_json_streams(void **state)
+{
+	struct fcgi_render_opts o;
+	struct fcgi_record rec;
+	uint8_t body[100], raw[64];
+	const cJSON *d;
+	cJSON *j;
+	char *got;
+
+	(void)state;
+	expect_str(
+		json1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_STDOUT, 1,
+		      "a\"b\\c\r\n\x01", 8),
+		"{\"kind\":\"record\",\"dir\":\"to-web\",\"offset\":0,"
+		"\"record\":1,"
+		"\"type\":\"STDOUT\",\"typeCode\":6,\"id\":1,\"contentLength\":"
+		"8,"
+		"\"paddingLength\":0,\"data\":\"a\\\"b\\\\c\\r\\n\\u0001\"}\n");
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_STDIN, 1, NULL, 0),
+		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"STDIN\",\"typeCode\":5,\"id\":1,"
+		   "\"contentLength\":0,"
+		   "\"paddingLength\":0,\"data\":\"\"}\n");
+	/* UTF-8 passes; bad UTF-8 and NUL go to base64. */
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_STDERR, 1,
+			 "caf\xc3\xa9", 5),
+		   "{\"kind\":\"record\",\"dir\":\"to-web\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"STDERR\",\"typeCode\":7,\"id\":1,"
+		   "\"contentLength\":5,"
+		   "\"paddingLength\":0,\"data\":\"caf\xc3\xa9\"}\n");
+	expect_str(
+		json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_DATA, 1, "\0ab", 3),
+		"{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		"\"record\":1,"
+		"\"type\":\"DATA\",\"typeCode\":8,\"id\":1,\"contentLength\":3,"
+		"\"paddingLength\":0,\"dataB64\":\"AGFi\"}\n");
+	/* Cut by body_limit: the shown bytes and how many they are. */
+	memset(body, 'z', sizeof(body));
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_STDOUT, 1, body, 65),
+		   "{\"kind\":\"record\",\"dir\":\"to-web\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"STDOUT\",\"typeCode\":6,\"id\":1,"
+		   "\"contentLength\":65,"
+		   "\"paddingLength\":0,\"data\":\""
+		   "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+		   "zzzzz"
+		   "\",\"truncated\":true,\"dataLength\":64}\n");
+	/* Every byte 1..127 survives the JSON round trip as text; bytes
+	 * 128..255 as base64. */
+	for (int i = 0; i < 64; i++)
+		raw[i] = (uint8_t)(i * 2 + 1);
+	fcgi_render_opts_default(&o);
+	o.json = 1;
+	for (int half = 0; half < 4; half++) {
+		for (int i = 0; i < 64; i++)
+			raw[i] = (uint8_t)(half * 64 + i);
+		if (half == 0)
+			raw[0] = 'x'; /* NUL would force base64 */
+		rec = mkrec(FCGI_STDOUT, 1, raw, sizeof(raw), 0);
+		got = render1(&o, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+		j = parse_line(got);
+		check_keys(j, record_keys);
+		if (half < 2) {
+			d = cJSON_GetObjectItemCaseSensitive(j, "data");
+			assert_true(cJSON_IsString(d));
+			assert_int_equal(strlen(d->valuestring), 64);
+			assert_memory_equal(d->valuestring, raw, 64);
+		} else {
+			uint8_t back[64];
+
+			d = cJSON_GetObjectItemCaseSensitive(j, "dataB64");
+			assert_true(cJSON_IsString(d));
+			assert_int_equal(b64_decode(d->valuestring, back), 64);
+			assert_memory_equal(back, raw, 64);
+		}
+		cJSON_Delete(j);
+		free(got);
+	}
+}
+
+static void test_trace_json_large_record(void **state)
+{
+	struct fcgi_render_opts o;
+	struct fcgi_record rec;
+	static uint8_t body[FCGI_MAX_CONTENT];
+	const cJSON *d;
+	struct cap c;
+	char *line2;
+	cJSON *j;
+
+	(void)state;
+	memset(body, 'q', sizeof(body));
+	fcgi_render_opts_default(&o);
+	o.json = 1;
+	o.body_limit = sizeof(body);
+	cap_open(&c, &o);
+	/* Larger than the first print buffer, twice: the second print
+	 * reuses the grown buffer. */
+	rec = mkrec(FCGI_STDOUT, 1, body, 10000, 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	rec = mkrec(FCGI_STDOUT, 1, body, sizeof(body), 0);
+	fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	cap_close(&c);
+	line2 = strchr(c.text, '\n');
+	assert_non_null(line2);
+	line2++;
+	line2[-1] = '\0';
+	{
+		char *l1 = malloc(strlen(c.text) + 2);
+
+		assert_non_null(l1);
+		snprintf(l1, strlen(c.text) + 2, "%s\n", c.text);
+		j = parse_line(l1);
+		free(l1);
+	}
+	d = cJSON_GetObjectItemCaseSensitive(j, "data");
+	assert_int_equal(strlen(d->valuestring), 10000);
+	assert_null(cJSON_GetObjectItemCaseSensitive(j, "truncated"));
+	cJSON_Delete(j);
+	j = parse_line(line2);
+	d = cJSON_GetObjectItemCaseSensitive(j, "data");
+	assert_int_equal(strlen(d->valuestring), sizeof(body));
+	cJSON_Delete(j);
+	free(c.text);
+}
+
+static void test_trace_json_params(void **state)
+{
+	uint8_t buf[256], pair[64];
+	size_t n = 0, pl;
+
+	(void)state;
+	n += put_spair(buf + n, "REQUEST_METHOD", "GET");
+	n += put_spair(buf + n, "QUERY_STRING", "");
+	n += put_spair(buf + n, "HTTP_COOKIE", "sid=1");
+	expect_str(
+		json1("c1", 0.000415, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n),
+		"{\"ts\":0.000415,\"conn\":\"c1\",\"kind\":\"record\","
+		"\"dir\":\"to-app\",\"offset\":0,\"record\":1,\"type\":"
+		"\"PARAMS\","
+		"\"typeCode\":4,\"id\":1,\"contentLength\":51,"
+		"\"paddingLength\":0,"
+		"\"pairs\":3,\"params\":[{\"name\":\"REQUEST_METHOD\","
+		"\"value\":\"GET\"},{\"name\":\"QUERY_STRING\",\"value\":\"\"},"
+		"{\"name\":\"HTTP_COOKIE\",\"value\":\"***\",\"redacted\":true}"
+		"]}\n");
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, NULL, 0),
+		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"PARAMS\",\"typeCode\":4,\"id\":1,"
+		   "\"contentLength\":0,"
+		   "\"paddingLength\":0,\"pairs\":0,\"params\":[]}\n");
+	/* A pair cut at the end. */
+	n = put_spair(buf, "A", "1");
+	pl = put_spair(pair, "HTTP_HOST", "example.org");
+	memcpy(buf + n, pair, 7);
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n + 7),
+		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"PARAMS\",\"typeCode\":4,\"id\":1,"
+		   "\"contentLength\":11,"
+		   "\"paddingLength\":0,\"pairs\":1,\"partialBytes\":7,"
+		   "\"params\":[{\"name\":\"A\",\"value\":\"1\"}]}\n");
+	assert_true(pl > 7);
+	n = put_spair(buf, "FCGI_MPXS_CONNS", "1");
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_WEB, FCGI_GET_VALUES_RESULT, 0,
+			 buf, n),
+		   "{\"kind\":\"record\",\"dir\":\"to-web\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"GET_VALUES_RESULT\",\"typeCode\":10,\"id\":0,"
+		   "\"contentLength\":18,\"paddingLength\":0,\"pairs\":1,"
+		   "\"params\":[{\"name\":\"FCGI_MPXS_CONNS\",\"value\":\"1\"}]"
+		   "}\n");
+	n = put_spair(buf, "FCGI_MAX_REQS", "");
+	expect_str(
+		json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_GET_VALUES, 0, buf, n),
+		"{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		"\"record\":1,"
+		"\"type\":\"GET_VALUES\",\"typeCode\":9,\"id\":0,"
+		"\"contentLength\":15,\"paddingLength\":0,\"pairs\":1,"
+		"\"params\":[{\"name\":\"FCGI_MAX_REQS\",\"value\":\"\"}]}\n");
+}
+
+static void test_trace_json_params_b64(void **state)
+{
+	/* Bad UTF-8 in a name, a NUL in a value, an overlong encoding, a
+	 * surrogate, and a masked value with a binary name. */
+	const uint8_t n1[] = { 'X', 0xff, 'Y' };
+	const uint8_t v2[] = { 'a', 0, 'b' };
+	const uint8_t v3[] = { 0xc0, 0xaf };
+	const uint8_t v4[] = { 0xed, 0xa0, 0x80 };
+	const uint8_t v5[] = { 0xf4, 0x8f, 0xbf, 0xbf, 0xe2, 0x82, 0xac };
+	struct fcgi_render_opts o;
+	struct fcgi_record rec;
+	uint8_t buf[256], back[16];
+	const char *const mask[] = { "X\xffY", NULL };
+	const cJSON *arr, *p;
+	size_t n = 0;
+	cJSON *j;
+	char *got;
+
+	(void)state;
+	n += put_pair(buf + n, n1, sizeof(n1), "ok", 2);
+	n += put_pair(buf + n, "NUL", 3, v2, sizeof(v2));
+	n += put_pair(buf + n, "OVERLONG", 8, v3, sizeof(v3));
+	n += put_pair(buf + n, "SURROGATE", 9, v4, sizeof(v4));
+	n += put_pair(buf + n, "MAXCP", 5, v5, sizeof(v5));
+	got = json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n);
+	j = parse_line(got);
+	check_keys(j, record_keys);
+	arr = cJSON_GetObjectItemCaseSensitive(j, "params");
+	assert_int_equal(cJSON_GetArraySize(arr), 5);
+	cJSON_ArrayForEach(p, arr) check_keys(p, param_keys);
+
+	p = cJSON_GetArrayItem(arr, 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(p, "name"));
+	assert_int_equal(
+		b64_decode(cJSON_GetObjectItemCaseSensitive(p, "nameB64")
+				   ->valuestring,
+			   back),
+		sizeof(n1));
+	assert_memory_equal(back, n1, sizeof(n1));
+	assert_string_equal(
+		cJSON_GetObjectItemCaseSensitive(p, "value")->valuestring,
+		"ok");
+
+	p = cJSON_GetArrayItem(arr, 1);
+	assert_string_equal(
+		cJSON_GetObjectItemCaseSensitive(p, "name")->valuestring,
+		"NUL");
+	assert_null(cJSON_GetObjectItemCaseSensitive(p, "value"));
+	assert_int_equal(
+		b64_decode(cJSON_GetObjectItemCaseSensitive(p, "valueB64")
+				   ->valuestring,
+			   back),
+		sizeof(v2));
+	assert_memory_equal(back, v2, sizeof(v2));
+
+	p = cJSON_GetArrayItem(arr, 2);
+	assert_int_equal(
+		b64_decode(cJSON_GetObjectItemCaseSensitive(p, "valueB64")
+				   ->valuestring,
+			   back),
+		sizeof(v3));
+	assert_memory_equal(back, v3, sizeof(v3));
+	p = cJSON_GetArrayItem(arr, 3);
+	assert_int_equal(
+		b64_decode(cJSON_GetObjectItemCaseSensitive(p, "valueB64")
+				   ->valuestring,
+			   back),
+		sizeof(v4));
+	assert_memory_equal(back, v4, sizeof(v4));
+	/* U+10FFFF and the euro sign are valid UTF-8: kept as text. */
+	p = cJSON_GetArrayItem(arr, 4);
+	assert_memory_equal(
+		cJSON_GetObjectItemCaseSensitive(p, "value")->valuestring, v5,
+		sizeof(v5));
+	cJSON_Delete(j);
+	free(got);
+
+	/* Masking compares the raw bytes of the name. */
+	fcgi_render_opts_default(&o);
+	o.json = 1;
+	o.redact = mask;
+	rec = mkrec(FCGI_PARAMS, 1, buf, n, 0);
+	got = render1(&o, NULL, -1, FCGI_DIR_TO_APP, &rec);
+	j = parse_line(got);
+	p = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "params"),
+			       0);
+	assert_string_equal(
+		cJSON_GetObjectItemCaseSensitive(p, "nameB64")->valuestring,
+		"WP9Z");
+	assert_string_equal(
+		cJSON_GetObjectItemCaseSensitive(p, "value")->valuestring,
+		"***");
+	assert_true(
+		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "redacted")));
+	cJSON_Delete(j);
+	free(got);
+
+	/* Base64 of every remainder length (1, 2 and 3 bytes). */
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_STDIN, 1, "\xff", 1),
+		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"STDIN\",\"typeCode\":5,\"id\":1,"
+		   "\"contentLength\":1,"
+		   "\"paddingLength\":0,\"dataB64\":\"/w==\"}\n");
+	expect_str(
+		json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_STDIN, 1, "\xff\xfe", 2),
+		"{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		"\"record\":1,"
+		"\"type\":\"STDIN\",\"typeCode\":5,\"id\":1,\"contentLength\":"
+		"2,"
+		"\"paddingLength\":0,\"dataB64\":\"//4=\"}\n");
+	expect_str(json1(NULL, -1, FCGI_DIR_TO_APP, FCGI_STDIN, 1,
+			 "\xfb\xef\xbe", 3),
+		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"STDIN\",\"typeCode\":5,\"id\":1,"
+		   "\"contentLength\":3,"
+		   "\"paddingLength\":0,\"dataB64\":\"++++\"}\n");
+}
+
+static void test_trace_json_params_hidden(void **state)
+{
+	struct fcgi_render_opts o;
+	struct fcgi_record rec;
+	uint8_t buf[32];
+	size_t n;
+
+	(void)state;
+	n = put_spair(buf, "A", "1");
+	fcgi_render_opts_default(&o);
+	o.json = 1;
+	o.show_params = 0;
+	rec = mkrec(FCGI_PARAMS, 1, buf, n, 0);
+	expect_str(render1(&o, NULL, -1, FCGI_DIR_TO_APP, &rec),
+		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
+		   "\"record\":1,"
+		   "\"type\":\"PARAMS\",\"typeCode\":4,\"id\":1,"
+		   "\"contentLength\":4,"
+		   "\"paddingLength\":0,\"pairs\":1}\n");
+}
+
+static void test_trace_json_violation_and_note(void **state)
+{
+	struct fcgi_render_opts o;
+	struct fcgi_violation v;
+	struct cap c;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.code = FCGI_V_BAD_VERSION;
+	v.severity = FCGI_SEV_SPEC;
+	v.dir = FCGI_DIR_TO_WEB;
+	v.record = 1;
+	snprintf(v.message, sizeof(v.message), "bad version 3, expected 1");
+	fcgi_render_opts_default(&o);
+	o.json = 1;
+	cap_open(&c, &o);
+	fcgi_render_violation(c.r, "c1", 0.0013, &v);
+	fcgi_render_note(c.r, "c1", 0.0014, "connected", "127.0.0.1:9000");
+	fcgi_render_note(c.r, NULL, -1, "closed", NULL);
+	/* Caller strings that are not UTF-8 are escaped, not passed on. */
+	fcgi_render_note(c.r, "l\xff", -1, "w", "d\xfe\n");
+	assert_string_equal(
+		cap_close(&c),
+		"{\"ts\":0.0013,\"conn\":\"c1\",\"kind\":\"violation\","
+		"\"code\":\"bad-version\",\"severity\":\"spec\",\"dir\":\"to-"
+		"web\","
+		"\"offset\":0,\"record\":1,\"id\":0,"
+		"\"message\":\"bad version 3, expected 1\"}\n"
+		"{\"ts\":0.0014,\"conn\":\"c1\",\"kind\":\"note\","
+		"\"what\":\"connected\",\"detail\":\"127.0.0.1:9000\"}\n"
+		"{\"kind\":\"note\",\"what\":\"closed\"}\n"
+		"{\"conn\":\"l\\\\xff\",\"kind\":\"note\",\"what\":\"w\","
+		"\"detail\":\"d\\\\xfe\\\\n\"}\n");
+	free(c.text);
+}
+
+/* Every line of a mixed stream parses back and has the documented keys
+ * of its kind, with the documented types. */
+static void test_trace_json_schema(void **state)
+{
+	const uint8_t unk[8] = { 42, 0, 0, 0, 0, 0, 0, 0 };
+	struct fcgi_render_opts o;
+	struct fcgi_violation v;
+	struct fcgi_record rec;
+	uint8_t buf[128];
+	struct cap c;
+	char *line, *nl;
+	int lines = 0;
+	size_t n = 0;
+
+	(void)state;
+	n += put_spair(buf + n, "HTTP_COOKIE", "x");
+	n += put_pair(buf + n, "B\0", 2, "\xff", 1);
+	buf[n++] = 3; /* the start of a pair */
+	fcgi_render_opts_default(&o);
+	o.json = 1;
+	o.body_limit = 2;
+	memset(&v, 0, sizeof(v));
+	snprintf(v.message, sizeof(v.message), "m");
+	cap_open(&c, &o);
+	for (unsigned t = 0; t <= 12; t++) {
+		const void *body =
+			t == FCGI_BEGIN_REQUEST	 ? (const void *)begin_rk
+			: t == FCGI_END_REQUEST	 ? (const void *)end_ok
+			: t == FCGI_UNKNOWN_TYPE ? (const void *)unk
+						 : (const void *)buf;
+		size_t len = (t == FCGI_BEGIN_REQUEST ||
+			      t == FCGI_END_REQUEST || t == FCGI_UNKNOWN_TYPE)
+				     ? 8
+				     : n;
+
+		rec = mkrec((uint8_t)t, 1, body, len, 0);
+		fcgi_render_record(c.r, "c", t * 0.5, FCGI_DIR_TO_APP, &rec);
+		rec = mkrec((uint8_t)t, 1, body,
+			    t == FCGI_ABORT_REQUEST ? 0 : 3, 0);
+		fcgi_render_record(c.r, NULL, -1, FCGI_DIR_TO_WEB, &rec);
+	}
+	for (unsigned k = 0; k <= FCGI_V_COUNT; k++) {
+		v.code = (enum fcgi_vcode)k;
+		v.severity = (enum fcgi_severity)(k % 3 + 1);
+		fcgi_render_violation(c.r, k % 2 ? "c" : NULL, k, &v);
+	}
+	fcgi_render_note(c.r, "c", 1, "connected", "x");
+	fcgi_render_note(c.r, NULL, -1, "eof", NULL);
+	cap_close(&c);
+
+	for (line = c.text; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		cJSON *j;
+		const char *kind;
+
+		*nl = '\0';
+		j = cJSON_Parse(line);
+		assert_non_null(j);
+		lines++;
+		kind = cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring;
+		if (strcmp(kind, "record") == 0) {
+			const cJSON *arr, *p;
+
+			check_keys(j, record_keys);
+			arr = cJSON_GetObjectItemCaseSensitive(j, "params");
+			cJSON_ArrayForEach(p, arr) check_keys(p, param_keys);
+		} else if (strcmp(kind, "violation") == 0) {
+			check_keys(j, violation_keys);
+		} else {
+			assert_string_equal(kind, "note");
+			check_keys(j, note_keys);
+		}
+		cJSON_Delete(j);
+	}
+	assert_int_equal(lines, 13 * 2 + FCGI_V_COUNT + 1 + 2);
+	free(c.text);
+}
+
+/* cJSON allocation failing at every point: each call writes either its
+ * whole line or the documented error line, and leaks nothing. */
+static int fail_at, alloc_count;
+
+static void *failing_malloc(size_t n)
+{
+	if (alloc_count++ == fail_at)
+		return NULL;
+	return malloc(n);
+}
+
+static void test_trace_json_alloc_failure(void **state)
+{
+	cJSON_Hooks hooks = { failing_malloc, free };
+	struct fcgi_render_opts o;
+	struct fcgi_record rec;
+	uint8_t buf[64];
+	struct cap c;
+	size_t n = 0;
+	int ok_seen = 0;
+
+	(void)state;
+	n += put_spair(buf + n, "A", "1");
+	n += put_spair(buf + n, "HTTP_COOKIE", "2");
+	fcgi_render_opts_default(&o);
+	o.json = 1;
+	for (fail_at = 0; fail_at < 200 && !ok_seen; fail_at++) {
+		cJSON *j;
+
+		alloc_count = 0;
+		cap_open(&c, &o);
+		rec = mkrec(FCGI_PARAMS, 1, buf, n, 0);
+		cJSON_InitHooks(&hooks);
+		fcgi_render_record(c.r, "c1", 1, FCGI_DIR_TO_APP, &rec);
+		cJSON_InitHooks(NULL);
+		cap_close(&c);
+		j = parse_line(c.text);
+		if (strcmp(cJSON_GetObjectItemCaseSensitive(j, "kind")
+				   ->valuestring,
+			   "error") == 0) {
+			assert_string_equal(c.text,
+					    "{\"kind\":\"error\",\"message\":"
+					    "\"out of memory\"}\n");
+		} else {
+			check_keys(j, record_keys);
+			ok_seen = 1;
+		}
+		cJSON_Delete(j);
+		free(c.text);
+	}
+	assert_true(ok_seen);
+	assert_true(fail_at > 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_trace_escape_every_byte),
+		cmocka_unit_test(test_trace_escape_never_overflows),
+		cmocka_unit_test(test_trace_text_begin),
+		cmocka_unit_test(test_trace_text_end),
+		cmocka_unit_test(test_trace_text_abort),
+		cmocka_unit_test(test_trace_text_unknown_type),
+		cmocka_unit_test(test_trace_text_type_outside_spec),
+		cmocka_unit_test(test_trace_text_streams),
+		cmocka_unit_test(test_trace_text_padding),
+		cmocka_unit_test(test_trace_text_body_limit),
+		cmocka_unit_test(test_trace_text_bad_body_length),
+		cmocka_unit_test(test_trace_text_params),
+		cmocka_unit_test(test_trace_text_prefix),
+		cmocka_unit_test(test_trace_text_params_hidden),
+		cmocka_unit_test(test_trace_text_values),
+		cmocka_unit_test(test_trace_text_params_split),
+		cmocka_unit_test(test_trace_text_redact),
+		cmocka_unit_test(test_trace_text_violation_and_note),
+		cmocka_unit_test(test_trace_text_conversation),
+		cmocka_unit_test(test_trace_only_types),
+		cmocka_unit_test(test_trace_color),
+		cmocka_unit_test(test_trace_want_color),
+		cmocka_unit_test(test_trace_opts_default),
+		cmocka_unit_test(test_trace_json_begin_end),
+		cmocka_unit_test(test_trace_json_other_types),
+		cmocka_unit_test(test_trace_json_streams),
+		cmocka_unit_test(test_trace_json_large_record),
+		cmocka_unit_test(test_trace_json_params),
+		cmocka_unit_test(test_trace_json_params_b64),
+		cmocka_unit_test(test_trace_json_params_hidden),
+		cmocka_unit_test(test_trace_json_violation_and_note),
+		cmocka_unit_test(test_trace_json_schema),
+		cmocka_unit_test(test_trace_json_alloc_failure),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
