@@ -468,8 +468,25 @@ struct fcgi_event {
 	uint8_t unknown_type;
 };
 
-/* Every callback may be NULL.  on_event may return non-zero to stop the
- * current fcgi_conn_recv() call, which then returns FCGI_ECANCELED. */
+/*
+ * Every callback may be NULL.  on_event may return non-zero to stop the
+ * current fcgi_conn_recv() call, which then returns FCGI_ECANCELED.
+ *
+ * on_record sees every record first, before it is judged: received ones
+ * and, in APP and WEB mode, also each record this conn queues (dir = the
+ * sending direction), at the moment it is queued.  Then violations, then
+ * the events of that record.  Pointers in a record or event (content,
+ * data, params) are valid during the callback only.  Events carry dir,
+ * request_id, offset and record of the record that caused them; the
+ * end-of-input items (FCGI_EV_CLOSE, eof-mid-request, closed-keep-conn,
+ * truncated-*) carry the stream length as offset (truncated-*: the partial
+ * record's offset) and the number of records decoded plus one.
+ *
+ * Callbacks may call the sending functions and fcgi_conn_send/sent(),
+ * but not fcgi_conn_recv(), fcgi_conn_eof() (FCGI_ESTATE) or
+ * fcgi_conn_free(); on_record for a record being queued may not send
+ * either (FCGI_ESTATE).
+ */
 struct fcgi_callbacks {
 	void (*on_record)(void *arg, enum fcgi_dir dir,
 			  const struct fcgi_record *rec);
@@ -485,6 +502,8 @@ struct fcgi_conn_opts {
 	int auto_unknown_type;
 };
 
+/* Default limits, libc memory, auto_unknown_type on.  The conn keeps the
+ * mem pointer: the struct fcgi_mem must outlive it. */
 void fcgi_conn_opts_default(struct fcgi_conn_opts *o);
 
 struct fcgi_conn;
@@ -496,24 +515,55 @@ struct fcgi_conn *fcgi_conn_new(enum fcgi_conn_mode mode,
 void fcgi_conn_free(struct fcgi_conn *c);
 
 /*
- * Feed bytes that arrived.  In APP and WEB mode dir must be the direction
- * toward us (TO_APP for APP mode, TO_WEB for WEB mode); OBSERVER takes
- * both.  Returns bytes consumed (always len unless stopped), FCGI_ECANCELED
- * when a callback asked to stop, FCGI_EPROTO when the direction cannot be
- * decoded any further (bad version; the violation was reported) or
- * FCGI_ENOMEM.
+ * Feed bytes that arrived, in chunks of any size: the events and
+ * violations do not depend on where the chunks are cut.  In APP and WEB
+ * mode dir must be the direction toward us (TO_APP for APP mode, TO_WEB
+ * for WEB mode); OBSERVER takes both, each fed in its own order.  Borrows
+ * in; the conn keeps at most one partial record per direction.
+ *
+ * Returns len (all consumed), or:
+ *  FCGI_ECANCELED  on_event returned non-zero.  The record that caused
+ *                  it was consumed whole; fcgi_conn_last_consumed() says
+ *                  how many bytes of in were used; call again with the
+ *                  rest to go on.
+ *  FCGI_EPROTO     the direction cannot be decoded any further (bad
+ *                  version, reported as a violation); later calls for
+ *                  that direction return FCGI_EPROTO at once.
+ *  FCGI_ENOMEM     memory ran out; last_consumed bytes were used, the
+ *                  rest may be fed again (the conn may also be freed).
+ *  FCGI_EINVAL     wrong direction for the mode, or in NULL with len > 0.
+ *  FCGI_ESTATE     after fcgi_conn_eof() on dir, or called from a
+ *                  callback.
+ * Protocol violations other than a bad version are reported through
+ * on_violation and decoding goes on.
  */
 ssize_t fcgi_conn_recv(struct fcgi_conn *c, enum fcgi_dir dir,
 		       const uint8_t *in, size_t len);
-/* The direction reached end of input: reports truncation and open
- * requests as violations, then an FCGI_EV_CLOSE event. */
+/* Bytes of in used by the last fcgi_conn_recv() (on success, len). */
+size_t fcgi_conn_last_consumed(const struct fcgi_conn *c);
+/*
+ * The direction reached end of input: reports a partial record
+ * (truncated-*), and on to-web each request still open (eof-mid-request)
+ * or, with none open, a last BEGIN_REQUEST with KEEP_CONN
+ * (closed-keep-conn, unless to-app reached its end first); then an
+ * FCGI_EV_CLOSE event.  End of the to-app direction is how web servers
+ * abort, so open requests are no violation there.  In APP and WEB mode,
+ * eof on our own sending direction just notes that we closed it.
+ * 0, FCGI_ECANCELED (on_event asked to stop), FCGI_ESTATE (called twice or
+ * from a callback), FCGI_EINVAL.
+ */
 int fcgi_conn_eof(struct fcgi_conn *c, enum fcgi_dir dir);
 
 /* Sending (APP and WEB mode).  Each call appends framed records to the
  * output queue; nothing is written anywhere.  Streams are cut into
  * FCGI_CHUNK_MAX pieces; params are cut only between pairs unless one
- * pair alone exceeds a record.  FCGI_ESTATE when the call does not fit
- * (e.g. STDOUT from the web side, a stream after its end). */
+ * pair alone exceeds a record.  Every record is padded to a multiple of
+ * 8 with contentLength + paddingLength <= 65535.  FCGI_ESTATE when the
+ * call does not fit (e.g. STDOUT from the web side, a stream after its
+ * end, an id that is not active, STDIN before the params were sent, any
+ * call in OBSERVER mode).  A call that fails queues nothing.  Queued
+ * records update the request state exactly as received ones would: a
+ * BEGIN_REQUEST we send makes the id active, an END_REQUEST frees it. */
 int fcgi_conn_begin(struct fcgi_conn *c, uint16_t id, uint16_t role,
 		    uint8_t flags);
 /* Encodes all params, then the empty PARAMS record. */
@@ -533,7 +583,9 @@ int fcgi_conn_get_values(struct fcgi_conn *c, const struct fcgi_params *names);
 /* App: GET_VALUES_RESULT with these pairs. */
 int fcgi_conn_values_result(struct fcgi_conn *c,
 			    const struct fcgi_params *values);
-/* Queue raw bytes as they are (for crafted records). */
+/* Queue raw bytes as they are (for crafted records).  They are decoded
+ * like every queued record, so a crafted BEGIN_REQUEST also makes its id
+ * active; bytes that are not FastCGI stop that tracking for good. */
 int fcgi_conn_send_raw(struct fcgi_conn *c, const void *bytes, size_t len);
 
 /* Output queue: *out points at the bytes ready to write (valid until the
@@ -548,8 +600,9 @@ unsigned fcgi_conn_active(const struct fcgi_conn *c); /* open request ids */
 int fcgi_conn_is_active(const struct fcgi_conn *c, uint16_t id);
 /* The KEEP_CONN flag of the last BEGIN_REQUEST seen or sent. */
 int fcgi_conn_keep(const struct fcgi_conn *c);
+/* Bytes decoded so far in dir (for our sending direction: queued). */
 uint64_t fcgi_conn_offset(const struct fcgi_conn *c, enum fcgi_dir dir);
-/* Violations seen so far (count and each). */
+/* Violations reported so far. */
 size_t fcgi_conn_violation_count(const struct fcgi_conn *c);
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,1582 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn.c - the per-connection conversation state machine: one record
+ * decoder per direction, request-id multiplexing, events, violations and
+ * the sending side's framing.  No I/O.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Per-request state bits (struct req.st). */
+enum {
+	R_ACTIVE = 1u << 0,	  /* BEGIN_REQUEST accepted, no END_REQUEST yet */
+	R_ENDED = 1u << 1,	  /* END_REQUEST seen or sent */
+	R_PARAMS_DONE = 1u << 2,  /* the empty PARAMS record */
+	R_STDIN_DONE = 1u << 3,	  /* the empty STDIN record */
+	R_DATA_DONE = 1u << 4,	  /* the empty DATA record */
+	R_STDOUT_USED = 1u << 5,  /* any STDOUT record */
+	R_STDOUT_DONE = 1u << 6,  /* the empty STDOUT record */
+	R_STDERR_USED = 1u << 7,  /* any STDERR record */
+	R_STDERR_DONE = 1u << 8,  /* the empty STDERR record */
+	R_ABORTED = 1u << 9,	  /* ABORT_REQUEST seen or sent */
+	R_NV_OPEN = 1u << 10,	  /* nv decoder and params are initialised */
+	R_NV_FAILED = 1u << 11,	  /* params decoding stopped (limit, memory) */
+	R_NV_SPLIT = 1u << 12,	  /* nv-split already reported */
+	R_OOO_STDIN = 1u << 13,	  /* out-of-order STDIN already reported */
+	R_OOO_DATA = 1u << 14,	  /* out-of-order DATA already reported */
+	R_HAS_CL = 1u << 15	  /* CONTENT_LENGTH was a decimal number */
+};
+
+/*
+ * How many ended requests are remembered, so that a late record for one
+ * of them is named precisely (after-end-request, or accepted quietly as a
+ * race) rather than reported as no-begin.  Beyond this the oldest is
+ * forgotten; each costs one struct req without buffers.
+ */
+#define ENDED_KEEP 128
+
+struct req {
+	uint16_t id;
+	uint16_t role;
+	uint8_t flags;
+	unsigned st;
+	uint64_t stdin_bytes;
+	uint64_t content_length;
+	struct fcgi_nv_decoder nv;
+	struct fcgi_params params;
+	struct req *prev, *next; /* the ended list, oldest first */
+};
+
+struct side {
+	struct fcgi_decoder dec;
+	int stopped; /* bad version: nothing more is decoded */
+	int eof;
+};
+
+struct fcgi_conn {
+	enum fcgi_conn_mode mode;
+	struct fcgi_conn_opts opts;
+	const struct fcgi_mem *mem;
+	struct fcgi_callbacks cb;
+	void *arg;
+	struct side side[2];
+
+	/* Request table: open addressing on the id, linear probing. */
+	struct req **slots;
+	size_t nslots; /* 0 or a power of two */
+	size_t nreq;
+	struct req *spare;		 /* preallocated for our own BEGIN */
+	struct req *ended_head, *ended_tail; /* ended requests, oldest first */
+	size_t nended;
+	unsigned active;
+
+	int keep;		    /* KEEP_CONN of the last accepted BEGIN */
+	uint64_t begins;	    /* BEGIN_REQUESTs accepted */
+	uint64_t pending_values;    /* GET_VALUES without an answer yet */
+	uint64_t pending_unknown;   /* unknown management records unanswered */
+
+	/* Output queue: bytes out.data[out_off..out.len) are unsent. */
+	struct fcgi_buf out;
+	size_t out_off;
+	int raw_reserved; /* the self decoder's content buffer is reserved */
+	int self_busy;	  /* judging our own queued records */
+	int busy;	  /* inside fcgi_conn_recv() */
+
+	size_t violations;
+	size_t last_consumed;
+};
+
+/* Which direction each record type travels (FastCGI 1.0, 8). */
+static enum fcgi_dir type_dir(uint8_t type)
+{
+	switch (type) {
+	case FCGI_END_REQUEST:
+	case FCGI_STDOUT:
+	case FCGI_STDERR:
+	case FCGI_GET_VALUES_RESULT:
+	case FCGI_UNKNOWN_TYPE:
+		return FCGI_DIR_TO_WEB;
+	default:
+		return FCGI_DIR_TO_APP;
+	}
+}
+
+/* The direction this conn queues records in (APP and WEB mode). */
+static enum fcgi_dir send_dir(const struct fcgi_conn *c)
+{
+	return c->mode == FCGI_MODE_APP ? FCGI_DIR_TO_WEB : FCGI_DIR_TO_APP;
+}
+
+static const char *tname(uint8_t type)
+{
+	const char *n = fcgi_type_name(type);
+
+	return n != NULL ? n : "unknown";
+}
+
+/* ---- request table -------------------------------------------------- */
+
+static size_t slot_of(const struct fcgi_conn *c, uint16_t id)
+{
+	return ((size_t)id * 40503u) & (c->nslots - 1);
+}
+
+/* The entry for id, or NULL. */
+static struct req *req_find(const struct fcgi_conn *c, uint16_t id)
+{
+	size_t i;
+
+	if (c->nslots == 0)
+		return NULL;
+	for (i = slot_of(c, id); c->slots[i] != NULL;
+	     i = (i + 1) & (c->nslots - 1))
+		if (c->slots[i]->id == id)
+			return c->slots[i];
+	return NULL;
+}
+
+static void slot_put(struct fcgi_conn *c, struct req *r)
+{
+	size_t i = slot_of(c, r->id);
+
+	while (c->slots[i] != NULL)
+		i = (i + 1) & (c->nslots - 1);
+	c->slots[i] = r;
+}
+
+/* Make room for one more entry; 0 or FCGI_ENOMEM. */
+static int table_reserve(struct fcgi_conn *c)
+{
+	struct req **old = c->slots;
+	size_t oldn = c->nslots, n, i;
+
+	if ((c->nreq + 1) * 2 <= c->nslots)
+		return 0;
+	n = oldn != 0 ? oldn * 2 : 8;
+	c->slots = fcgi_mem_malloc(c->mem, n * sizeof(*c->slots));
+	if (c->slots == NULL) {
+		c->slots = old;
+		return FCGI_ENOMEM;
+	}
+	memset(c->slots, 0, n * sizeof(*c->slots));
+	c->nslots = n;
+	for (i = 0; i < oldn; i++)
+		if (old[i] != NULL)
+			slot_put(c, old[i]);
+	fcgi_mem_free(c->mem, old);
+	return 0;
+}
+
+/* Remove r from the slots (backward-shift deletion keeps probing
+ * chains whole). */
+static void slot_del(struct fcgi_conn *c, const struct req *r)
+{
+	size_t mask = c->nslots - 1, i, j, home;
+
+	for (i = slot_of(c, r->id); c->slots[i] != r; i = (i + 1) & mask)
+		;
+	c->slots[i] = NULL;
+	for (j = (i + 1) & mask; c->slots[j] != NULL; j = (j + 1) & mask) {
+		home = slot_of(c, c->slots[j]->id);
+		/* Move j back into the hole unless its home lies
+		 * cyclically in (i, j]. */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			c->slots[i] = c->slots[j];
+			c->slots[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+/* Drop what the PARAMS stream holds. */
+static void req_release_nv(struct fcgi_conn *c, struct req *r)
+{
+	(void)c;
+	if (r->st & R_NV_OPEN) {
+		fcgi_nv_decoder_free(&r->nv);
+		fcgi_params_free(&r->params);
+		r->st &= ~(unsigned)R_NV_OPEN;
+	}
+}
+
+static void ended_unlink(struct fcgi_conn *c, struct req *r)
+{
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		c->ended_head = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	else
+		c->ended_tail = r->prev;
+	r->prev = r->next = NULL;
+	c->nended--;
+}
+
+static void req_destroy(struct fcgi_conn *c, struct req *r)
+{
+	slot_del(c, r);
+	c->nreq--;
+	if (r->st & R_ENDED)
+		ended_unlink(c, r);
+	if (r->st & R_ACTIVE)
+		c->active--;
+	req_release_nv(c, r);
+	fcgi_mem_free(c->mem, r);
+}
+
+/* A zeroed entry for id, inserted in the table; NULL on FCGI_ENOMEM. */
+static struct req *req_new(struct fcgi_conn *c, uint16_t id)
+{
+	struct req *r;
+
+	if (table_reserve(c) != 0)
+		return NULL;
+	if (c->spare != NULL) {
+		r = c->spare;
+		c->spare = NULL;
+	} else {
+		r = fcgi_mem_malloc(c->mem, sizeof(*r));
+		if (r == NULL)
+			return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	slot_put(c, r);
+	c->nreq++;
+	return r;
+}
+
+/* Mark r ended: it no longer counts as active, its params are freed, and
+ * it joins the ended list (forgetting the oldest ended one beyond
+ * ENDED_KEEP). */
+static void req_end(struct fcgi_conn *c, struct req *r)
+{
+	if (r->st & R_ACTIVE)
+		c->active--;
+	r->st = (r->st & ~(unsigned)R_ACTIVE) | R_ENDED;
+	req_release_nv(c, r);
+	r->prev = c->ended_tail;
+	r->next = NULL;
+	if (c->ended_tail != NULL)
+		c->ended_tail->next = r;
+	else
+		c->ended_head = r;
+	c->ended_tail = r;
+	c->nended++;
+	if (c->nended > ENDED_KEEP)
+		req_destroy(c, c->ended_head);
+}
+
+/* ---- reporting ------------------------------------------------------ */
+
+/* Where a record (or the end of a stream) is, for reports. */
+struct at {
+	enum fcgi_dir dir;
+	uint64_t offset;
+	uint64_t record;
+	uint16_t id;
+	int silent; /* our own queued record: update state, report nothing */
+};
+
+static void violate(struct fcgi_conn *c, const struct at *at,
+		    enum fcgi_vcode code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void violate(struct fcgi_conn *c, const struct at *at,
+		    enum fcgi_vcode code, const char *fmt, ...)
+{
+	struct fcgi_violation v;
+	va_list ap;
+
+	if (at->silent)
+		return;
+	memset(&v, 0, sizeof(v));
+	v.code = code;
+	v.severity = fcgi_vcode_severity(code);
+	v.dir = at->dir;
+	v.offset = at->offset;
+	v.record = at->record;
+	v.request_id = at->id;
+	va_start(ap, fmt);
+	vsnprintf(v.message, sizeof(v.message), fmt, ap);
+	va_end(ap);
+	c->violations++;
+	if (c->cb.on_violation != NULL)
+		c->cb.on_violation(c->arg, &v);
+}
+
+static void ev_init(struct fcgi_event *ev, enum fcgi_event_type type,
+		    const struct at *at)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->dir = at->dir;
+	ev->request_id = at->id;
+	ev->offset = at->offset;
+	ev->record = at->record;
+}
+
+/* Deliver ev; 0, or FCGI_ECANCELED when the callback asked to stop. */
+static int emit(struct fcgi_conn *c, const struct fcgi_event *ev)
+{
+	if (c->cb.on_event == NULL)
+		return 0;
+	return c->cb.on_event(c->arg, ev) != 0 ? FCGI_ECANCELED : 0;
+}
+
+/* Copy up to 32 bytes of a name into out for a message, escaping what is
+ * not printable ASCII. */
+static const char *excerpt(char *out, size_t n, const uint8_t *p, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	for (i = 0; i < len && i < 32 && o + 5 < n; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+			out[o++] = (char)p[i];
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[p[i] >> 4];
+			out[o++] = hex[p[i] & 15];
+		}
+	}
+	if (i < len && o + 3 < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- queue ---------------------------------------------------------- */
+
+static int judge(struct fcgi_conn *c, enum fcgi_dir dir,
+		 const struct fcgi_record *rec, int silent);
+
+/*
+ * Our own records, just appended at out.data[from..len), go through the
+ * decoder of the sending direction and the same judge as received ones,
+ * silently, so that the request state follows exactly what is on the wire
+ * (crafted raw bytes included).  The content buffer of that decoder is
+ * reserved in advance whenever a partial record may be pending, so the
+ * decoder cannot fail on memory here.
+ */
+static void queue_commit(struct fcgi_conn *c, size_t from)
+{
+	struct side *s = &c->side[send_dir(c)];
+	struct fcgi_record rec;
+	size_t end = c->out.len, used;
+	int rc;
+
+	/* end is fixed: an on_record callback may call fcgi_conn_sent(),
+	 * which can reset out.len but never moves or frees the bytes. */
+	c->self_busy = 1;
+	while (from < end && !s->stopped) {
+		rc = fcgi_decoder_feed(&s->dec, c->out.data + from, end - from,
+				       &used, &rec);
+		from += used;
+		if (rc == 1)
+			(void)judge(c, send_dir(c), &rec, 1);
+		else if (rc == 0)
+			break;
+		else
+			s->stopped = 1; /* crafted garbage: stop tracking */
+	}
+	c->self_busy = 0;
+}
+
+/* Get ready to append: compact the queue when its sent prefix is at
+ * least as long as what is left (each byte moves at most once). */
+static size_t queue_start(struct fcgi_conn *c)
+{
+	size_t live = c->out.len - c->out_off;
+
+	if (c->out_off > 0 && c->out_off >= live) {
+		memmove(c->out.data, c->out.data + c->out_off, live);
+		c->out.len = live;
+		c->out_off = 0;
+	}
+	return c->out.len;
+}
+
+/* Common checks for every sending call: 0 or FCGI_ESTATE. */
+static int may_send(const struct fcgi_conn *c, enum fcgi_conn_mode mode)
+{
+	if (c->mode != mode || c->self_busy)
+		return FCGI_ESTATE;
+	return 0;
+}
+
+/* Append one stream (or params) in records of at most FCGI_CHUNK_MAX
+ * content bytes; len 0 appends nothing. */
+static int put_chunks(struct fcgi_conn *c, uint8_t type, uint16_t id,
+		      const uint8_t *p, size_t len)
+{
+	size_t n;
+	int rc;
+
+	while (len > 0) {
+		n = len < FCGI_CHUNK_MAX ? len : FCGI_CHUNK_MAX;
+		rc = fcgi_record_encode(&c->out, type, id, p, n);
+		if (rc != 0)
+			return rc;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- judging records ------------------------------------------------ */
+
+/* Decode a fixed 8-byte body, short ones padded with zeros. */
+static void body8(uint8_t b[8], const struct fcgi_record *rec)
+{
+	size_t n = rec->h.content_length < 8 ? rec->h.content_length : 8;
+
+	memset(b, 0, 8);
+	if (n > 0)
+		memcpy(b, rec->content, n);
+}
+
+static int on_begin(struct fcgi_conn *c, const struct at *at,
+		    const struct fcgi_record *rec)
+{
+	struct fcgi_event ev;
+	struct req *r;
+	uint8_t b[8];
+	uint16_t role;
+
+	body8(b, rec);
+	role = (uint16_t)(b[0] << 8 | b[1]);
+	/* FastCGI 1.0, 5.1: the body is 8 bytes; what is there is used. */
+	if (rec->h.content_length != 8)
+		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
+			"BEGIN_REQUEST body is %u bytes, expected 8",
+			(unsigned)rec->h.content_length);
+	r = req_find(c, at->id);
+	if (r != NULL && (r->st & R_ACTIVE)) {
+		/* FastCGI 1.0, 3.2: an id is in use until END_REQUEST. */
+		violate(c, at, FCGI_V_DUPLICATE_BEGIN,
+			"BEGIN_REQUEST for request %u, which is already "
+			"active; ignored",
+			(unsigned)at->id);
+		return 0;
+	}
+	if (c->opts.limits.max_requests != 0 &&
+	    c->active >= c->opts.limits.max_requests) {
+		violate(c, at, FCGI_V_TOO_MANY_REQUESTS,
+			"BEGIN_REQUEST for request %u while %u requests are "
+			"active (limit %u); ignored",
+			(unsigned)at->id, c->active,
+			c->opts.limits.max_requests);
+		return 0;
+	}
+	if (role < FCGI_RESPONDER || role > FCGI_FILTER)
+		violate(c, at, FCGI_V_UNKNOWN_ROLE,
+			"BEGIN_REQUEST role %u is not RESPONDER, AUTHORIZER "
+			"or FILTER",
+			(unsigned)role);
+	if (r != NULL) {
+		/* An ended id is reused: start afresh. */
+		ended_unlink(c, r);
+		req_release_nv(c, r);
+		r->st = 0;
+		r->stdin_bytes = 0;
+		r->content_length = 0;
+	} else {
+		r = req_new(c, at->id);
+		if (r == NULL)
+			return FCGI_ENOMEM;
+	}
+	r->st = R_ACTIVE;
+	r->role = role;
+	r->flags = b[2];
+	c->active++;
+	c->begins++;
+	c->keep = (b[2] & FCGI_KEEP_CONN) != 0;
+	if (at->silent)
+		return 0;
+	ev_init(&ev, FCGI_EV_BEGIN, at);
+	ev.role = role;
+	ev.flags = b[2];
+	return emit(c, &ev);
+}
+
+/*
+ * The request a to-app stream record or ABORT_REQUEST belongs to, or NULL
+ * when the record is to be dropped (reported here, or a quiet race).
+ * done is the stream's end bit (0 for ABORT_REQUEST).
+ */
+static struct req *to_app_req(struct fcgi_conn *c, const struct at *at,
+			      const struct fcgi_record *rec, unsigned done)
+{
+	struct req *r = req_find(c, at->id);
+	const char *name = tname(rec->h.type);
+
+	if (r == NULL) {
+		violate(c, at, FCGI_V_NO_BEGIN,
+			"%s record for request %u, which has no "
+			"BEGIN_REQUEST",
+			name, (unsigned)at->id);
+		return NULL;
+	}
+	if (done != 0 && (r->st & done)) {
+		/* FastCGI 1.0, 3.3: the empty record ends the stream. */
+		violate(c, at, FCGI_V_STREAM_AFTER_END,
+			"%s record for request %u after its %s stream ended",
+			name, (unsigned)at->id, name);
+		return NULL;
+	}
+	if (r->st & R_ENDED) {
+		/*
+		 * The app ended the request while the web server was still
+		 * sending it (timeout, CANT_MPX_CONN, OVERLOADED,
+		 * UNKNOWN_ROLE, or an ABORT_REQUEST crossing END_REQUEST):
+		 * a race, not a fault.  The rest is dropped quietly.
+		 */
+		if (rec->h.content_length == 0)
+			r->st |= done;
+		return NULL;
+	}
+	return r;
+}
+
+/* The CONTENT_LENGTH param as a number, when it is one. */
+static void note_content_length(struct req *r, const struct fcgi_params *p)
+{
+	struct fcgi_nv nv;
+	uint64_t v = 0;
+	size_t i;
+
+	if (!fcgi_params_gets(p, "CONTENT_LENGTH", &nv) || nv.value_len == 0 ||
+	    nv.value_len > 19)
+		return;
+	for (i = 0; i < nv.value_len; i++) {
+		if (nv.value[i] < '0' || nv.value[i] > '9')
+			return;
+		v = v * 10 + (uint64_t)(nv.value[i] - '0');
+	}
+	r->content_length = v;
+	r->st |= R_HAS_CL;
+}
+
+static int on_params(struct fcgi_conn *c, const struct at *at,
+		     const struct fcgi_record *rec)
+{
+	const struct fcgi_limits *l = &c->opts.limits;
+	struct fcgi_params set;
+	struct fcgi_event ev;
+	struct req *r;
+	int rc;
+
+	r = to_app_req(c, at, rec, R_PARAMS_DONE);
+	if (r == NULL)
+		return 0;
+	if (at->silent) {
+		/* Our own params: only the end matters. */
+		if (rec->h.content_length == 0)
+			r->st |= R_PARAMS_DONE;
+		return 0;
+	}
+	if (rec->h.content_length > 0) {
+		if (!(r->st & R_NV_OPEN)) {
+			fcgi_nv_decoder_init(&r->nv, c->mem,
+					     l->params_max_bytes,
+					     l->params_max_pairs);
+			fcgi_params_init(&r->params, c->mem);
+			r->st |= R_NV_OPEN;
+		}
+		if (r->st & R_NV_FAILED)
+			return 0;
+		/* FastCGI 1.0, 3.4 lets a pair straddle records; PHP-FPM
+		 * parses each record alone and fails. */
+		if (fcgi_nv_decoder_finish(&r->nv) != 0 &&
+		    !(r->st & R_NV_SPLIT)) {
+			r->st |= R_NV_SPLIT;
+			violate(c, at, FCGI_V_NV_SPLIT,
+				"a name-value pair of request %u is split "
+				"across PARAMS records",
+				(unsigned)at->id);
+		}
+		rc = fcgi_nv_decoder_feed(&r->nv, rec->content,
+					  rec->h.content_length, &r->params);
+		if (rc == FCGI_ELIMIT) {
+			r->st |= R_NV_FAILED;
+			violate(c, at, FCGI_V_NV_LIMIT,
+				"PARAMS of request %u exceed the limits "
+				"(%zu bytes, %zu pairs); the rest is ignored",
+				(unsigned)at->id, l->params_max_bytes,
+				l->params_max_pairs);
+		} else if (rc != 0) {
+			r->st |= R_NV_FAILED;
+			return rc;
+		}
+		return 0;
+	}
+	r->st |= R_PARAMS_DONE;
+	if ((r->st & (R_NV_OPEN | R_NV_FAILED)) == R_NV_OPEN &&
+	    fcgi_nv_decoder_finish(&r->nv) != 0)
+		violate(c, at, FCGI_V_NV_TRUNCATED,
+			"PARAMS stream of request %u ended inside a "
+			"name-value pair",
+			(unsigned)at->id);
+	/* The set moves out of the request: the callback may end and even
+	 * forget the request while it runs. */
+	if (r->st & R_NV_OPEN) {
+		set = r->params;
+		fcgi_nv_decoder_free(&r->nv);
+		r->st &= ~(unsigned)R_NV_OPEN;
+		note_content_length(r, &set);
+	} else {
+		fcgi_params_init(&set, c->mem);
+	}
+	ev_init(&ev, FCGI_EV_PARAMS, at);
+	ev.params = &set;
+	rc = emit(c, &ev);
+	fcgi_params_free(&set);
+	return rc;
+}
+
+static int on_stdin_data(struct fcgi_conn *c, const struct at *at,
+			 const struct fcgi_record *rec)
+{
+	int is_stdin = rec->h.type == FCGI_STDIN;
+	unsigned done = is_stdin ? R_STDIN_DONE : R_DATA_DONE;
+	unsigned before = is_stdin ? R_PARAMS_DONE : R_STDIN_DONE;
+	unsigned ooo = is_stdin ? R_OOO_STDIN : R_OOO_DATA;
+	struct fcgi_event ev;
+	struct req *r;
+
+	r = to_app_req(c, at, rec, done);
+	if (r == NULL)
+		return 0;
+	/* FastCGI 1.0, 6.2 and 6.4: PARAMS, then STDIN, then DATA. */
+	if (!(r->st & before) && !(r->st & ooo)) {
+		r->st |= ooo;
+		violate(c, at, FCGI_V_OUT_OF_ORDER,
+			"%s record for request %u before its %s stream ended",
+			tname(rec->h.type), (unsigned)at->id,
+			is_stdin ? "PARAMS" : "STDIN");
+	}
+	if (rec->h.content_length == 0) {
+		r->st |= done;
+		if (is_stdin && (r->st & R_HAS_CL) &&
+		    r->stdin_bytes != r->content_length)
+			violate(c, at, FCGI_V_CONTENT_LENGTH,
+				"STDIN of request %u is %llu bytes, "
+				"CONTENT_LENGTH says %llu",
+				(unsigned)at->id,
+				(unsigned long long)r->stdin_bytes,
+				(unsigned long long)r->content_length);
+	} else if (is_stdin) {
+		r->stdin_bytes += rec->h.content_length;
+	}
+	if (at->silent)
+		return 0;
+	ev_init(&ev, is_stdin ? FCGI_EV_STDIN : FCGI_EV_DATA, at);
+	ev.data = rec->content;
+	ev.len = rec->h.content_length;
+	return emit(c, &ev);
+}
+
+static int on_abort(struct fcgi_conn *c, const struct at *at,
+		    const struct fcgi_record *rec)
+{
+	struct fcgi_event ev;
+	struct req *r;
+
+	r = to_app_req(c, at, rec, 0);
+	if (r == NULL)
+		return 0;
+	r->st |= R_ABORTED;
+	if (at->silent)
+		return 0;
+	ev_init(&ev, FCGI_EV_ABORT, at);
+	return emit(c, &ev);
+}
+
+/* The request a to-web record belongs to, or NULL (reported). */
+static struct req *to_web_req(struct fcgi_conn *c, const struct at *at,
+			      const struct fcgi_record *rec)
+{
+	struct req *r = req_find(c, at->id);
+
+	if (r == NULL) {
+		violate(c, at, FCGI_V_NO_BEGIN,
+			"%s record for request %u, which has no "
+			"BEGIN_REQUEST",
+			tname(rec->h.type), (unsigned)at->id);
+		return NULL;
+	}
+	if (r->st & R_ENDED) {
+		violate(c, at, FCGI_V_AFTER_END_REQUEST,
+			"%s record for request %u after its END_REQUEST",
+			tname(rec->h.type), (unsigned)at->id);
+		return NULL;
+	}
+	return r;
+}
+
+static int on_stdout_stderr(struct fcgi_conn *c, const struct at *at,
+			    const struct fcgi_record *rec)
+{
+	int is_out = rec->h.type == FCGI_STDOUT;
+	unsigned used = is_out ? R_STDOUT_USED : R_STDERR_USED;
+	unsigned done = is_out ? R_STDOUT_DONE : R_STDERR_DONE;
+	struct fcgi_event ev;
+	struct req *r;
+
+	r = to_web_req(c, at, rec);
+	if (r == NULL)
+		return 0;
+	if (r->st & done) {
+		violate(c, at, FCGI_V_STREAM_AFTER_END,
+			"%s record for request %u after its %s stream ended",
+			tname(rec->h.type), (unsigned)at->id,
+			tname(rec->h.type));
+		return 0;
+	}
+	r->st |= used;
+	if (rec->h.content_length == 0)
+		r->st |= done;
+	if (at->silent)
+		return 0;
+	ev_init(&ev, is_out ? FCGI_EV_STDOUT : FCGI_EV_STDERR, at);
+	ev.data = rec->content;
+	ev.len = rec->h.content_length;
+	return emit(c, &ev);
+}
+
+static int on_end(struct fcgi_conn *c, const struct at *at,
+		  const struct fcgi_record *rec)
+{
+	struct fcgi_event ev;
+	struct req *r;
+	uint8_t b[8];
+	uint32_t app_status;
+
+	body8(b, rec);
+	app_status = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		     (uint32_t)b[2] << 8 | (uint32_t)b[3];
+	/* FastCGI 1.0, 5.5: the body is 8 bytes. */
+	if (rec->h.content_length != 8)
+		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
+			"END_REQUEST body is %u bytes, expected 8",
+			(unsigned)rec->h.content_length);
+	r = to_web_req(c, at, rec);
+	if (r == NULL)
+		return 0;
+	if (b[4] > FCGI_UNKNOWN_ROLE)
+		violate(c, at, FCGI_V_BAD_PSTATUS,
+			"END_REQUEST protocolStatus %u is not defined "
+			"(0..3)",
+			(unsigned)b[4]);
+	/* FastCGI 1.0, 3.3 and 5.5: streams end before END_REQUEST.  A
+	 * request refused with another protocolStatus may have no STDOUT. */
+	if (!(r->st & R_STDOUT_DONE) &&
+	    ((r->st & R_STDOUT_USED) || b[4] == FCGI_REQUEST_COMPLETE))
+		violate(c, at, FCGI_V_END_OPEN_STREAMS,
+			"END_REQUEST for request %u before its STDOUT stream "
+			"ended",
+			(unsigned)at->id);
+	else if ((r->st & (R_STDERR_USED | R_STDERR_DONE)) == R_STDERR_USED)
+		violate(c, at, FCGI_V_END_OPEN_STREAMS,
+			"END_REQUEST for request %u before its STDERR stream "
+			"ended",
+			(unsigned)at->id);
+	req_end(c, r);
+	if (at->silent)
+		return 0;
+	ev_init(&ev, FCGI_EV_END, at);
+	ev.app_status = app_status;
+	ev.protocol_status = b[4];
+	return emit(c, &ev);
+}
+
+/* GET_VALUES and GET_VALUES_RESULT: decode the pairs of one record. */
+static int on_values(struct fcgi_conn *c, const struct at *at,
+		     const struct fcgi_record *rec)
+{
+	size_t max = c->opts.limits.values_max_bytes;
+	int asking = rec->h.type == FCGI_GET_VALUES;
+	struct fcgi_nv_decoder nv;
+	struct fcgi_params set;
+	struct fcgi_event ev;
+	struct fcgi_nv p;
+	char name[160];
+	size_t i;
+	int rc;
+
+	if (asking) {
+		c->pending_values++;
+	} else if (c->pending_values == 0) {
+		violate(c, at, FCGI_V_UNEXPECTED,
+			"GET_VALUES_RESULT without a GET_VALUES to answer");
+	} else {
+		c->pending_values--;
+	}
+	if (at->silent)
+		return 0;
+	fcgi_params_init(&set, c->mem);
+	fcgi_nv_decoder_init(&nv, c->mem, max, 0);
+	rc = fcgi_nv_decoder_feed(&nv, rec->content, rec->h.content_length,
+				  &set);
+	if (rc == 0)
+		rc = fcgi_nv_decoder_finish(&nv);
+	fcgi_nv_decoder_free(&nv);
+	if (rc == FCGI_ENOMEM) {
+		fcgi_params_free(&set);
+		return rc;
+	}
+	if (rc == FCGI_ELIMIT)
+		violate(c, at, FCGI_V_NV_LIMIT,
+			"%s content exceeds the limit of %zu bytes; the rest "
+			"is ignored",
+			tname(rec->h.type), max);
+	else if (rc != 0)
+		violate(c, at, FCGI_V_NV_TRUNCATED,
+			"%s record ends inside a name-value pair",
+			tname(rec->h.type));
+	/* FastCGI 1.0, 4.1: the query carries names with empty values. */
+	for (i = 0; asking && i < fcgi_params_count(&set); i++) {
+		fcgi_params_at(&set, i, &p);
+		if (p.value_len > 0) {
+			violate(c, at, FCGI_V_VALUES_NOT_EMPTY,
+				"GET_VALUES asks for %s with a %zu-byte value",
+				excerpt(name, sizeof(name), p.name,
+					p.name_len),
+				p.value_len);
+			break;
+		}
+	}
+	ev_init(&ev, asking ? FCGI_EV_GET_VALUES : FCGI_EV_GET_VALUES_RESULT,
+		at);
+	ev.params = &set;
+	rc = emit(c, &ev);
+	fcgi_params_free(&set);
+	return rc;
+}
+
+static int on_unknown_type(struct fcgi_conn *c, const struct at *at,
+			   const struct fcgi_record *rec)
+{
+	struct fcgi_event ev;
+	uint8_t b[8];
+
+	body8(b, rec);
+	/* FastCGI 1.0, 4.2: the body is {type, reserved[7]}. */
+	if (rec->h.content_length != 8)
+		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
+			"UNKNOWN_TYPE body is %u bytes, expected 8",
+			(unsigned)rec->h.content_length);
+	if (c->pending_unknown == 0)
+		violate(c, at, FCGI_V_UNEXPECTED,
+			"UNKNOWN_TYPE for type %u without an unknown "
+			"management record to answer",
+			(unsigned)b[0]);
+	else
+		c->pending_unknown--;
+	if (at->silent)
+		return 0;
+	ev_init(&ev, FCGI_EV_UNKNOWN_TYPE, at);
+	ev.unknown_type = b[0];
+	return emit(c, &ev);
+}
+
+/* A record whose type FastCGI 1.0 does not define. */
+static int on_undefined(struct fcgi_conn *c, const struct at *at,
+			const struct fcgi_record *rec)
+{
+	struct fcgi_event ev;
+	uint8_t body[8];
+	size_t from;
+	int rc;
+
+	violate(c, at, FCGI_V_UNKNOWN_TYPE,
+		"record type %u is not defined by FastCGI 1.0",
+		(unsigned)rec->h.type);
+	/* FastCGI 1.0, 4.2: an app answers a management record of a type
+	 * it does not know with UNKNOWN_TYPE. */
+	if (at->dir == FCGI_DIR_TO_APP && at->id == FCGI_NULL_REQUEST_ID) {
+		c->pending_unknown++;
+		if (!at->silent && c->mode == FCGI_MODE_APP &&
+		    c->opts.auto_unknown_type) {
+			fcgi_unknown_body_encode(body, rec->h.type);
+			from = queue_start(c);
+			rc = fcgi_record_encode(&c->out, FCGI_UNKNOWN_TYPE, 0,
+						body, sizeof(body));
+			if (rc != 0)
+				return rc;
+			queue_commit(c, from);
+		}
+	}
+	if (at->silent)
+		return 0;
+	ev_init(&ev, FCGI_EV_UNKNOWN_RECORD, at);
+	ev.unknown_type = rec->h.type;
+	ev.data = rec->content;
+	ev.len = rec->h.content_length;
+	return emit(c, &ev);
+}
+
+/*
+ * Judge one record that travelled in dir: report what is wrong with it,
+ * update the request state, and turn it into events.  silent: the record
+ * is our own, queued for sending; only the state is updated.  Returns 0,
+ * FCGI_ECANCELED (a callback asked to stop) or FCGI_ENOMEM.  Nothing may
+ * touch a struct req after emit(): the callback may end it.
+ */
+static int judge(struct fcgi_conn *c, enum fcgi_dir dir,
+		 const struct fcgi_record *rec, int silent)
+{
+	const struct fcgi_header *h = &rec->h;
+	size_t total = FCGI_HEADER_LEN + (size_t)h->content_length +
+		       h->padding_length;
+	struct at at;
+
+	at.dir = dir;
+	at.offset = rec->offset;
+	at.record = rec->number;
+	at.id = h->request_id;
+	at.silent = silent;
+	if (c->cb.on_record != NULL)
+		c->cb.on_record(c->arg, dir, rec);
+	/* FastCGI 1.0, 3.3: "We recommend that records be placed on
+	 * boundaries that are multiples of eight bytes." */
+	if (total % 8 != 0)
+		violate(c, &at, FCGI_V_UNALIGNED,
+			"%s record of %zu bytes (8 + %u content + %u padding) "
+			"is not a multiple of 8",
+			tname(h->type), total, (unsigned)h->content_length,
+			(unsigned)h->padding_length);
+	if ((h->type == FCGI_BEGIN_REQUEST || h->type == FCGI_PARAMS) &&
+	    (size_t)h->content_length + h->padding_length > FCGI_MAX_CONTENT)
+		violate(c, &at, FCGI_V_RECORD_TOO_LARGE,
+			"%s record has content %u + padding %u = %zu bytes, "
+			"over 65535 (PHP-FPM rejects it)",
+			tname(h->type), (unsigned)h->content_length,
+			(unsigned)h->padding_length,
+			(size_t)h->content_length + h->padding_length);
+	if (h->type == 0 || h->type > FCGI_MAXTYPE)
+		return on_undefined(c, &at, rec);
+	if (type_dir(h->type) != dir) {
+		violate(c, &at, FCGI_V_WRONG_DIRECTION,
+			"%s record sent toward the %s; ignored",
+			tname(h->type),
+			dir == FCGI_DIR_TO_APP ? "app" : "web server");
+		return 0;
+	}
+	if (fcgi_type_is_management(h->type)) {
+		/* FastCGI 1.0, 3.3: management records have id 0. */
+		if (h->request_id != FCGI_NULL_REQUEST_ID)
+			violate(c, &at, FCGI_V_MGMT_NONZERO_ID,
+				"%s record has request id %u, expected 0",
+				tname(h->type), (unsigned)h->request_id);
+		if (h->type == FCGI_UNKNOWN_TYPE)
+			return on_unknown_type(c, &at, rec);
+		return on_values(c, &at, rec);
+	}
+	if (h->request_id == FCGI_NULL_REQUEST_ID) {
+		violate(c, &at, FCGI_V_APP_NULL_ID,
+			"%s record has request id 0, which is reserved for "
+			"management records; ignored",
+			tname(h->type));
+		return 0;
+	}
+	switch (h->type) {
+	case FCGI_BEGIN_REQUEST:
+		return on_begin(c, &at, rec);
+	case FCGI_ABORT_REQUEST:
+		return on_abort(c, &at, rec);
+	case FCGI_PARAMS:
+		return on_params(c, &at, rec);
+	case FCGI_STDIN:
+	case FCGI_DATA:
+		return on_stdin_data(c, &at, rec);
+	case FCGI_STDOUT:
+	case FCGI_STDERR:
+		return on_stdout_stderr(c, &at, rec);
+	default:
+		return on_end(c, &at, rec);
+	}
+}
+
+/* ---- life cycle ----------------------------------------------------- */
+
+void fcgi_conn_opts_default(struct fcgi_conn_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	fcgi_limits_default(&o->limits);
+	o->mem = NULL;
+	o->auto_unknown_type = 1;
+}
+
+struct fcgi_conn *fcgi_conn_new(enum fcgi_conn_mode mode,
+				const struct fcgi_conn_opts *opts,
+				const struct fcgi_callbacks *cb, void *arg)
+{
+	struct fcgi_conn_opts def;
+	struct fcgi_conn *c;
+
+	if (mode != FCGI_MODE_APP && mode != FCGI_MODE_WEB &&
+	    mode != FCGI_MODE_OBSERVER)
+		return NULL;
+	if (opts == NULL) {
+		fcgi_conn_opts_default(&def);
+		opts = &def;
+	}
+	c = fcgi_mem_malloc(opts->mem, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->mode = mode;
+	c->opts = *opts;
+	c->mem = opts->mem;
+	if (cb != NULL)
+		c->cb = *cb;
+	c->arg = arg;
+	fcgi_decoder_init(&c->side[0].dec, c->mem);
+	fcgi_decoder_init(&c->side[1].dec, c->mem);
+	fcgi_buf_init(&c->out, c->mem, 0);
+	return c;
+}
+
+void fcgi_conn_free(struct fcgi_conn *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nslots; i++) {
+		if (c->slots[i] != NULL) {
+			req_release_nv(c, c->slots[i]);
+			fcgi_mem_free(c->mem, c->slots[i]);
+		}
+	}
+	fcgi_mem_free(c->mem, c->slots);
+	fcgi_mem_free(c->mem, c->spare);
+	fcgi_decoder_free(&c->side[0].dec);
+	fcgi_decoder_free(&c->side[1].dec);
+	fcgi_buf_free(&c->out);
+	fcgi_mem_free(c->mem, c);
+}
+
+/* ---- receiving ------------------------------------------------------ */
+
+ssize_t fcgi_conn_recv(struct fcgi_conn *c, enum fcgi_dir dir,
+		       const uint8_t *in, size_t len)
+{
+	struct side *s;
+	struct fcgi_record rec;
+	struct at at;
+	char msg[128];
+	size_t pos = 0, used;
+	int rc;
+
+	c->last_consumed = 0;
+	if ((unsigned)dir > FCGI_DIR_TO_WEB || (in == NULL && len > 0) ||
+	    (c->mode == FCGI_MODE_APP && dir != FCGI_DIR_TO_APP) ||
+	    (c->mode == FCGI_MODE_WEB && dir != FCGI_DIR_TO_WEB))
+		return FCGI_EINVAL;
+	s = &c->side[dir];
+	if (c->busy || s->eof)
+		return FCGI_ESTATE;
+	if (s->stopped)
+		return FCGI_EPROTO;
+	c->busy = 1;
+	while (pos < len) {
+		rc = fcgi_decoder_feed(&s->dec, in + pos, len - pos, &used,
+				       &rec);
+		pos += used;
+		c->last_consumed = pos;
+		if (rc == 1) {
+			rc = judge(c, dir, &rec, 0);
+			if (rc != 0)
+				goto out;
+			continue;
+		}
+		if (rc == 0)
+			break;
+		if (rc == FCGI_EPROTO) {
+			/* FastCGI 1.0, 3.3: version is FCGI_VERSION_1; a
+			 * stream without it cannot be framed at all. */
+			s->stopped = 1;
+			at.dir = dir;
+			at.offset = s->dec.rec_offset;
+			at.record = s->dec.records + 1;
+			at.id = 0;
+			at.silent = 0;
+			violate(c, &at, FCGI_V_BAD_VERSION,
+				"%s; the rest of this direction is not decoded",
+				fcgi_decoder_error(&s->dec, msg, sizeof(msg)));
+		}
+		goto out;
+	}
+	c->busy = 0;
+	c->last_consumed = len;
+	return (ssize_t)len;
+out:
+	c->busy = 0;
+	return rc;
+}
+
+size_t fcgi_conn_last_consumed(const struct fcgi_conn *c)
+{
+	return c->last_consumed;
+}
+
+/* Truncation at the end of a direction, from the decoder's state. */
+static void report_truncation(struct fcgi_conn *c, struct side *s,
+			      enum fcgi_dir dir)
+{
+	static const enum fcgi_vcode codes[] = {
+		[FCGI_DEC_TRUNC_HEADER] = FCGI_V_TRUNC_HEADER,
+		[FCGI_DEC_TRUNC_CONTENT] = FCGI_V_TRUNC_CONTENT,
+		[FCGI_DEC_TRUNC_PADDING] = FCGI_V_TRUNC_PADDING,
+	};
+	const struct fcgi_decoder *d = &s->dec;
+	struct at at;
+	char msg[128];
+
+	if (s->stopped || fcgi_decoder_finish(&s->dec) == 0 ||
+	    d->state < FCGI_DEC_TRUNC_HEADER || d->state > FCGI_DEC_TRUNC_PADDING)
+		return;
+	at.dir = dir;
+	at.offset = d->rec_offset;
+	at.record = d->records + 1;
+	at.silent = 0;
+	if (d->state != FCGI_DEC_TRUNC_HEADER)
+		at.id = d->h.request_id;
+	else if (d->hdr_have >= 4)
+		at.id = (uint16_t)(d->hdr[2] << 8 | d->hdr[3]);
+	else
+		at.id = 0;
+	violate(c, &at, codes[d->state], "input ended inside a record: %s",
+		fcgi_decoder_error(d, msg, sizeof(msg)));
+}
+
+int fcgi_conn_eof(struct fcgi_conn *c, enum fcgi_dir dir)
+{
+	struct fcgi_event ev;
+	struct side *s;
+	struct at at;
+	size_t i;
+	unsigned last;
+	int next;
+
+	if ((unsigned)dir > FCGI_DIR_TO_WEB)
+		return FCGI_EINVAL;
+	s = &c->side[dir];
+	if (c->busy || s->eof)
+		return FCGI_ESTATE;
+	s->eof = 1;
+	/* Our own sending side closed: nothing to judge. */
+	if (c->mode != FCGI_MODE_OBSERVER && dir == send_dir(c))
+		return 0;
+	report_truncation(c, s, dir);
+	at.dir = dir;
+	at.offset = s->dec.offset;
+	at.record = s->dec.records + 1;
+	at.silent = 0;
+	/*
+	 * Only the app's side is judged: a web server closes its side to
+	 * abort (nginx never sends ABORT_REQUEST), but an app that closes
+	 * leaves requests unanswered (FastCGI 1.0, 5.5), and with KEEP_CONN
+	 * it must not close at all (5.1) unless the web server went first.
+	 */
+	if (dir == FCGI_DIR_TO_WEB) {
+		/* Open requests in ascending id order. */
+		for (last = 0, next = 1; next;) {
+			next = 0;
+			for (i = 0; i < c->nslots; i++) {
+				const struct req *r = c->slots[i];
+
+				if (r != NULL && (r->st & R_ACTIVE) &&
+				    r->id >= last &&
+				    (!next || r->id < at.id)) {
+					at.id = r->id;
+					next = 1;
+				}
+			}
+			if (next) {
+				violate(c, &at, FCGI_V_EOF_MID_REQUEST,
+					"connection closed with request %u "
+					"still open",
+					(unsigned)at.id);
+				last = (unsigned)at.id + 1;
+			}
+		}
+		at.id = 0;
+		if (c->active == 0 && c->begins > 0 && c->keep &&
+		    !c->side[FCGI_DIR_TO_APP].eof)
+			violate(c, &at, FCGI_V_CLOSED_KEEP_CONN,
+				"the app closed the connection after a "
+				"KEEP_CONN request");
+	}
+	at.id = 0;
+	ev_init(&ev, FCGI_EV_CLOSE, &at);
+	return emit(c, &ev);
+}
+
+/* ---- sending -------------------------------------------------------- */
+
+/* The active request id for a sending call, or NULL. */
+static struct req *live_req(struct fcgi_conn *c, uint16_t id)
+{
+	struct req *r = req_find(c, id);
+
+	return r != NULL && (r->st & R_ACTIVE) ? r : NULL;
+}
+
+int fcgi_conn_begin(struct fcgi_conn *c, uint16_t id, uint16_t role,
+		    uint8_t flags)
+{
+	struct fcgi_begin_body b;
+	uint8_t body[8];
+	size_t from;
+	int rc;
+
+	rc = may_send(c, FCGI_MODE_WEB);
+	if (rc != 0)
+		return rc;
+	if (id == FCGI_NULL_REQUEST_ID)
+		return FCGI_EINVAL;
+	if (live_req(c, id) != NULL)
+		return FCGI_ESTATE;
+	if (c->opts.limits.max_requests != 0 &&
+	    c->active >= c->opts.limits.max_requests)
+		return FCGI_ELIMIT;
+	/* The entry is allocated now, so that tracking the queued record
+	 * cannot fail. */
+	if (req_find(c, id) == NULL) {
+		rc = table_reserve(c);
+		if (rc != 0)
+			return rc;
+		if (c->spare == NULL) {
+			c->spare = fcgi_mem_malloc(c->mem, sizeof(*c->spare));
+			if (c->spare == NULL)
+				return FCGI_ENOMEM;
+		}
+	}
+	b.role = role;
+	b.flags = flags;
+	fcgi_begin_body_encode(body, &b);
+	from = queue_start(c);
+	rc = fcgi_record_encode(&c->out, FCGI_BEGIN_REQUEST, id, body,
+				sizeof(body));
+	if (rc != 0)
+		return rc;
+	queue_commit(c, from);
+	return 0;
+}
+
+/*
+ * Cut the encoded pairs enc[0..len) into PARAMS records of at most
+ * FCGI_CHUNK_MAX content, only between pairs unless one pair alone is
+ * larger (FASTCGI.md: PHP-FPM parses each record alone).
+ */
+static int put_params(struct fcgi_conn *c, uint16_t id,
+		      const struct fcgi_params *p, const uint8_t *enc)
+{
+	size_t start = 0, pos = 0, i, sz;
+	struct fcgi_nv nv;
+	int rc;
+
+	for (i = 0; i < fcgi_params_count(p); i++) {
+		fcgi_params_at(p, i, &nv);
+		sz = fcgi_nv_size(nv.name_len, nv.value_len);
+		if (pos - start + sz <= FCGI_CHUNK_MAX) {
+			pos += sz;
+			continue;
+		}
+		if (pos > start) {
+			rc = put_chunks(c, FCGI_PARAMS, id, enc + start,
+					pos - start);
+			if (rc != 0)
+				return rc;
+			start = pos;
+		}
+		pos += sz;
+		while (pos - start > FCGI_CHUNK_MAX) {
+			rc = put_chunks(c, FCGI_PARAMS, id, enc + start,
+					FCGI_CHUNK_MAX);
+			if (rc != 0)
+				return rc;
+			start += FCGI_CHUNK_MAX;
+		}
+	}
+	if (pos > start) {
+		rc = put_chunks(c, FCGI_PARAMS, id, enc + start, pos - start);
+		if (rc != 0)
+			return rc;
+	}
+	return fcgi_record_encode(&c->out, FCGI_PARAMS, id, NULL, 0);
+}
+
+int fcgi_conn_params(struct fcgi_conn *c, uint16_t id,
+		     const struct fcgi_params *p)
+{
+	struct fcgi_buf enc;
+	struct req *r;
+	size_t from;
+	int rc;
+
+	rc = may_send(c, FCGI_MODE_WEB);
+	if (rc != 0)
+		return rc;
+	r = live_req(c, id);
+	if (r == NULL || (r->st & R_PARAMS_DONE))
+		return FCGI_ESTATE;
+	fcgi_buf_init(&enc, c->mem, 0);
+	if (p != NULL) {
+		rc = fcgi_params_encode(p, &enc);
+		if (rc != 0)
+			goto out_free;
+	}
+	from = queue_start(c);
+	rc = p != NULL ? put_params(c, id, p, enc.data)
+		       : fcgi_record_encode(&c->out, FCGI_PARAMS, id, NULL, 0);
+	if (rc != 0) {
+		c->out.len = from; /* all or nothing */
+		goto out_free;
+	}
+	queue_commit(c, from);
+out_free:
+	fcgi_buf_free(&enc);
+	return rc;
+}
+
+int fcgi_conn_stream(struct fcgi_conn *c, uint16_t id, uint8_t type,
+		     const void *data, size_t len)
+{
+	unsigned need = 0, done;
+	struct req *r;
+	size_t from;
+	int rc;
+
+	switch (type) {
+	case FCGI_STDIN:
+		need = R_PARAMS_DONE;
+		done = R_STDIN_DONE;
+		rc = may_send(c, FCGI_MODE_WEB);
+		break;
+	case FCGI_DATA:
+		need = R_STDIN_DONE;
+		done = R_DATA_DONE;
+		rc = may_send(c, FCGI_MODE_WEB);
+		break;
+	case FCGI_STDOUT:
+		done = R_STDOUT_DONE;
+		rc = may_send(c, FCGI_MODE_APP);
+		break;
+	case FCGI_STDERR:
+		done = R_STDERR_DONE;
+		rc = may_send(c, FCGI_MODE_APP);
+		break;
+	default:
+		return FCGI_EINVAL;
+	}
+	if (rc != 0)
+		return rc;
+	if (data == NULL && len > 0)
+		return FCGI_EINVAL;
+	r = live_req(c, id);
+	if (r == NULL || (r->st & need) != need || (r->st & done))
+		return FCGI_ESTATE;
+	from = queue_start(c);
+	rc = len > 0 ? put_chunks(c, type, id, data, len)
+		     : fcgi_record_encode(&c->out, type, id, NULL, 0);
+	if (rc != 0) {
+		c->out.len = from;
+		return rc;
+	}
+	queue_commit(c, from);
+	return 0;
+}
+
+int fcgi_conn_end(struct fcgi_conn *c, uint16_t id, uint32_t app_status,
+		  uint8_t protocol_status)
+{
+	struct fcgi_end_body b;
+	uint8_t body[8];
+	struct req *r;
+	size_t from;
+	int rc;
+
+	rc = may_send(c, FCGI_MODE_APP);
+	if (rc != 0)
+		return rc;
+	r = live_req(c, id);
+	if (r == NULL)
+		return FCGI_ESTATE;
+	from = queue_start(c);
+	/* FastCGI 1.0, 5.3: STDOUT always ends; STDERR ends if used. */
+	if (!(r->st & R_STDOUT_DONE))
+		rc = fcgi_record_encode(&c->out, FCGI_STDOUT, id, NULL, 0);
+	if (rc == 0 && (r->st & (R_STDERR_USED | R_STDERR_DONE)) ==
+			   R_STDERR_USED)
+		rc = fcgi_record_encode(&c->out, FCGI_STDERR, id, NULL, 0);
+	if (rc == 0) {
+		b.app_status = app_status;
+		b.protocol_status = protocol_status;
+		fcgi_end_body_encode(body, &b);
+		rc = fcgi_record_encode(&c->out, FCGI_END_REQUEST, id, body,
+					sizeof(body));
+	}
+	if (rc != 0) {
+		c->out.len = from;
+		return rc;
+	}
+	queue_commit(c, from);
+	return 0;
+}
+
+int fcgi_conn_abort(struct fcgi_conn *c, uint16_t id)
+{
+	struct req *r;
+	size_t from;
+	int rc;
+
+	rc = may_send(c, FCGI_MODE_WEB);
+	if (rc != 0)
+		return rc;
+	r = live_req(c, id);
+	if (r == NULL || (r->st & R_ABORTED))
+		return FCGI_ESTATE;
+	from = queue_start(c);
+	rc = fcgi_record_encode(&c->out, FCGI_ABORT_REQUEST, id, NULL, 0);
+	if (rc != 0)
+		return rc;
+	queue_commit(c, from);
+	return 0;
+}
+
+/* One management record of pairs (names only when names_only). */
+static int put_values(struct fcgi_conn *c, uint8_t type,
+		      const struct fcgi_params *p, int names_only)
+{
+	struct fcgi_buf enc;
+	struct fcgi_nv nv;
+	size_t i, from;
+	int rc = 0;
+
+	fcgi_buf_init(&enc, c->mem, FCGI_CHUNK_MAX);
+	for (i = 0; p != NULL && i < fcgi_params_count(p) && rc == 0; i++) {
+		fcgi_params_at(p, i, &nv);
+		rc = fcgi_nv_encode(&enc, nv.name, nv.name_len, nv.value,
+				    names_only ? 0 : nv.value_len);
+	}
+	if (rc == 0) {
+		/* Management records are single records (FastCGI 1.0,
+		 * 4.1): at most FCGI_CHUNK_MAX, which the buffer's max
+		 * enforced with FCGI_ELIMIT. */
+		from = queue_start(c);
+		rc = fcgi_record_encode(&c->out, type, 0, enc.data, enc.len);
+		if (rc == 0)
+			queue_commit(c, from);
+	}
+	fcgi_buf_free(&enc);
+	return rc;
+}
+
+int fcgi_conn_get_values(struct fcgi_conn *c, const struct fcgi_params *names)
+{
+	int rc = may_send(c, FCGI_MODE_WEB);
+
+	return rc != 0 ? rc : put_values(c, FCGI_GET_VALUES, names, 1);
+}
+
+int fcgi_conn_values_result(struct fcgi_conn *c,
+			    const struct fcgi_params *values)
+{
+	int rc = may_send(c, FCGI_MODE_APP);
+
+	return rc != 0 ? rc
+		       : put_values(c, FCGI_GET_VALUES_RESULT, values, 0);
+}
+
+int fcgi_conn_send_raw(struct fcgi_conn *c, const void *bytes, size_t len)
+{
+	size_t from;
+	int rc;
+
+	if (c->mode == FCGI_MODE_OBSERVER || c->self_busy)
+		return FCGI_ESTATE;
+	if (bytes == NULL && len > 0)
+		return FCGI_EINVAL;
+	/* Raw bytes may leave a partial record in the sending side's
+	 * decoder; its content buffer is reserved whole now so that
+	 * tracking never runs out of memory half-way. */
+	if (!c->raw_reserved) {
+		rc = fcgi_buf_reserve(&c->side[send_dir(c)].dec.content,
+				      FCGI_MAX_CONTENT);
+		if (rc != 0)
+			return rc;
+		c->raw_reserved = 1;
+	}
+	from = queue_start(c);
+	rc = fcgi_buf_append(&c->out, bytes, len);
+	if (rc != 0)
+		return rc;
+	queue_commit(c, from);
+	return 0;
+}
+
+size_t fcgi_conn_send(struct fcgi_conn *c, const uint8_t **out)
+{
+	static const uint8_t none[1];
+	size_t n = c->out.len - c->out_off;
+
+	*out = n > 0 ? c->out.data + c->out_off : none;
+	return n;
+}
+
+void fcgi_conn_sent(struct fcgi_conn *c, size_t n)
+{
+	size_t left = c->out.len - c->out_off;
+
+	c->out_off += n < left ? n : left;
+	if (c->out_off == c->out.len) {
+		c->out.len = 0;
+		c->out_off = 0;
+	}
+}
+
+/* ---- queries -------------------------------------------------------- */
+
+enum fcgi_conn_mode fcgi_conn_mode(const struct fcgi_conn *c)
+{
+	return c->mode;
+}
+
+unsigned fcgi_conn_active(const struct fcgi_conn *c)
+{
+	return c->active;
+}
+
+int fcgi_conn_is_active(const struct fcgi_conn *c, uint16_t id)
+{
+	const struct req *r = req_find(c, id);
+
+	return r != NULL && (r->st & R_ACTIVE) != 0;
+}
+
+int fcgi_conn_keep(const struct fcgi_conn *c)
+{
+	return c->keep;
+}
+
+uint64_t fcgi_conn_offset(const struct fcgi_conn *c, enum fcgi_dir dir)
+{
+	return (unsigned)dir <= FCGI_DIR_TO_WEB ? c->side[dir].dec.offset : 0;
+}
+
+size_t fcgi_conn_violation_count(const struct fcgi_conn *c)
+{
+	return c->violations;
+}
