@@ -774,6 +774,252 @@ const char *fcgi_io_sockname(uv_stream_t *s, char *out, size_t n);
 
 /* ---- server (server.c) and runners (runner.c, run_*.c) ---- */
 
+/*
+ * A FastCGI application server, after FastCGI.jl: create a server, choose
+ * its runner, listen on addresses, process.  Each accepted connection gets
+ * one APP-mode struct fcgi_conn, which does all the parsing; each request
+ * whose PARAMS stream is complete is handed to the runner.  The server
+ * answers GET_VALUES with its real limits, UNKNOWN_ROLE for roles it does
+ * not take, CANT_MPX_CONN when multiplexing is off, OVERLOADED past its
+ * limits, and stops a request's runner on ABORT_REQUEST, on a closed
+ * connection and at the one deadline (DESIGN rule 3).
+ *
+ * The caller must ignore SIGPIPE (a runner's pipe or a peer's socket may
+ * close while bytes are queued for it); libuv writes with write(2).
+ */
+
+/* ---- responders: the function type behind --fn ---- */
+
+/*
+ * A responder function.  It runs in a child process of its own (forked
+ * per request, never exec'd), so a crash or an endless loop cannot take
+ * the server down and the one timeout can stop it by killing the child's
+ * process group.
+ *  params  the request's params (borrowed; valid for the whole call).
+ *  in      the request body (the STDIN stream); EOF at its end.
+ *  out     becomes STDOUT records: a CGI response (headers, blank line,
+ *          body), e.g. "Content-Type: text/plain\r\n\r\nhi\n".
+ *  err     becomes STDERR records.
+ * Returns the exit code that becomes END_REQUEST's appStatus (converted
+ * to uint32_t).  A child that dies of a signal instead gets appStatus
+ * 128 + the signal number, a STDERR line saying so and, when it wrote no
+ * output, a "Status: 500" response.  The streams are flushed and the child
+ * exits when the function returns.
+ */
+typedef int (*fcgi_responder_fn)(const struct fcgi_params *params, FILE *in,
+				 FILE *out, FILE *err);
+
+/* One named responder; tables end with { NULL, NULL }. */
+struct fcgi_fn_entry {
+	const char *name;
+	fcgi_responder_fn fn;
+};
+
+/* ---- runners: one interface for --fn, --exec and scripted mocks ---- */
+
+/*
+ * How a runner reports one request's progress to the server.  The server
+ * supplies these in struct fcgi_run_info; a runner never calls them from
+ * inside one of its own ops (start included), only later from the loop.
+ */
+struct fcgi_run_cbs {
+	/* Output for the request's STDOUT or STDERR stream (copied). */
+	void (*on_stdout)(void *arg, const uint8_t *data, size_t len);
+	void (*on_stderr)(void *arg, const uint8_t *data, size_t len);
+	/* Every byte given to write_stdin has been taken (or dropped
+	 * because the runner stopped reading). */
+	void (*on_stdin_drained)(void *arg);
+	/* For scripted runners: queue raw bytes on the connection as they
+	 * are, or close the connection at once. */
+	void (*on_raw)(void *arg, const uint8_t *bytes, size_t len);
+	void (*on_close_conn)(void *arg);
+	/* The run is over and holds no resources any more; nothing else is
+	 * called after it, and the server calls destroy from here or later.
+	 * app_status and protocol_status go into END_REQUEST (unless the
+	 * request was already answered, e.g. at its deadline). */
+	void (*on_done)(void *arg, uint32_t app_status,
+			uint8_t protocol_status);
+};
+
+/* What start() gets.  All of it is borrowed: params and label only for
+ * the duration of start(), loop and cb for the run's whole life. */
+struct fcgi_run_info {
+	uv_loop_t *loop;
+	uint16_t request_id;
+	uint16_t role; /* FCGI_RESPONDER or FCGI_AUTHORIZER */
+	const struct fcgi_params *params; /* the complete PARAMS stream */
+	const struct fcgi_run_cbs *cb;
+	void *arg;		/* first argument of every cb */
+	uint64_t kill_grace_ms; /* SIGTERM to SIGKILL, 0 = 1000 */
+	const char *label;	/* "c3#1", for messages */
+};
+
+/*
+ * A runner implementation.  self is the configured runner (a set of
+ * libraries, a document root, a mock plan); run is one request's state.
+ *  start        begin one request.  0 and *run set, or a negative FCGI_E*
+ *               (FCGI_ENOMEM; FCGI_ELIMIT when no process can be made),
+ *               in which case no callback follows.  A request the runner
+ *               refuses (no such function or script) still starts: its
+ *               answer is a CGI error response plus a STDERR line.
+ *  write_stdin  queue request body bytes (copied); returns the bytes
+ *               still queued inside the runner (on_stdin_drained follows
+ *               when that reaches 0) or a negative FCGI_E*.  Bytes after
+ *               the runner stopped reading are dropped.
+ *  close_stdin  the body is complete (EOF once the queue drains).
+ *  pause        paused != 0: stop producing output (the connection is
+ *               not draining); 0: resume.
+ *  abort        stop now: for child processes SIGTERM to the process
+ *               group, SIGKILL after kill_grace_ms.  Output after this is
+ *               not reported; on_done still follows.
+ *  destroy      free the run; only after on_done.
+ *  release      free self (fcgi_runner_free).  May be NULL.
+ */
+struct fcgi_runner_ops {
+	const char *name; /* "function", "exec", "mock" */
+	int (*start)(void *self, const struct fcgi_run_info *info, void **run);
+	ssize_t (*write_stdin)(void *run, const uint8_t *data, size_t len);
+	void (*close_stdin)(void *run);
+	void (*pause)(void *run, int paused);
+	void (*abort)(void *run);
+	void (*destroy)(void *run);
+	void (*release)(void *self);
+};
+
+/* A configured runner: an implementation and its state. */
+struct fcgi_runner {
+	const struct fcgi_runner_ops *ops;
+	void *self;
+	const struct fcgi_mem *mem;
+};
+
+/* Frees r and its state (ops->release); NULL is ignored. */
+void fcgi_runner_free(struct fcgi_runner *r);
+
+/*
+ * The function runner (--fn).  SCRIPT_FILENAME names the function: its
+ * last path component ("/srv/www/hello" calls "hello"), or "LIB:name"
+ * there to pick the library whose label is LIB (a library's label is
+ * its file name, e.g. "greet.so", or a table's name, e.g. "builtin").
+ * Without a label the libraries and tables are searched in the order
+ * they were added.  A name that is not a C identifier, or that no
+ * library defines as a function of its own (a symbol the library merely
+ * imports, such as "system", does not count), gets "Status: 404", a
+ * STDERR line and appStatus 127.
+ * 0, FCGI_ENOMEM.
+ */
+int fcgi_func_runner_new(struct fcgi_runner **out, const struct fcgi_mem *mem);
+/* Load a shared object (dlopen, RTLD_NOW | RTLD_LOCAL); it stays loaded
+ * until the runner is freed.  0, FCGI_EINVAL (r is not a function
+ * runner), FCGI_ENOMEM, FCGI_EIO with dlerror()'s text in err. */
+int fcgi_func_runner_add_lib(struct fcgi_runner *r, const char *path, char *err,
+			     size_t errlen);
+/* Add a table of responders under the label name (both borrowed: they
+ * must outlive the runner).  0, FCGI_EINVAL, FCGI_ENOMEM. */
+int fcgi_func_runner_add_table(struct fcgi_runner *r, const char *name,
+			       const struct fcgi_fn_entry *table);
+
+/*
+ * The process runner (--exec): runs SCRIPT_FILENAME as a CGI/1.1 program
+ * (RFC 3875), one child per request, as fcgiwrap does.  Its environment is
+ * the params, except HTTP_PROXY and pairs with a NUL or an '=' in the
+ * name, plus FCGI_ROLE and a default PATH when the params have none; its
+ * standard input is the request body, its stdout and stderr stream back as
+ * STDOUT and STDERR records, its exit status becomes appStatus.  It runs in
+ * its own session, in the script's directory.  The script must resolve
+ * (symbolic links followed) to a file under root; a name with a ".."
+ * component or one that resolves outside root gets "Status: 403", a
+ * missing one "Status: 404" (appStatus 127), a non-executable one
+ * "Status: 403" (appStatus 126), each with a STDERR line saying why.
+ * A relative SCRIPT_FILENAME is taken relative to root.
+ * 0, FCGI_EINVAL (root is not a directory; reason in err), FCGI_ENOMEM.
+ */
+int fcgi_exec_runner_new(struct fcgi_runner **out, const char *root,
+			 const struct fcgi_mem *mem, char *err, size_t errlen);
+
+/* ---- the server ---- */
+
+struct fcgi_server_opts {
+	struct fcgi_limits limits; /* per connection (max_requests unused) */
+	const struct fcgi_mem *mem;
+	unsigned max_conns;  /* FCGI_MAX_CONNS (1024); past it: OVERLOADED */
+	unsigned max_reqs;   /* FCGI_MAX_REQS (1024), all connections */
+	int mpx;	     /* FCGI_MPXS_CONNS (1); 0: CANT_MPX_CONN */
+	unsigned roles;	     /* bits (1 << role) run; others UNKNOWN_ROLE */
+	uint64_t timeout_ms; /* per request from BEGIN; 0 = none */
+	unsigned timeout_status;  /* 408: Status and appStatus at timeout */
+	uint64_t read_timeout_ms; /* BEGIN to the end of STDIN (30 s) */
+	uint64_t idle_timeout_ms; /* no request open, or no write progress
+				   * (60 s) */
+	uint64_t kill_grace_ms;	  /* SIGTERM to SIGKILL (1 s) */
+	uint64_t shutdown_ms;	  /* a stop waits this long for requests
+				   * to finish before aborting them (10 s) */
+	size_t out_high;    /* output queued per connection that pauses its
+			    * runners and its reading (256 KiB) */
+	size_t out_low;	    /* ... and resumes them when drained (64 KiB) */
+	size_t stdin_high;  /* body queued in one runner that pauses reading
+			    * the connection (256 KiB) */
+	int backlog;	    /* listen(2) backlog (511) */
+	unsigned unix_mode; /* mode of unix sockets (0600) */
+	int handle_signals; /* SIGINT and SIGTERM stop gracefully; a second
+			     * one aborts what is left */
+	/* Every record both ways, violations and notes, or NULL (borrowed;
+	 * must outlive the server). */
+	struct fcgi_render *trace;
+	/* Diagnostics ("cannot fork: ..."), one line each, or NULL. */
+	void (*log)(void *arg, const char *msg);
+	void *log_arg;
+};
+
+/* Fill o with the defaults given in the field comments. */
+void fcgi_server_opts_default(struct fcgi_server_opts *o);
+
+struct fcgi_server;
+
+/* A server on loop (borrowed; it must outlive the server).  opts is
+ * copied; NULL means the defaults.  0, FCGI_EINVAL, FCGI_ENOMEM. */
+int fcgi_server_new(struct fcgi_server **out, uv_loop_t *loop,
+		    const struct fcgi_server_opts *opts);
+/* Choose the runner (borrowed; it must outlive the server).  Without one
+ * every request gets "Status: 500" and a STDERR line. */
+void fcgi_server_set_runner(struct fcgi_server *s, struct fcgi_runner *r);
+/* Listen on a (unix sockets get opts.unix_mode; a stale socket file is
+ * removed first, and the file is removed again when the server stops).
+ * 0 or FCGI_EADDR with the reason in err. */
+int fcgi_server_listen(struct fcgi_server *s, const struct fcgi_addr *a,
+		       char *err, size_t errlen);
+/* Listen on an inherited listening socket, e.g. fd 0 as a web server,
+ * spawn-fcgi or cgi-fcgi -start pass it.  0 or FCGI_EADDR with err. */
+int fcgi_server_listen_fd(struct fcgi_server *s, int fd, char *err,
+			  size_t errlen);
+/* How many listeners there are, and listener i's bound address ("unix:
+ * /x.sock", "127.0.0.1:40123" with the real port when 0 was asked). */
+size_t fcgi_server_listener_count(const struct fcgi_server *s);
+const char *fcgi_server_listener_name(const struct fcgi_server *s, size_t i,
+				      char *out, size_t n);
+/* Run the loop until the server has stopped and every connection and
+ * runner is gone.  0, FCGI_EINVAL (no listener). */
+int fcgi_server_process(struct fcgi_server *s);
+/* Stop: close the listeners, let open requests finish for up to
+ * opts.shutdown_ms, then abort them.  Called twice, aborts at once.
+ * Safe from any loop callback. */
+void fcgi_server_stop(struct fcgi_server *s);
+/* Counters, for tests and the trace. */
+struct fcgi_server_stats {
+	unsigned conns;	     /* open connections */
+	unsigned reqs;	     /* requests open on the wire */
+	unsigned runs;	     /* runners not yet done (incl. dying ones) */
+	uint64_t accepted;   /* connections, all time */
+	uint64_t completed;  /* END_REQUEST sent, all time */
+	uint64_t timeouts;   /* requests answered at their deadline */
+	uint64_t overloaded; /* OVERLOADED answers */
+};
+void fcgi_server_stats(const struct fcgi_server *s,
+		       struct fcgi_server_stats *st);
+/* Free a server that is not processing (after fcgi_server_process
+ * returned, or before it was called).  NULL is ignored. */
+void fcgi_server_free(struct fcgi_server *s);
+
 /* ---- proxy (proxy.c) ---- */
 
 /* ---- end of driven half ---- */

@@ -1,0 +1,1330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.c - the application side on libuv, after FastCGI.jl's server:
+ * listeners, one APP-mode struct fcgi_conn per connection, requests handed
+ * to a runner, the one deadline, flow control and graceful shutdown.  All
+ * FastCGI parsing is the conn's; this file only reacts to its events.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+enum { T_NONE, T_IDLE, T_STALL };
+
+/* Connections past max_conns still get accepted, to be told OVERLOADED;
+ * this many at most, beyond which they are closed at once. */
+#define OVERFLOW_MAX 64
+
+struct sconn;
+
+struct sreq {
+	struct fcgi_server *srv;
+	struct sconn *c; /* NULL once the request is off the wire */
+	struct sreq *next, *prev;
+	uint16_t id;
+	uint16_t role;
+	uint8_t flags;
+	void *run;	 /* the runner's state, from start to destroy */
+	int running;	 /* started, on_done not yet */
+	int input_done;	 /* the empty STDIN record arrived */
+	int out_started; /* a STDOUT byte went out */
+	int aborted;	 /* ABORT_REQUEST: answer when the runner is done */
+	int stdin_held;	 /* this request's body holds reading paused */
+	uint64_t begin_ms;
+	struct fcgi_timer timer;
+	char label[32];
+};
+
+struct sconn {
+	struct fcgi_server *srv;
+	struct sconn *next, *prev;
+	uv_stream_t *stream;
+	struct fcgi_conn *conn;
+	struct sreq *reqs;
+	unsigned nreqs;
+	size_t wq;	  /* bytes handed to libuv, not yet written */
+	int reading;	  /* uv_read_start in effect */
+	int out_paused;	  /* runners paused: the peer is not reading */
+	unsigned in_hold; /* requests whose runner has a full stdin queue */
+	int close_after;  /* a request without KEEP_CONN was answered */
+	int closing;	  /* close once the queue is written */
+	int dead;	  /* closed or closing: no more I/O */
+	int overflow;	  /* past max_conns: everything gets OVERLOADED */
+	unsigned pending; /* handles whose close is pending */
+	struct fcgi_timer timer;
+	int tmode; /* what the timer is armed for: T_NONE, T_IDLE, T_STALL */
+	char label[24];
+};
+
+struct listener {
+	struct fcgi_server *srv;
+	uv_stream_t *stream;
+	char name[160];
+	char unlink_path[sizeof(((struct fcgi_addr *)0)->path)];
+};
+
+struct fcgi_server {
+	uv_loop_t *loop;
+	struct fcgi_server_opts o;
+	struct fcgi_runner *runner;
+	struct listener *ls;
+	size_t nls;
+	struct sconn *conns;
+	unsigned nconns, noverflow;
+	unsigned nreqs, nruns;
+	uint64_t accepted, completed, timeouts, overloaded;
+	uint64_t conn_seq;
+	uint64_t t0;
+	int stopping; /* 1: draining, 2: aborting */
+	uv_signal_t sig[2];
+	int sig_open;
+	struct fcgi_timer stop_timer;
+	int stop_timer_open;
+	unsigned pending; /* server-level handles whose close is pending */
+	unsigned nobj;	  /* requests and connections not yet freed */
+};
+
+static void conn_close(struct sconn *c, const char *why);
+static void conn_flush(struct sconn *c);
+static void conn_check_close(struct sconn *c);
+static void check_finished(struct fcgi_server *s);
+
+static const struct fcgi_run_cbs run_cbs;
+
+/* ---- small helpers ---- */
+
+static void srv_log(struct fcgi_server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void srv_log(struct fcgi_server *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (s->o.log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->o.log(s->o.log_arg, msg);
+}
+
+static double srv_ts(struct fcgi_server *s)
+{
+	return (double)(fcgi_now_ms(s->loop) - s->t0) / 1000.0;
+}
+
+static void note(struct fcgi_server *s, const char *label, const char *what,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void note(struct fcgi_server *s, const char *label, const char *what,
+		 const char *fmt, ...)
+{
+	char detail[256];
+	va_list ap;
+
+	if (s->o.trace == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	fcgi_render_note(s->o.trace, label, srv_ts(s), what, detail);
+}
+
+void fcgi_server_opts_default(struct fcgi_server_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	fcgi_limits_default(&o->limits);
+	o->max_conns = 1024;
+	o->max_reqs = 1024;
+	o->mpx = 1;
+	o->roles = 1u << FCGI_RESPONDER | 1u << FCGI_AUTHORIZER;
+	o->timeout_status = 408;
+	o->read_timeout_ms = 30000;
+	o->idle_timeout_ms = 60000;
+	o->kill_grace_ms = 1000;
+	o->shutdown_ms = 10000;
+	o->out_high = 256 * 1024;
+	o->out_low = 64 * 1024;
+	o->stdin_high = 256 * 1024;
+	o->backlog = 511;
+	o->unix_mode = 0600;
+}
+
+/* ---- requests ---- */
+
+static struct sreq *req_find(struct sconn *c, uint16_t id)
+{
+	struct sreq *q;
+
+	for (q = c->reqs; q != NULL; q = q->next)
+		if (q->id == id)
+			return q;
+	return NULL;
+}
+
+static void on_req_timer_closed(struct fcgi_timer *t)
+{
+	struct sreq *q = t->data;
+	struct fcgi_server *s = q->srv;
+
+	fcgi_mem_free(s->o.mem, q);
+	s->nobj--;
+	check_finished(s);
+}
+
+/* Free q once it is off the wire and its runner is gone. */
+static void req_maybe_free(struct sreq *q)
+{
+	if (q->c != NULL || q->running || q->run != NULL)
+		return;
+	fcgi_timer_close(&q->timer, on_req_timer_closed);
+}
+
+static void req_release_hold(struct sreq *q)
+{
+	struct sconn *c = q->c;
+
+	if (!q->stdin_held)
+		return;
+	q->stdin_held = 0;
+	if (c != NULL && c->in_hold > 0)
+		c->in_hold--;
+}
+
+static void conn_update_reading(struct sconn *c);
+static void conn_update_timer(struct sconn *c, int progress);
+
+/* Take q off its connection's list: it is answered, or the connection is
+ * going away.  The runner, if still alive, is no longer listened to. */
+static void req_detach(struct sreq *q)
+{
+	struct sconn *c = q->c;
+
+	if (c == NULL)
+		return;
+	req_release_hold(q);
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		c->reqs = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	q->next = q->prev = NULL;
+	c->nreqs--;
+	q->srv->nreqs--;
+	q->c = NULL;
+	fcgi_timer_stop(&q->timer);
+	conn_update_timer(c, 0);
+}
+
+/* Send END_REQUEST for q (its open streams end first) and take it off
+ * the wire. */
+static void req_end(struct sreq *q, uint32_t app_status, uint8_t pstatus)
+{
+	struct sconn *c = q->c;
+	int rc;
+
+	if (c == NULL)
+		return;
+	rc = fcgi_conn_end(c->conn, q->id, app_status, pstatus);
+	if (rc != 0)
+		srv_log(q->srv, "%s: cannot end the request: %s", q->label,
+			fcgi_strerror(rc));
+	else
+		q->srv->completed++;
+	if (!(q->flags & FCGI_KEEP_CONN))
+		c->close_after = 1;
+	req_detach(q);
+	conn_flush(c);
+	conn_check_close(c);
+}
+
+/* The one deadline: the web server gets a complete answer now, and the
+ * runner is stopped (DESIGN rule 3). */
+static void req_timeout(struct sreq *q, const char *what)
+{
+	struct fcgi_server *s = q->srv;
+	struct sconn *c = q->c;
+	struct fcgi_buf resp;
+	unsigned status = s->o.timeout_status;
+	char body[96];
+
+	if (c == NULL)
+		return;
+	s->timeouts++;
+	note(s, c->label, "timeout", "request %u: %s after %.3f s",
+	     (unsigned)q->id, what,
+	     (double)(fcgi_now_ms(s->loop) - q->begin_ms) / 1000.0);
+	if (q->running)
+		s->runner->ops->abort(q->run);
+	if (!q->out_started) {
+		fcgi_buf_init(&resp, s->o.mem, 0);
+		snprintf(body, sizeof(body), "%u %s\n", status,
+			 fcgi_http_reason(status));
+		if (fcgi_cgi_error_response(&resp, status, body) == 0)
+			fcgi_conn_stream(c->conn, q->id, FCGI_STDOUT, resp.data,
+					 resp.len);
+		fcgi_buf_free(&resp);
+	}
+	req_end(q, status, FCGI_REQUEST_COMPLETE);
+	req_maybe_free(q);
+}
+
+static void on_req_timer(struct fcgi_timer *t)
+{
+	struct sreq *q = t->data;
+	struct fcgi_server *s = q->srv;
+	uint64_t now = fcgi_now_ms(s->loop);
+
+	if (s->o.timeout_ms != 0 && now - q->begin_ms >= s->o.timeout_ms)
+		req_timeout(q, "timed out");
+	else
+		req_timeout(q, q->running ? "request body incomplete"
+					  : "params incomplete");
+}
+
+/* Arm q's timer for the nearer of its deadlines: --timeout from BEGIN,
+ * and the read timeout until the body is complete. */
+static void req_arm(struct sreq *q)
+{
+	struct fcgi_server *s = q->srv;
+	uint64_t now = fcgi_now_ms(s->loop), d = UINT64_MAX, t;
+
+	if (s->o.timeout_ms != 0)
+		d = q->begin_ms + s->o.timeout_ms;
+	if (!q->input_done && s->o.read_timeout_ms != 0) {
+		t = q->begin_ms + s->o.read_timeout_ms;
+		if (t < d)
+			d = t;
+	}
+	if (d == UINT64_MAX)
+		fcgi_timer_stop(&q->timer);
+	else
+		fcgi_timer_arm(&q->timer, d > now ? d - now : 1);
+}
+
+/* An answer with no request behind it (a refused BEGIN_REQUEST): only
+ * END_REQUEST, no stream records, queued as bytes so the conn still
+ * sees it. */
+static void conn_refuse(struct sconn *c, uint16_t id, uint8_t flags,
+			uint8_t pstatus)
+{
+	struct fcgi_end_body b;
+	uint8_t body[8];
+	struct fcgi_buf rec;
+
+	b.app_status = 0;
+	b.protocol_status = pstatus;
+	fcgi_end_body_encode(body, &b);
+	fcgi_buf_init(&rec, c->srv->o.mem, 0);
+	if (fcgi_record_encode(&rec, FCGI_END_REQUEST, id, body, 8) == 0)
+		fcgi_conn_send_raw(c->conn, rec.data, rec.len);
+	fcgi_buf_free(&rec);
+	if (pstatus == FCGI_OVERLOADED)
+		c->srv->overloaded++;
+	if (!(flags & FCGI_KEEP_CONN) || c->overflow)
+		c->close_after = 1;
+}
+
+static void on_begin(struct sconn *c, const struct fcgi_event *ev)
+{
+	struct fcgi_server *s = c->srv;
+	struct sreq *q;
+
+	if (req_find(c, ev->request_id) != NULL)
+		return; /* the conn reported the duplicate */
+	if (ev->role > 31 || !(s->o.roles & 1u << ev->role)) {
+		conn_refuse(c, ev->request_id, ev->flags, FCGI_UNKNOWN_ROLE);
+		return;
+	}
+	if (c->overflow || s->stopping || s->nreqs >= s->o.max_reqs) {
+		conn_refuse(c, ev->request_id, ev->flags, FCGI_OVERLOADED);
+		return;
+	}
+	if (!s->o.mpx && c->nreqs > 0) {
+		conn_refuse(c, ev->request_id, ev->flags, FCGI_CANT_MPX_CONN);
+		return;
+	}
+	q = fcgi_mem_malloc(s->o.mem, sizeof(*q));
+	if (q == NULL) {
+		conn_refuse(c, ev->request_id, ev->flags, FCGI_OVERLOADED);
+		return;
+	}
+	memset(q, 0, sizeof(*q));
+	if (fcgi_timer_init(s->loop, &q->timer, on_req_timer, q) != 0) {
+		fcgi_mem_free(s->o.mem, q);
+		conn_refuse(c, ev->request_id, ev->flags, FCGI_OVERLOADED);
+		return;
+	}
+	s->nobj++;
+	q->srv = s;
+	q->c = c;
+	q->id = ev->request_id;
+	q->role = ev->role;
+	q->flags = ev->flags;
+	q->begin_ms = fcgi_now_ms(s->loop);
+	snprintf(q->label, sizeof(q->label), "%s#%u", c->label,
+		 (unsigned)q->id);
+	q->next = c->reqs;
+	if (c->reqs != NULL)
+		c->reqs->prev = q;
+	c->reqs = q;
+	c->nreqs++;
+	s->nreqs++;
+	req_arm(q);
+	conn_update_timer(c, 0);
+}
+
+/* The runner could not start, or there is none. */
+static void req_no_runner(struct sreq *q, const char *why)
+{
+	struct fcgi_buf resp;
+	char line[256];
+	int n;
+
+	fcgi_buf_init(&resp, q->srv->o.mem, 0);
+	if (fcgi_cgi_error_response(&resp, 500,
+				    "500 Internal Server Error\n") == 0)
+		fcgi_conn_stream(q->c->conn, q->id, FCGI_STDOUT, resp.data,
+				 resp.len);
+	fcgi_buf_free(&resp);
+	n = snprintf(line, sizeof(line), "fcgitool: %s\n", why);
+	if (n > 0 && (size_t)n < sizeof(line))
+		fcgi_conn_stream(q->c->conn, q->id, FCGI_STDERR, line,
+				 (size_t)n);
+	req_end(q, 1, FCGI_REQUEST_COMPLETE);
+	req_maybe_free(q);
+}
+
+static void on_params(struct sconn *c, const struct fcgi_event *ev)
+{
+	struct fcgi_server *s = c->srv;
+	struct sreq *q = req_find(c, ev->request_id);
+	struct fcgi_run_info info;
+	const struct fcgi_runner_ops *ops;
+	int rc;
+
+	if (q == NULL || q->running || q->run != NULL)
+		return;
+	if (s->runner == NULL) {
+		req_no_runner(q, "the server has no runner");
+		return;
+	}
+	ops = s->runner->ops;
+	memset(&info, 0, sizeof(info));
+	info.loop = s->loop;
+	info.request_id = q->id;
+	info.role = q->role;
+	info.params = ev->params;
+	info.cb = &run_cbs;
+	info.arg = q;
+	info.kill_grace_ms = s->o.kill_grace_ms;
+	info.label = q->label;
+	rc = ops->start(s->runner->self, &info, &q->run);
+	if (rc != 0) {
+		/* Out of processes or descriptors: that is overload. */
+		srv_log(s, "%s: cannot start the %s runner: %s", q->label,
+			ops->name, fcgi_strerror(rc));
+		q->run = NULL;
+		req_end(q, 0, FCGI_OVERLOADED);
+		s->overloaded++;
+		req_maybe_free(q);
+		return;
+	}
+	q->running = 1;
+	s->nruns++;
+	if (c->out_paused)
+		ops->pause(q->run, 1);
+	/* FastCGI 1.0, 6.3: an Authorizer gets no request body. */
+	if (q->role == FCGI_AUTHORIZER) {
+		ops->close_stdin(q->run);
+		q->input_done = 1;
+		req_arm(q);
+	}
+}
+
+static void on_stdin(struct sconn *c, const struct fcgi_event *ev)
+{
+	struct fcgi_server *s = c->srv;
+	struct sreq *q = req_find(c, ev->request_id);
+	const struct fcgi_runner_ops *ops;
+	ssize_t pending;
+
+	if (q == NULL || !q->running || q->input_done)
+		return;
+	ops = s->runner->ops;
+	if (ev->len == 0) {
+		ops->close_stdin(q->run);
+		q->input_done = 1;
+		req_arm(q);
+		return;
+	}
+	pending = ops->write_stdin(q->run, ev->data, ev->len);
+	if (pending < 0) {
+		srv_log(s, "%s: request body dropped: %s", q->label,
+			fcgi_strerror((int)pending));
+		return;
+	}
+	/* Stop reading the connection while this runner is not taking
+	 * its body: the queue cannot grow past about one read. */
+	if ((size_t)pending > s->o.stdin_high && !q->stdin_held) {
+		q->stdin_held = 1;
+		c->in_hold++;
+		conn_update_reading(c);
+	}
+}
+
+static void on_abort(struct sconn *c, const struct fcgi_event *ev)
+{
+	struct fcgi_server *s = c->srv;
+	struct sreq *q = req_find(c, ev->request_id);
+
+	if (q == NULL || q->aborted)
+		return;
+	note(s, c->label, "abort", "request %u", (unsigned)q->id);
+	if (!q->running) {
+		/* FastCGI 1.0, 5.4: answer at once. */
+		req_end(q, 0, FCGI_REQUEST_COMPLETE);
+		req_maybe_free(q);
+		return;
+	}
+	q->aborted = 1;
+	req_release_hold(q);
+	conn_update_reading(c);
+	s->runner->ops->abort(q->run);
+}
+
+/* FastCGI 1.0, 4.1: answer the names we know with our real limits. */
+static void on_get_values(struct sconn *c, const struct fcgi_event *ev)
+{
+	struct fcgi_server *s = c->srv;
+	struct fcgi_params vals;
+	struct fcgi_nv nv;
+	char num[24];
+	const char *v;
+
+	if (ev->params == NULL)
+		return;
+	fcgi_params_init(&vals, s->o.mem);
+	for (size_t i = 0; i < fcgi_params_count(ev->params); i++) {
+		fcgi_params_at(ev->params, i, &nv);
+		v = NULL;
+		if (nv.name_len == 14 &&
+		    memcmp(nv.name, "FCGI_MAX_CONNS", 14) == 0) {
+			snprintf(num, sizeof(num), "%u", s->o.max_conns);
+			v = num;
+		} else if (nv.name_len == 13 &&
+			   memcmp(nv.name, "FCGI_MAX_REQS", 13) == 0) {
+			snprintf(num, sizeof(num), "%u", s->o.max_reqs);
+			v = num;
+		} else if (nv.name_len == 15 &&
+			   memcmp(nv.name, "FCGI_MPXS_CONNS", 15) == 0) {
+			v = s->o.mpx ? "1" : "0";
+		}
+		if (v != NULL && fcgi_params_set(&vals, nv.name, nv.name_len, v,
+						 strlen(v)) != 0)
+			break;
+	}
+	fcgi_conn_values_result(c->conn, &vals);
+	fcgi_params_free(&vals);
+}
+
+static int on_event(void *arg, const struct fcgi_event *ev)
+{
+	struct sconn *c = arg;
+
+	if (c->dead)
+		return 1;
+	switch (ev->type) {
+	case FCGI_EV_BEGIN:
+		on_begin(c, ev);
+		break;
+	case FCGI_EV_PARAMS:
+		on_params(c, ev);
+		break;
+	case FCGI_EV_STDIN:
+		on_stdin(c, ev);
+		break;
+	case FCGI_EV_ABORT:
+		on_abort(c, ev);
+		break;
+	case FCGI_EV_GET_VALUES:
+		on_get_values(c, ev);
+		break;
+	default:
+		/* DATA (no Filter role here), unknown records (the conn
+		 * answers UNKNOWN_TYPE itself), CLOSE. */
+		break;
+	}
+	return c->dead ? 1 : 0;
+}
+
+static void on_record(void *arg, enum fcgi_dir dir,
+		      const struct fcgi_record *rec)
+{
+	struct sconn *c = arg;
+	struct fcgi_server *s = c->srv;
+
+	if (s->o.trace != NULL)
+		fcgi_render_record(s->o.trace, c->label, srv_ts(s), dir, rec);
+}
+
+static void on_violation(void *arg, const struct fcgi_violation *v)
+{
+	struct sconn *c = arg;
+	struct fcgi_server *s = c->srv;
+
+	if (s->o.trace != NULL)
+		fcgi_render_violation(s->o.trace, c->label, srv_ts(s), v);
+}
+
+/* ---- what runners report ---- */
+
+static void run_stdout(void *arg, const uint8_t *data, size_t len)
+{
+	struct sreq *q = arg;
+	int rc;
+
+	if (q->c == NULL || q->aborted || len == 0)
+		return;
+	rc = fcgi_conn_stream(q->c->conn, q->id, FCGI_STDOUT, data, len);
+	if (rc != 0) {
+		srv_log(q->srv, "%s: output dropped: %s", q->label,
+			fcgi_strerror(rc));
+		return;
+	}
+	q->out_started = 1;
+	conn_flush(q->c);
+}
+
+static void run_stderr(void *arg, const uint8_t *data, size_t len)
+{
+	struct sreq *q = arg;
+
+	if (q->c == NULL || q->aborted || len == 0)
+		return;
+	if (fcgi_conn_stream(q->c->conn, q->id, FCGI_STDERR, data, len) == 0)
+		conn_flush(q->c);
+}
+
+static void run_stdin_drained(void *arg)
+{
+	struct sreq *q = arg;
+	struct sconn *c = q->c;
+
+	if (c == NULL || !q->stdin_held)
+		return;
+	req_release_hold(q);
+	conn_update_reading(c);
+}
+
+static void run_raw(void *arg, const uint8_t *bytes, size_t len)
+{
+	struct sreq *q = arg;
+
+	if (q->c == NULL)
+		return;
+	if (fcgi_conn_send_raw(q->c->conn, bytes, len) == 0)
+		conn_flush(q->c);
+}
+
+static void run_close_conn(void *arg)
+{
+	struct sreq *q = arg;
+
+	if (q->c != NULL)
+		conn_close(q->c, "closed by the runner");
+}
+
+static void run_done(void *arg, uint32_t app_status, uint8_t pstatus)
+{
+	struct sreq *q = arg;
+	struct fcgi_server *s = q->srv;
+	void *run = q->run;
+
+	q->running = 0;
+	q->run = NULL;
+	s->nruns--;
+	s->runner->ops->destroy(run);
+	if (q->c != NULL)
+		req_end(q, app_status, pstatus);
+	req_maybe_free(q);
+	check_finished(s);
+}
+
+static const struct fcgi_run_cbs run_cbs = {
+	.on_stdout = run_stdout,
+	.on_stderr = run_stderr,
+	.on_stdin_drained = run_stdin_drained,
+	.on_raw = run_raw,
+	.on_close_conn = run_close_conn,
+	.on_done = run_done,
+};
+
+/* ---- connections ---- */
+
+static char readbuf[65536];
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	(void)h;
+	(void)hint;
+	b->base = readbuf;
+	b->len = sizeof(readbuf);
+}
+
+static void pause_runs(struct sconn *c, int paused)
+{
+	const struct fcgi_runner_ops *ops;
+
+	if (c->srv->runner == NULL)
+		return;
+	ops = c->srv->runner->ops;
+	for (struct sreq *q = c->reqs; q != NULL; q = q->next)
+		if (q->running)
+			ops->pause(q->run, paused);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
+
+/* Read while there is room: not while the peer leaves our output
+ * unread, not while a runner's body queue is full, not once closing. */
+static void conn_update_reading(struct sconn *c)
+{
+	int want = !c->dead && !c->closing && !c->out_paused && c->in_hold == 0;
+
+	if (want == c->reading)
+		return;
+	if (want) {
+		if (uv_read_start(c->stream, on_alloc, on_read) == 0)
+			c->reading = 1;
+	} else {
+		uv_read_stop(c->stream);
+		c->reading = 0;
+	}
+}
+
+/*
+ * One timer per connection, opts.idle_timeout_ms: idle (no request open),
+ * counted from when the connection became idle, so that a peer sending a
+ * byte at a time gains nothing; or stalled (output queued), counted from
+ * the last write that made progress.
+ */
+static void conn_update_timer(struct sconn *c, int progress)
+{
+	uint64_t ms = c->srv->o.idle_timeout_ms;
+	int mode;
+
+	if (c->dead)
+		return;
+	mode = c->wq > 0 ? T_STALL : c->nreqs == 0 ? T_IDLE : T_NONE;
+	if (ms == 0)
+		mode = T_NONE;
+	if (mode == c->tmode && !(mode == T_STALL && progress))
+		return;
+	c->tmode = mode;
+	if (mode == T_NONE)
+		fcgi_timer_stop(&c->timer);
+	else
+		fcgi_timer_arm(&c->timer, ms);
+}
+
+static void on_conn_timer(struct fcgi_timer *t)
+{
+	struct sconn *c = t->data;
+
+	conn_close(c, c->wq > 0 ? "the peer stopped reading" : "idle timeout");
+}
+
+struct wreq {
+	uv_write_t req;
+	struct sconn *c;
+	size_t len;
+	uint8_t data[];
+};
+
+static void on_written(uv_write_t *w, int status)
+{
+	struct wreq *wr = (struct wreq *)w;
+	struct sconn *c = wr->c;
+	struct fcgi_server *s = c->srv;
+
+	c->wq -= wr->len;
+	fcgi_mem_free(s->o.mem, wr);
+	if (c->dead)
+		return;
+	if (status < 0) {
+		conn_close(c, uv_strerror(status));
+		return;
+	}
+	if (c->out_paused && c->wq <= s->o.out_low) {
+		c->out_paused = 0;
+		pause_runs(c, 0);
+		conn_update_reading(c);
+	}
+	conn_update_timer(c, 1);
+	if (c->closing && c->wq == 0)
+		conn_close(c, NULL);
+}
+
+/* Hand what the conn has queued to the socket: straight away if the
+ * kernel takes it, else copied into a write request. */
+static void conn_flush(struct sconn *c)
+{
+	struct fcgi_server *s = c->srv;
+	const uint8_t *p;
+	size_t n, done = 0;
+	struct wreq *wr;
+	uv_buf_t b;
+	int rc;
+
+	if (c->dead)
+		return;
+	n = fcgi_conn_send(c->conn, &p);
+	if (n == 0)
+		return;
+	if (c->wq == 0) {
+		b = uv_buf_init((char *)(uintptr_t)p,
+				n > UINT32_MAX ? UINT32_MAX : (unsigned)n);
+		rc = uv_try_write(c->stream, &b, 1);
+		if (rc > 0)
+			done = (size_t)rc;
+		else if (rc != UV_EAGAIN) {
+			fcgi_conn_sent(c->conn, n);
+			conn_close(c, uv_strerror(rc));
+			return;
+		}
+	}
+	if (done < n) {
+		wr = fcgi_mem_malloc(s->o.mem, sizeof(*wr) + (n - done));
+		if (wr == NULL) {
+			fcgi_conn_sent(c->conn, n);
+			conn_close(c, fcgi_strerror(FCGI_ENOMEM));
+			return;
+		}
+		wr->c = c;
+		wr->len = n - done;
+		memcpy(wr->data, p + done, n - done);
+		b = uv_buf_init((char *)wr->data, (unsigned)(n - done));
+		rc = uv_write(&wr->req, c->stream, &b, 1, on_written);
+		if (rc != 0) {
+			fcgi_mem_free(s->o.mem, wr);
+			fcgi_conn_sent(c->conn, n);
+			conn_close(c, uv_strerror(rc));
+			return;
+		}
+		c->wq += n - done;
+	}
+	fcgi_conn_sent(c->conn, n);
+	if (c->wq > s->o.out_high && !c->out_paused) {
+		c->out_paused = 1;
+		pause_runs(c, 1);
+		conn_update_reading(c);
+	}
+	conn_update_timer(c, 0);
+}
+
+/* After an END_REQUEST: without KEEP_CONN the connection ends once its
+ * last request is answered (FastCGI 1.0, 5.1). */
+static void conn_check_close(struct sconn *c)
+{
+	if (c->dead || c->closing || c->nreqs > 0 ||
+	    !(c->close_after || c->srv->stopping))
+		return;
+	c->closing = 1;
+	conn_update_reading(c);
+	if (c->wq == 0)
+		conn_close(c, NULL);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	struct sconn *c = st->data;
+	ssize_t rc;
+
+	if (c->dead)
+		return;
+	if (n > 0) {
+		rc = fcgi_conn_recv(c->conn, FCGI_DIR_TO_APP,
+				    (const uint8_t *)b->base, (size_t)n);
+		if (c->dead)
+			return;
+		conn_flush(c);
+		if (rc < 0 && rc != FCGI_ECANCELED) {
+			/* Not FastCGI any more (or out of memory): send
+			 * what is queued, then close. */
+			note(c->srv, c->label, "error", "%s",
+			     fcgi_strerror((int)rc));
+			c->closing = 1;
+			conn_update_reading(c);
+			if (c->wq == 0)
+				conn_close(c, NULL);
+			return;
+		}
+		conn_check_close(c);
+		return;
+	}
+	if (n == 0)
+		return;
+	/* A web server closes to abort (nginx never sends ABORT_REQUEST):
+	 * every open request is stopped. */
+	if (n == UV_EOF)
+		fcgi_conn_eof(c->conn, FCGI_DIR_TO_APP);
+	conn_close(c, n == UV_EOF ? "closed by the peer" : uv_strerror((int)n));
+}
+
+static void conn_free_maybe(struct sconn *c)
+{
+	struct fcgi_server *s = c->srv;
+
+	if (c->pending > 0)
+		return;
+	fcgi_conn_free(c->conn);
+	fcgi_mem_free(s->o.mem, c);
+	s->nobj--;
+	check_finished(s);
+}
+
+static void on_conn_stream_closed(void *arg)
+{
+	struct sconn *c = arg;
+
+	c->pending--;
+	conn_free_maybe(c);
+}
+
+static void on_conn_timer_closed(struct fcgi_timer *t)
+{
+	struct sconn *c = t->data;
+
+	c->pending--;
+	conn_free_maybe(c);
+}
+
+/* Close now: requests still open are stopped, queued output dropped. */
+static void conn_close(struct sconn *c, const char *why)
+{
+	struct fcgi_server *s = c->srv;
+	struct sreq *q;
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	note(s, c->label, "close", "%s", why != NULL ? why : "done");
+	while ((q = c->reqs) != NULL) {
+		if (q->running && !q->aborted) {
+			q->aborted = 1;
+			s->runner->ops->abort(q->run);
+		}
+		req_detach(q);
+		req_maybe_free(q);
+	}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	if (c->overflow)
+		s->noverflow--;
+	else
+		s->nconns--;
+	c->pending = 2;
+	fcgi_timer_close(&c->timer, on_conn_timer_closed);
+	fcgi_io_close(c->stream, on_conn_stream_closed, c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct listener *l = server->data;
+	struct fcgi_server *s = l->srv;
+	struct fcgi_callbacks cb;
+	struct fcgi_conn_opts co;
+	uv_stream_t *st;
+	struct sconn *c;
+	char peer[80];
+
+	if (status < 0) {
+		srv_log(s, "%s: accept: %s", l->name, uv_strerror(status));
+		return;
+	}
+	st = fcgi_io_accept(server);
+	if (st == NULL)
+		return;
+	if (s->stopping ||
+	    (s->nconns >= s->o.max_conns && s->noverflow >= OVERFLOW_MAX)) {
+		s->overloaded++;
+		fcgi_io_close(st, NULL, NULL);
+		return;
+	}
+	c = fcgi_mem_malloc(s->o.mem, sizeof(*c));
+	if (c == NULL) {
+		fcgi_io_close(st, NULL, NULL);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->srv = s;
+	c->stream = st;
+	st->data = c;
+	snprintf(c->label, sizeof(c->label), "c%llu",
+		 (unsigned long long)++s->conn_seq);
+	memset(&cb, 0, sizeof(cb));
+	cb.on_event = on_event;
+	cb.on_record = on_record;
+	cb.on_violation = on_violation;
+	fcgi_conn_opts_default(&co);
+	co.limits = s->o.limits;
+	/* One more than we run, so the refusal is ours to send. */
+	co.limits.max_requests = s->o.max_reqs + 1;
+	co.mem = s->o.mem;
+	c->conn = fcgi_conn_new(FCGI_MODE_APP, &co, &cb, c);
+	if (c->conn == NULL ||
+	    fcgi_timer_init(s->loop, &c->timer, on_conn_timer, c) != 0) {
+		fcgi_conn_free(c->conn);
+		fcgi_mem_free(s->o.mem, c);
+		fcgi_io_close(st, NULL, NULL);
+		return;
+	}
+	s->nobj++;
+	c->tmode = -1;
+	c->overflow = s->nconns >= s->o.max_conns;
+	if (c->overflow)
+		s->noverflow++;
+	else
+		s->nconns++;
+	s->accepted++;
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	note(s, c->label, "accept", "%s on %s%s",
+	     fcgi_io_peername(st, peer, sizeof(peer)), l->name,
+	     c->overflow ? " (over FCGI_MAX_CONNS: OVERLOADED)" : "");
+	conn_update_reading(c);
+	conn_update_timer(c, 0);
+}
+
+/* ---- the server ---- */
+
+int fcgi_server_new(struct fcgi_server **out, uv_loop_t *loop,
+		    const struct fcgi_server_opts *opts)
+{
+	struct fcgi_server *s;
+	struct fcgi_server_opts def;
+
+	if (out == NULL || loop == NULL)
+		return FCGI_EINVAL;
+	if (opts == NULL) {
+		fcgi_server_opts_default(&def);
+		opts = &def;
+	}
+	if (opts->max_conns == 0 || opts->max_reqs == 0 ||
+	    opts->max_reqs > 65535 || opts->timeout_status < 100 ||
+	    opts->timeout_status > 999 || opts->out_low > opts->out_high)
+		return FCGI_EINVAL;
+	s = fcgi_mem_malloc(opts->mem, sizeof(*s));
+	if (s == NULL)
+		return FCGI_ENOMEM;
+	memset(s, 0, sizeof(*s));
+	s->loop = loop;
+	s->o = *opts;
+	s->t0 = fcgi_now_ms(loop);
+	*out = s;
+	return 0;
+}
+
+void fcgi_server_set_runner(struct fcgi_server *s, struct fcgi_runner *r)
+{
+	s->runner = r;
+}
+
+static struct listener *add_listener(struct fcgi_server *s)
+{
+	struct listener *ls;
+
+	ls = fcgi_mem_realloc(s->o.mem, s->ls, (s->nls + 1) * sizeof(*ls));
+	if (ls == NULL)
+		return NULL;
+	/* The streams point back at their entries: renew the pointers. */
+	for (size_t i = 0; i < s->nls; i++)
+		if (ls[i].stream != NULL)
+			ls[i].stream->data = &ls[i];
+	s->ls = ls;
+	memset(&ls[s->nls], 0, sizeof(ls[s->nls]));
+	ls[s->nls].srv = s;
+	return &ls[s->nls];
+}
+
+/* The bound address of a listening stream, as addresses are written. */
+static void bound_name(uv_stream_t *st, char *out, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	uv_os_fd_t fd;
+	char host[INET6_ADDRSTRLEN];
+	const struct sockaddr_un *un = (const void *)&ss;
+	const struct sockaddr_in *s4 = (const void *)&ss;
+	const struct sockaddr_in6 *s6 = (const void *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (uv_fileno((uv_handle_t *)st, &fd) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		snprintf(out, n, "?");
+		return;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		if (len <= sizeof(sa_family_t) || un->sun_path[0] == '\0')
+			snprintf(out, n, "unix:(unnamed)");
+		else
+			snprintf(out, n, "unix:%.*s",
+				 (int)(len - sizeof(sa_family_t)),
+				 un->sun_path);
+	} else if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(out, n, "[%s]:%u", host,
+			 (unsigned)ntohs(s6->sin6_port));
+	} else {
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(out, n, "%s:%u", host, (unsigned)ntohs(s4->sin_port));
+	}
+}
+
+int fcgi_server_listen(struct fcgi_server *s, const struct fcgi_addr *a,
+		       char *err, size_t errlen)
+{
+	struct listener *l;
+	uv_stream_t *st;
+	int rc;
+
+	if (s->stopping) {
+		snprintf(err, errlen, "the server is stopping");
+		return FCGI_EINVAL;
+	}
+	l = add_listener(s);
+	if (l == NULL) {
+		snprintf(err, errlen, "%s", fcgi_strerror(FCGI_ENOMEM));
+		return FCGI_ENOMEM;
+	}
+	rc = fcgi_io_listen(s->loop, a, s->o.backlog, s->o.unix_mode,
+			    on_connection, l, &st, err, errlen);
+	if (rc != 0)
+		return FCGI_EADDR;
+	l->stream = st;
+	bound_name(st, l->name, sizeof(l->name));
+	if (a->family == AF_UNIX)
+		snprintf(l->unlink_path, sizeof(l->unlink_path), "%s", a->path);
+	s->nls++;
+	return 0;
+}
+
+int fcgi_server_listen_fd(struct fcgi_server *s, int fd, char *err,
+			  size_t errlen)
+{
+	struct listener *l;
+	uv_stream_t *st;
+	int rc;
+
+	if (s->stopping) {
+		snprintf(err, errlen, "the server is stopping");
+		return FCGI_EINVAL;
+	}
+	l = add_listener(s);
+	if (l == NULL) {
+		snprintf(err, errlen, "%s", fcgi_strerror(FCGI_ENOMEM));
+		return FCGI_ENOMEM;
+	}
+	rc = fcgi_io_listen_fd(s->loop, fd, s->o.backlog, on_connection, l, &st,
+			       err, errlen);
+	if (rc != 0)
+		return FCGI_EADDR;
+	l->stream = st;
+	bound_name(st, l->name, sizeof(l->name));
+	s->nls++;
+	return 0;
+}
+
+size_t fcgi_server_listener_count(const struct fcgi_server *s)
+{
+	return s->nls;
+}
+
+const char *fcgi_server_listener_name(const struct fcgi_server *s, size_t i,
+				      char *out, size_t n)
+{
+	snprintf(out, n, "%s", i < s->nls ? s->ls[i].name : "");
+	return out;
+}
+
+static void on_srv_handle_closed(uv_handle_t *h)
+{
+	struct fcgi_server *s = h->data;
+
+	s->pending--;
+}
+
+static void on_srv_stream_closed(void *arg)
+{
+	struct fcgi_server *s = arg;
+
+	s->pending--;
+}
+
+static void on_stop_timer_closed(struct fcgi_timer *t)
+{
+	struct fcgi_server *s = t->data;
+
+	s->pending--;
+}
+
+static void close_listeners(struct fcgi_server *s)
+{
+	for (size_t i = 0; i < s->nls; i++) {
+		struct listener *l = &s->ls[i];
+
+		if (l->stream == NULL)
+			continue;
+		s->pending++;
+		fcgi_io_close(l->stream, on_srv_stream_closed, s);
+		l->stream = NULL;
+		if (l->unlink_path[0] != '\0')
+			unlink(l->unlink_path);
+	}
+}
+
+/* Once stopping and nothing is left, close our own handles; the loop
+ * then runs dry and fcgi_server_process() returns. */
+static void check_finished(struct fcgi_server *s)
+{
+	if (!s->stopping || s->conns != NULL || s->nruns > 0)
+		return;
+	if (s->sig_open) {
+		s->sig_open = 0;
+		for (int i = 0; i < 2; i++) {
+			s->pending++;
+			uv_close((uv_handle_t *)&s->sig[i],
+				 on_srv_handle_closed);
+		}
+	}
+	if (s->stop_timer_open) {
+		s->stop_timer_open = 0;
+		s->pending++;
+		fcgi_timer_close(&s->stop_timer, on_stop_timer_closed);
+	}
+}
+
+/* Past the grace period (or at a second signal): stop what is left. */
+static void stop_abort(struct fcgi_server *s)
+{
+	struct sconn *c, *next;
+
+	s->stopping = 2;
+	note(s, NULL, "stop", "aborting %u open requests", s->nreqs);
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		conn_close(c, "server stopping");
+	}
+	check_finished(s);
+}
+
+static void on_stop_timer(struct fcgi_timer *t)
+{
+	stop_abort(t->data);
+}
+
+void fcgi_server_stop(struct fcgi_server *s)
+{
+	struct sconn *c, *next;
+
+	if (s->stopping) {
+		if (s->stopping == 1)
+			stop_abort(s);
+		return;
+	}
+	s->stopping = 1;
+	note(s, NULL, "stop", "%u open requests", s->nreqs);
+	close_listeners(s);
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->nreqs == 0)
+			conn_close(c, "server stopping");
+		else
+			c->close_after = 1;
+	}
+	if (s->conns != NULL && s->o.shutdown_ms != 0 &&
+	    fcgi_timer_init(s->loop, &s->stop_timer, on_stop_timer, s) == 0) {
+		s->stop_timer_open = 1;
+		fcgi_timer_arm(&s->stop_timer, s->o.shutdown_ms);
+	} else if (s->conns != NULL && s->o.shutdown_ms == 0) {
+		stop_abort(s);
+		return;
+	}
+	check_finished(s);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct fcgi_server *s = h->data;
+
+	note(s, NULL, "signal", "%s", strsignal(signum));
+	fcgi_server_stop(s);
+}
+
+int fcgi_server_process(struct fcgi_server *s)
+{
+	static const int sigs[2] = { SIGINT, SIGTERM };
+
+	if (s->nls == 0)
+		return FCGI_EINVAL;
+	if (s->o.handle_signals && !s->sig_open && !s->stopping) {
+		for (int i = 0; i < 2; i++) {
+			uv_signal_init(s->loop, &s->sig[i]);
+			s->sig[i].data = s;
+			uv_signal_start(&s->sig[i], on_signal, sigs[i]);
+		}
+		s->sig_open = 1;
+	}
+	uv_run(s->loop, UV_RUN_DEFAULT);
+	return 0;
+}
+
+void fcgi_server_stats(const struct fcgi_server *s,
+		       struct fcgi_server_stats *st)
+{
+	st->conns = s->nconns + s->noverflow;
+	st->reqs = s->nreqs;
+	st->runs = s->nruns;
+	st->accepted = s->accepted;
+	st->completed = s->completed;
+	st->timeouts = s->timeouts;
+	st->overloaded = s->overloaded;
+}
+
+void fcgi_server_free(struct fcgi_server *s)
+{
+	if (s == NULL)
+		return;
+	/* A server that never processed, or stopped: close what is left
+	 * and let the loop run the close callbacks. */
+	if (!s->stopping)
+		s->stopping = 2;
+	close_listeners(s);
+	while (s->conns != NULL)
+		conn_close(s->conns, "server freed");
+	check_finished(s);
+	/* Close callbacks come on the next turn; dying runners within
+	 * their kill grace. */
+	for (int i = 0;
+	     i < 100000 && (s->pending > 0 || s->nobj > 0 || s->nruns > 0); i++)
+		uv_run(s->loop, UV_RUN_ONCE);
+	fcgi_mem_free(s->o.mem, s->ls);
+	fcgi_mem_free(s->o.mem, s);
+}
