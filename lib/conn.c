@@ -1185,11 +1185,12 @@ int fcgi_conn_eof(struct fcgi_conn *c, enum fcgi_dir dir)
 	at.silent = 0;
 	/*
 	 * Only the app's side is judged: a web server closes its side to
-	 * abort (nginx never sends ABORT_REQUEST), but an app that closes
-	 * leaves requests unanswered (FastCGI 1.0, 5.5), and with KEEP_CONN
-	 * it must not close at all (5.1) unless the web server went first.
+	 * abort every request on the connection (FastCGI 1.0, 5.4; nginx
+	 * never sends ABORT_REQUEST), but an app that closes first leaves
+	 * requests unanswered (5.5), and with KEEP_CONN it must not close at
+	 * all (5.1).  Once the web server has closed, the app may too.
 	 */
-	if (dir == FCGI_DIR_TO_WEB) {
+	if (dir == FCGI_DIR_TO_WEB && !c->side[FCGI_DIR_TO_APP].eof) {
 		/* Open requests in ascending id order. */
 		for (last = 0, next = 1; next;) {
 			next = 0;
@@ -1212,8 +1213,7 @@ int fcgi_conn_eof(struct fcgi_conn *c, enum fcgi_dir dir)
 			}
 		}
 		at.id = 0;
-		if (c->active == 0 && c->begins > 0 && c->keep &&
-		    !c->side[FCGI_DIR_TO_APP].eof)
+		if (c->active == 0 && c->begins > 0 && c->keep)
 			violate(c, &at, FCGI_V_CLOSED_KEEP_CONN,
 				"the app closed the connection after a "
 				"KEEP_CONN request");

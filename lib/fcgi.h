@@ -543,12 +543,15 @@ ssize_t fcgi_conn_recv(struct fcgi_conn *c, enum fcgi_dir dir,
 size_t fcgi_conn_last_consumed(const struct fcgi_conn *c);
 /*
  * The direction reached end of input: reports a partial record
- * (truncated-*), and on to-web each request still open (eof-mid-request)
- * or, with none open, a last BEGIN_REQUEST with KEEP_CONN
- * (closed-keep-conn, unless to-app reached its end first); then an
- * FCGI_EV_CLOSE event.  End of the to-app direction is how web servers
- * abort, so open requests are no violation there.  In APP and WEB mode,
- * eof on our own sending direction just notes that we closed it.
+ * (truncated-*), and on to-web, unless to-app reached its end first,
+ * each request still open (eof-mid-request) or, with none open, a last
+ * BEGIN_REQUEST with KEEP_CONN (closed-keep-conn); then an FCGI_EV_CLOSE
+ * event.  End of the to-app direction is how web servers abort every
+ * request on the connection, so open requests are no violation there,
+ * nor when the app closes afterwards.  In APP and WEB mode, eof on our
+ * own sending direction just notes that we closed it (WEB mode: call it
+ * when shutting down or closing, so that the app's close that follows
+ * is not judged).
  * 0, FCGI_ECANCELED (on_event asked to stop), FCGI_ESTATE (called twice or
  * from a callback), FCGI_EINVAL.
  */

@@ -660,9 +660,9 @@ static void build_trunc_header(struct script *s)
 	s_request(s, 1);
 	s_expect(s, FCGI_V_TRUNC_HEADER, FCGI_DIR_TO_WEB, 0);
 	s_raw(s, FCGI_DIR_TO_WEB, part, sizeof(part));
-	s_eof(s, FCGI_DIR_TO_APP);
 	s_expect(s, FCGI_V_EOF_MID_REQUEST, FCGI_DIR_TO_WEB, 1);
 	s_eof(s, FCGI_DIR_TO_WEB);
+	s_eof(s, FCGI_DIR_TO_APP);
 }
 
 static void build_trunc_content(struct script *s)
@@ -714,10 +714,20 @@ static void build_eof_mid_request(struct script *s)
 	s_request(s, 3);
 	s_request(s, 1);
 	s_stream(s, FCGI_STDOUT, 1, "x");
-	/* The web server closing its side mid-request is no violation. */
-	s_eof(s, FCGI_DIR_TO_APP);
 	s_expect(s, FCGI_V_EOF_MID_REQUEST, FCGI_DIR_TO_WEB, 1);
 	s_expect(s, FCGI_V_EOF_MID_REQUEST, FCGI_DIR_TO_WEB, 3);
+	s_eof(s, FCGI_DIR_TO_WEB);
+	s_eof(s, FCGI_DIR_TO_APP);
+}
+
+/* The web server closing mid-request aborts (nginx's timeout): no
+ * violation, and none when the app closes after it. */
+static void build_web_aborts_by_closing(struct script *s)
+{
+	s_request(s, 1);
+	s_begin(s, 2, FCGI_RESPONDER, FCGI_KEEP_CONN);
+	s_stream(s, FCGI_STDOUT, 1, "x");
+	s_eof(s, FCGI_DIR_TO_APP);
 	s_eof(s, FCGI_DIR_TO_WEB);
 }
 
@@ -895,6 +905,7 @@ static const struct vcase vcases[] = {
 	{"race_after_end", build_race_after_end},
 	{"multiplex", build_multiplex},
 	{"keep_conn", build_keep_conn},
+	{"web_aborts_by_closing", build_web_aborts_by_closing},
 };
 
 /*
@@ -2328,6 +2339,102 @@ static void test_conn_many_ids(void **state)
 	s_free(&s);
 }
 
+/*
+ * The request table against a model: random BEGIN and END records over
+ * ids that collide in the hash and overflow the remembered ended ids.
+ * Which ids are active, and which violation each odd record draws
+ * (duplicate-begin, after-end-request for an id ended recently,
+ * no-begin for one never seen or forgotten), must match the model: an
+ * active set, and the ended ids in END order, of which the conn keeps
+ * the last 128.
+ */
+static void test_conn_table_model(void **state)
+{
+	enum { NIDS = 65536, KEEP = 128 };
+	static uint8_t active[NIDS];
+	static uint16_t ended[NIDS];
+	struct fcgi_conn_opts o;
+	struct harness h;
+	struct script s;
+	unsigned long long seed = 12345;
+	size_t nended = 0, i, j, nactive = 0, round;
+	uint16_t id;
+	enum fcgi_vcode want;
+
+	(void)state;
+	memset(active, 0, sizeof(active));
+	fcgi_conn_opts_default(&o);
+	o.limits.max_requests = 0; /* no limit */
+	h_init(&h);
+	h_conn(&h, FCGI_MODE_OBSERVER, &o);
+	for (round = 0; round < 20000; round++) {
+		/* Ids congruent modulo 1024 share their home slot in any
+		 * table of up to 1024 slots; the others fill the gaps. */
+		id = (uint16_t)(clog_rand(&seed) % 2 == 0
+					? 1 + 1024 * (clog_rand(&seed) % 64)
+					: 1 + clog_rand(&seed) % 300);
+		s_init(&s, FCGI_MODE_OBSERVER);
+		want = FCGI_V_NONE;
+		if (clog_rand(&seed) % 2 == 0) {
+			if (active[id])
+				want = FCGI_V_DUPLICATE_BEGIN;
+			s_begin(&s, id, FCGI_RESPONDER, 0);
+			if (!active[id]) {
+				for (i = 0; i < nended && ended[i] != id; i++)
+					;
+				if (i < nended) {
+					memmove(ended + i, ended + i + 1,
+						(nended - i - 1) *
+						    sizeof(*ended));
+					nended--;
+				}
+				active[id] = 1;
+				nactive++;
+			}
+		} else {
+			if (!active[id]) {
+				want = FCGI_V_NO_BEGIN;
+				for (i = 0; i < nended; i++)
+					if (ended[i] == id)
+						want = FCGI_V_AFTER_END_REQUEST;
+			}
+			s_end(&s, id, 0, FCGI_OVERLOADED);
+			if (active[id]) {
+				active[id] = 0;
+				nactive--;
+				ended[nended++] = id;
+				if (nended > KEEP) {
+					memmove(ended, ended + 1,
+						(nended - 1) * sizeof(*ended));
+					nended--;
+				}
+			}
+		}
+		h.nv = 0;
+		assert_int_equal(
+		    fcgi_conn_recv(h.c, s.steps[0].dir, s.steps[0].bytes.data,
+				   s.steps[0].bytes.len),
+		    (ssize_t)s.steps[0].bytes.len);
+		if (want == FCGI_V_NONE) {
+			assert_int_equal(h.nv, 0);
+		} else {
+			assert_int_equal(h.nv, 1);
+			assert_int_equal(h.v[0].code, want);
+			assert_int_equal(h.v[0].request_id, id);
+		}
+		assert_int_equal(fcgi_conn_active(h.c), nactive);
+		s_free(&s);
+		if (round % 1000 == 999)
+			for (j = 1; j < NIDS; j++)
+				assert_int_equal(
+				    fcgi_conn_is_active(h.c, (uint16_t)j),
+				    active[j]);
+		/* The log is not needed; keep it small. */
+		fcgi_buf_reset(&h.log.buf);
+	}
+	h_free(&h);
+}
+
 int main(void)
 {
 	struct CMUnitTest *tests;
@@ -2354,6 +2461,7 @@ int main(void)
 		cmocka_unit_test(test_conn_alloc_failure_sweep),
 		cmocka_unit_test(test_conn_misc),
 		cmocka_unit_test(test_conn_many_ids),
+		cmocka_unit_test(test_conn_table_model),
 	};
 	char (*names)[64];
 	int rc;
