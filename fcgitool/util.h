@@ -34,5 +34,6 @@ int read_file(const char *path, uint8_t **data, size_t *len);
 
 /* The subcommands. */
 int cmd_help(int argc, char **argv);
+int cmd_proxy(int argc, char **argv);
 
 #endif

@@ -1025,6 +1025,184 @@ void fcgi_server_free(struct fcgi_server *s);
 
 /* ---- proxy (proxy.c) ---- */
 
+/*
+ * A byte-exact FastCGI proxy.  It accepts the web server's connections on
+ * one address and opens one upstream connection (to the app) for each,
+ * then forwards bytes both ways unchanged: in order, nothing re-framed,
+ * an end of input passed on as shutdown(SHUT_WR), a reset passed on as a
+ * close with SO_LINGER 0.  Beside the forwarding, one FCGI_MODE_OBSERVER
+ * conn per connection decodes both directions; its records, violations
+ * and notes go to a renderer and its events become one summary per
+ * request.  Forwarding never depends on decoding: a direction that cannot
+ * be decoded (bad version) stops being decoded, with a violation, while
+ * its bytes keep flowing, unless strict is set.
+ *
+ * Reading one side stops while more than max_pending bytes wait to be
+ * written to the other, and resumes when half of them are written, so a
+ * slow reader slows its peer and a connection buffers at most about
+ * 2 * (max_pending + read_size) bytes plus what its observer holds (one
+ * partial record per direction and the PARAMS limit).
+ */
+struct fcgi_proxy;
+
+/* How one direction ended. */
+enum fcgi_proxy_end {
+	FCGI_PROXY_OPEN = 0, /* not ended (yet) */
+	FCGI_PROXY_EOF,	     /* its sender closed: shutdown passed on */
+	FCGI_PROXY_RESET,    /* its sender reset or failed: reset passed on */
+	FCGI_PROXY_CUT	     /* the proxy ended it (see the reason) */
+};
+
+/* The bytes of one direction, as seen on each of its two sockets. */
+struct fcgi_proxy_dir_stats {
+	uint64_t read;	   /* read from the sender */
+	uint64_t written;  /* written to the receiver (injected included) */
+	uint64_t injected; /* written by the proxy itself (timeout answer) */
+	/* SHA-256 of the bytes read and of the bytes written, when
+	 * opts.checksums is set (else zero). */
+	uint8_t sha256_read[32];
+	uint8_t sha256_written[32];
+	enum fcgi_proxy_end end;
+};
+
+/* One proxied connection, at its end.  Pointers are valid during the
+ * callback only. */
+struct fcgi_proxy_conn_info {
+	uint64_t conn;	    /* 1, 2, ... in the order of accepting */
+	const char *label;  /* "c1" */
+	const char *peer;   /* the web server's address ("unix", "[::1]:5") */
+	double opened;	    /* seconds since the proxy started */
+	double closed;
+	struct fcgi_proxy_dir_stats dir[2]; /* indexed by enum fcgi_dir */
+	uint64_t requests;  /* BEGIN_REQUEST records seen */
+	size_t violations;  /* reported by the observer */
+	const char *reason; /* how it ended: "closed", "reset by the app",
+			       "strict: record-too-large", ... */
+};
+
+/* One request, when its END_REQUEST went by or its connection ended.
+ * Pointers are valid during the callback only. */
+struct fcgi_proxy_request_info {
+	uint64_t conn;
+	const char *label;
+	uint16_t id;
+	const char *method; /* REQUEST_METHOD, escaped; "" if none */
+	const char *script; /* SCRIPT_FILENAME, else SCRIPT_NAME, else
+			       REQUEST_URI, escaped; "" if none */
+	int status;	    /* the CGI response's HTTP status; 0: none */
+	uint64_t stdin_bytes;
+	uint64_t stdout_bytes;
+	uint64_t stderr_bytes;
+	uint64_t stderr_lines; /* a last line without newline counts */
+	int ended;	       /* END_REQUEST seen */
+	uint32_t app_status;
+	uint8_t protocol_status;
+	int timed_out; /* the proxy answered it (upstream timeout) */
+	double start;  /* BEGIN_REQUEST, seconds since the proxy started */
+	double ttfb;   /* BEGIN_REQUEST to the first STDOUT byte; -1: none */
+	double total;  /* BEGIN_REQUEST to END_REQUEST or connection end */
+};
+
+/* What a tap sees: the bytes as they are forwarded, and the ends. */
+enum fcgi_proxy_tap_kind {
+	FCGI_TAP_OPEN = 1, /* a web server connected (peer set) */
+	FCGI_TAP_DATA,	   /* dir, data, len: bytes forwarded */
+	FCGI_TAP_FIN,	   /* dir's sender closed its half */
+	FCGI_TAP_RESET,	   /* dir's sender reset the connection */
+	FCGI_TAP_CLOSE	   /* the connection is gone */
+};
+
+struct fcgi_proxy_tap {
+	enum fcgi_proxy_tap_kind kind;
+	uint64_t conn;
+	const char *label;
+	const char *peer;
+	enum fcgi_dir dir;
+	const uint8_t *data; /* valid during the callback */
+	size_t len;
+	/* A slot per connection for the tap's own state: NULL at OPEN; the
+	 * tap frees what it put there at CLOSE. */
+	void **user;
+};
+
+struct fcgi_proxy_opts {
+	struct fcgi_addr listen;   /* where web servers connect */
+	struct fcgi_addr upstream; /* the app */
+	struct fcgi_limits limits; /* for the observers */
+	/* Records, violations and notes go here (borrowed; must outlive the
+	 * proxy), or nowhere when NULL. */
+	struct fcgi_render *render;
+	/* What is rendered: FCGI_PROXY_LOG_RECORDS (every record, and notes
+	 * when connections open and upstreams connect) or
+	 * FCGI_PROXY_LOG_FINDINGS (violations and the notes that explain a
+	 * connection's end: strict, timeout, connect failure). */
+	int log;
+	/* Close a connection at its first violation of severity
+	 * FCGI_SEV_SPEC or FCGI_SEV_INTEROP.  Bytes are then forwarded a
+	 * whole record at a time, once the observer has judged it, so that
+	 * the offending record and what follows it are held back. */
+	int strict;
+	int checksums;		      /* SHA-256 each direction (costs CPU) */
+	uint64_t upstream_timeout_ms; /* 0: none */
+	unsigned timeout_status;      /* status of the timeout answer (504) */
+	size_t max_pending;	      /* see above (256 KiB) */
+	size_t read_size;	      /* bytes per read (64 KiB) */
+	int backlog;		      /* listen(2) backlog (511) */
+	unsigned unix_mode;	      /* mode of a unix listen socket (0600) */
+	/* Each connection at its end, after which it is freed. */
+	void (*on_conn_end)(void *arg, const struct fcgi_proxy_conn_info *ci);
+	/* Each request, once. */
+	void (*on_request)(void *arg, const struct fcgi_proxy_request_info *ri);
+	/* Every forwarded byte and every end, in order (e.g. for pcapng). */
+	void (*on_tap)(void *arg, const struct fcgi_proxy_tap *t);
+	void *arg;
+};
+
+#define FCGI_PROXY_LOG_FINDINGS 0
+#define FCGI_PROXY_LOG_RECORDS 1
+
+/* Fill o with the defaults given in the field comments: no addresses, no
+ * renderer, no callbacks, fcgi_limits_default(), no timeout. */
+void fcgi_proxy_opts_default(struct fcgi_proxy_opts *o);
+
+/*
+ * Create a proxy on loop (borrowed; it must outlive the proxy) and start
+ * listening on opts->listen (opts is copied).  Upstream connections are
+ * made as web servers connect; an upstream that cannot be reached gets
+ * the web server's connection closed, with a note.  Returns 0 and *out,
+ * FCGI_EINVAL (a NULL argument, max_pending or read_size 0),
+ * FCGI_ENOMEM, or FCGI_EADDR with the reason in err ("cannot listen:
+ * Address already in use").
+ */
+int fcgi_proxy_new(struct fcgi_proxy **out, uv_loop_t *loop,
+		   const struct fcgi_proxy_opts *opts, char *err,
+		   size_t errlen);
+/* The bound listen address ("unix:/run/x.sock", "127.0.0.1:40123" with
+ * the real port when port 0 was asked) into out; returns out. */
+const char *fcgi_proxy_address(const struct fcgi_proxy *p, char *out,
+			       size_t n);
+/*
+ * Stop: close the listener and every connection at once (each reported
+ * through on_conn_end with reason "proxy stopped"); done (may be NULL)
+ * runs from the loop when every handle is closed.  A second call does
+ * nothing.  Safe from any loop callback, e.g. a uv_signal_t watcher.
+ */
+void fcgi_proxy_stop(struct fcgi_proxy *p, void (*done)(void *arg),
+		     void *arg);
+/* Counters. */
+struct fcgi_proxy_stats {
+	uint64_t accepted;     /* connections, all time */
+	unsigned open;	       /* connections now */
+	uint64_t requests;     /* BEGIN_REQUEST records seen, all time */
+	uint64_t violations;   /* all time */
+	uint64_t timeouts;     /* requests answered by the proxy */
+	uint64_t bytes[2];     /* written, by direction, all time */
+};
+void fcgi_proxy_stats(const struct fcgi_proxy *p, struct fcgi_proxy_stats *st);
+/* Free a stopped proxy once its done callback ran (or one whose loop is
+ * no longer run).  NULL is ignored. */
+void fcgi_proxy_free(struct fcgi_proxy *p);
+
 /* ---- end of driven half ---- */
 
 #ifdef __cplusplus

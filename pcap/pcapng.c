@@ -246,8 +246,8 @@ const char *cap_pcapng_error(const struct cap_pcapng *w)
  * Write one Enhanced Packet Block (4.3) holding an Ethernet/IPv4/TCP frame
  * from side of f with these flags and payload.  0 or -1.
  */
-static int segment(struct cap_pcapng *w, const struct cap_tcpflow *f,
-		   int side, unsigned flags, const uint8_t *data, size_t len,
+static int segment(struct cap_pcapng *w, const struct cap_tcpflow *f, int side,
+		   unsigned flags, const uint8_t *data, size_t len,
 		   uint64_t ts_us, const char *comment)
 {
 	uint8_t *b = w->block, *eth, *ip, *tcp;
@@ -346,9 +346,8 @@ int cap_pcapng_flow_open(struct cap_pcapng *w, struct cap_tcpflow *f,
 	return segment(w, f, 0, TH_ACK, NULL, 0, ts_us, NULL);
 }
 
-int cap_pcapng_flow_data(struct cap_pcapng *w, struct cap_tcpflow *f,
-			 int side, const uint8_t *data, size_t len,
-			 uint64_t ts_us)
+int cap_pcapng_flow_data(struct cap_pcapng *w, struct cap_tcpflow *f, int side,
+			 const uint8_t *data, size_t len, uint64_t ts_us)
 {
 	size_t n;
 	unsigned flags;
@@ -368,8 +367,8 @@ int cap_pcapng_flow_data(struct cap_pcapng *w, struct cap_tcpflow *f,
 	return 0;
 }
 
-int cap_pcapng_flow_fin(struct cap_pcapng *w, struct cap_tcpflow *f,
-			int side, uint64_t ts_us)
+int cap_pcapng_flow_fin(struct cap_pcapng *w, struct cap_tcpflow *f, int side,
+			uint64_t ts_us)
 {
 	side = side != 0;
 	if (!f->open[side])
@@ -383,8 +382,8 @@ int cap_pcapng_flow_fin(struct cap_pcapng *w, struct cap_tcpflow *f,
 	return segment(w, f, !side, TH_ACK, NULL, 0, ts_us, NULL);
 }
 
-int cap_pcapng_flow_rst(struct cap_pcapng *w, struct cap_tcpflow *f,
-			int side, uint64_t ts_us)
+int cap_pcapng_flow_rst(struct cap_pcapng *w, struct cap_tcpflow *f, int side,
+			uint64_t ts_us)
 {
 	side = side != 0;
 	if (!f->open[0] && !f->open[1])

@@ -30,10 +30,10 @@ struct cap_pcapng;
 /* One synthetic TCP connection: side 0 is the client (the web server),
  * side 1 the server (the app).  Plain data, owned by the caller. */
 struct cap_tcpflow {
-	uint32_t ip[2];	  /* host order */
+	uint32_t ip[2]; /* host order */
 	uint16_t port[2];
-	uint32_t seq[2];  /* next sequence number each side sends */
-	int open[2];	  /* the side has sent neither FIN nor RST */
+	uint32_t seq[2]; /* next sequence number each side sends */
+	int open[2];	 /* the side has sent neither FIN nor RST */
 };
 
 /*
@@ -41,8 +41,7 @@ struct cap_tcpflow {
  * headers.  Returns the writer, or NULL with a reason in err ("cannot
  * open '...': ...").
  */
-struct cap_pcapng *cap_pcapng_open(const char *path, char *err,
-				   size_t errlen);
+struct cap_pcapng *cap_pcapng_open(const char *path, char *err, size_t errlen);
 /*
  * Flush and close; frees w (NULL is ignored).  0, or -1 when a write
  * failed now or earlier (cap_pcapng_error() says why).
@@ -63,15 +62,14 @@ int cap_pcapng_flow_open(struct cap_pcapng *w, struct cap_tcpflow *f,
 			 uint64_t id, uint64_t ts_us, const char *comment);
 /* Bytes sent by side (0 client, 1 server), cut into segments of at most
  * CAP_PCAPNG_MSS bytes.  Ignored after that side's FIN or RST.  0 or -1. */
-int cap_pcapng_flow_data(struct cap_pcapng *w, struct cap_tcpflow *f,
-			 int side, const uint8_t *data, size_t len,
-			 uint64_t ts_us);
+int cap_pcapng_flow_data(struct cap_pcapng *w, struct cap_tcpflow *f, int side,
+			 const uint8_t *data, size_t len, uint64_t ts_us);
 /* side closed its half: a FIN, acknowledged by the other side.  0 or -1. */
-int cap_pcapng_flow_fin(struct cap_pcapng *w, struct cap_tcpflow *f,
-			int side, uint64_t ts_us);
+int cap_pcapng_flow_fin(struct cap_pcapng *w, struct cap_tcpflow *f, int side,
+			uint64_t ts_us);
 /* side reset the connection: an RST; both halves are over.  0 or -1. */
-int cap_pcapng_flow_rst(struct cap_pcapng *w, struct cap_tcpflow *f,
-			int side, uint64_t ts_us);
+int cap_pcapng_flow_rst(struct cap_pcapng *w, struct cap_tcpflow *f, int side,
+			uint64_t ts_us);
 
 /* The Internet checksum (RFC 1071) of data, continuing from sum (start
  * with 0); cap_csum_fold() gives the final 16-bit value. */

@@ -135,15 +135,17 @@ static void test_pcapng_roundtrip(void **state)
 	w = cap_pcapng_open(path, err, sizeof(err));
 	assert_non_null(w);
 	assert_int_equal(cap_pcapng_flow_open(w, &f, 1, 1700000000123456u,
-			     "c1 from unix"), 0);
-	assert_int_equal(cap_pcapng_flow_data(w, &f, 0, req, 16,
-			     1700000000123457u), 0);
-	assert_int_equal(cap_pcapng_flow_data(w, &f, 1, resp, big,
-			     1700000000123458u), 0);
+					      "c1 from unix"),
+			 0);
+	assert_int_equal(
+		cap_pcapng_flow_data(w, &f, 0, req, 16, 1700000000123457u), 0);
+	assert_int_equal(
+		cap_pcapng_flow_data(w, &f, 1, resp, big, 1700000000123458u),
+		0);
 	assert_int_equal(cap_pcapng_flow_fin(w, &f, 0, 1700000000123459u), 0);
 	/* Data after a side's FIN is not written. */
-	assert_int_equal(cap_pcapng_flow_data(w, &f, 0, req, 16,
-			     1700000000123459u), 0);
+	assert_int_equal(
+		cap_pcapng_flow_data(w, &f, 0, req, 16, 1700000000123459u), 0);
 	assert_int_equal(cap_pcapng_flow_fin(w, &f, 1, 1700000000123460u), 0);
 	assert_null(cap_pcapng_error(w));
 	assert_int_equal(cap_pcapng_close(w), 0);
@@ -198,12 +200,12 @@ static void test_pcapng_flows_and_reset(void **state)
 	assert_int_equal(cap_pcapng_flow_open(w, &a, 1, 1, NULL), 0);
 	assert_int_equal(cap_pcapng_flow_open(w, &b, 64001, 2, NULL), 0);
 	assert_true(a.ip[0] != b.ip[0] || a.port[0] != b.port[0]);
-	assert_int_equal(cap_pcapng_flow_data(w, &a, 0, (const uint8_t *)"x",
-			     1, 3), 0);
+	assert_int_equal(
+		cap_pcapng_flow_data(w, &a, 0, (const uint8_t *)"x", 1, 3), 0);
 	assert_int_equal(cap_pcapng_flow_rst(w, &a, 1, 4), 0);
 	/* Nothing more after the reset, from either side. */
-	assert_int_equal(cap_pcapng_flow_data(w, &a, 0, (const uint8_t *)"y",
-			     1, 5), 0);
+	assert_int_equal(
+		cap_pcapng_flow_data(w, &a, 0, (const uint8_t *)"y", 1, 5), 0);
 	assert_int_equal(cap_pcapng_flow_fin(w, &a, 0, 5), 0);
 	assert_int_equal(cap_pcapng_close(w), 0);
 	read_back(path, &rb);
@@ -221,8 +223,8 @@ static void test_pcapng_open_fails(void **state)
 	char err[256];
 
 	(void)state;
-	assert_null(cap_pcapng_open("/nonexistent/dir/x.pcapng", err,
-				    sizeof(err)));
+	assert_null(
+		cap_pcapng_open("/nonexistent/dir/x.pcapng", err, sizeof(err)));
 	assert_string_equal(err, "cannot open '/nonexistent/dir/x.pcapng': "
 				 "No such file or directory");
 }
@@ -260,8 +262,8 @@ static void test_pcapng_write_error(void **state)
 /* RFC 1071's example: the sum of these words folds to ~0xddf2. */
 static void test_pcapng_checksum(void **state)
 {
-	static const uint8_t d[] = {0x00, 0x01, 0xf2, 0x03,
-				    0xf4, 0xf5, 0xf6, 0xf7};
+	static const uint8_t d[] = { 0x00, 0x01, 0xf2, 0x03,
+				     0xf4, 0xf5, 0xf6, 0xf7 };
 
 	(void)state;
 	assert_int_equal(cap_csum_fold(cap_csum_add(0, d, sizeof(d))),

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-proxy.c - fcgitool proxy: options and wiring around the library's
+ * proxy (lib/proxy.c), which forwards and decodes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd-proxy.h"
+#include "pcapng.h"
+#include "util.h"
+
+#define MAX_REDACT 64
+
+static const char usage_text[] =
+	"usage: fcgitool proxy [-h] [--json] [--no-redact] [--quiet] "
+	"[--strict]\n"
+	"       [--summary] [--body-limit n] [--log file] [--only type,...]\n"
+	"       [--pcap file] [--redact name] [--timeout-status code]\n"
+	"       [--upstream-timeout seconds] --listen address "
+	"--upstream address\n";
+
+enum {
+	OPT_BODY_LIMIT = 256,
+	OPT_JSON,
+	OPT_LISTEN,
+	OPT_LOG,
+	OPT_NO_REDACT,
+	OPT_ONLY,
+	OPT_PCAP,
+	OPT_QUIET,
+	OPT_REDACT,
+	OPT_STRICT,
+	OPT_SUMMARY,
+	OPT_TIMEOUT_STATUS,
+	OPT_UPSTREAM,
+	OPT_UPSTREAM_TIMEOUT
+};
+
+static const struct option longopts[] = {
+	{ "body-limit", required_argument, NULL, OPT_BODY_LIMIT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
+	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "redact", required_argument, NULL, OPT_REDACT },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "summary", no_argument, NULL, OPT_SUMMARY },
+	{ "timeout-status", required_argument, NULL, OPT_TIMEOUT_STATUS },
+	{ "upstream", required_argument, NULL, OPT_UPSTREAM },
+	{ "upstream-timeout", required_argument, NULL, OPT_UPSTREAM_TIMEOUT },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct proxy_args {
+	struct fcgi_proxy_opts po;
+	struct fcgi_render_opts ro;
+	const char *listen, *upstream, *log_path, *pcap_path;
+	const char *redact[MAX_REDACT + 1];
+	size_t nredact;
+	int no_redact, json, quiet, summary;
+};
+
+struct proxy_run {
+	uv_loop_t loop;
+	uv_signal_t sig[2];
+	uv_check_t flush;
+	struct fcgi_proxy *proxy;
+	struct proxy_out out;
+};
+
+/* The message, then the usage, on stderr; returns EXIT_USAGE. */
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warn("%s", msg);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* "--only PARAMS,STDOUT": a bit per record type. */
+static int parse_only(char *list, unsigned *bits)
+{
+	char *p = list, *comma;
+	int t;
+
+	*bits = 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		t = fcgi_type_lookup(p);
+		if (t < 1) {
+			warn("--only: '%s' is not a record type", p);
+			return -1;
+		}
+		*bits |= 1u << t;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int parse_addr(const char *opt, const char *text, struct fcgi_addr *a)
+{
+	char err[256];
+
+	if (fcgi_addr_parse(a, text, err, sizeof(err)) != 0) {
+		warn("%s: %s", opt, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse argv into a: EXIT_OK to go on, -1 when -h was answered, else
+ * the exit status. */
+static int parse_args(int argc, char **argv, struct proxy_args *a)
+{
+	const char *const *dflt;
+	unsigned long v;
+	uint64_t ms;
+	int c;
+
+	fcgi_proxy_opts_default(&a->po);
+	fcgi_render_opts_default(&a->ro);
+	for (dflt = fcgi_render_redact_default(); *dflt != NULL; dflt++)
+		a->redact[a->nredact++] = *dflt;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return -1;
+		case OPT_BODY_LIMIT:
+			if (parse_ulong(optarg, 1, FCGI_MAX_CONTENT, &v) != 0)
+				return usage_error("--body-limit: '%s' is not "
+						   "a number from 1 to 65535",
+						   optarg);
+			a->ro.body_limit = v;
+			break;
+		case OPT_JSON:
+			a->json = 1;
+			break;
+		case OPT_LISTEN:
+			a->listen = optarg;
+			break;
+		case OPT_LOG:
+			a->log_path = optarg;
+			break;
+		case OPT_NO_REDACT:
+			a->no_redact = 1;
+			break;
+		case OPT_ONLY:
+			if (parse_only(optarg, &a->ro.only_types) != 0) {
+				fputs(usage_text, stderr);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_PCAP:
+			a->pcap_path = optarg;
+			break;
+		case OPT_QUIET:
+			a->quiet = 1;
+			break;
+		case OPT_REDACT:
+			if (a->nredact == MAX_REDACT)
+				return usage_error("--redact: more than %d "
+						   "names",
+						   MAX_REDACT);
+			a->redact[a->nredact++] = optarg;
+			break;
+		case OPT_STRICT:
+			a->po.strict = 1;
+			break;
+		case OPT_SUMMARY:
+			a->summary = 1;
+			break;
+		case OPT_TIMEOUT_STATUS:
+			if (parse_ulong(optarg, 100, 599, &v) != 0)
+				return usage_error("--timeout-status: '%s' is "
+						   "not an HTTP status from "
+						   "100 to 599",
+						   optarg);
+			a->po.timeout_status = (unsigned)v;
+			break;
+		case OPT_UPSTREAM:
+			a->upstream = optarg;
+			break;
+		case OPT_UPSTREAM_TIMEOUT:
+			if (parse_seconds_ms(optarg, &ms) != 0 || ms == 0)
+				return usage_error("--upstream-timeout: '%s' "
+						   "is not a positive number "
+						   "of seconds",
+						   optarg);
+			a->po.upstream_timeout_ms = ms;
+			break;
+		case ':':
+			return usage_error("option '%s' needs an argument",
+					   argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (a->listen == NULL)
+		return usage_error("--listen is required");
+	if (a->upstream == NULL)
+		return usage_error("--upstream is required");
+	if (a->quiet && a->summary)
+		return usage_error("--quiet and --summary exclude each "
+				   "other");
+	if (parse_addr("--listen", a->listen, &a->po.listen) != 0 ||
+	    parse_addr("--upstream", a->upstream, &a->po.upstream) != 0) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	a->redact[a->no_redact ? 0 : a->nredact] = NULL;
+	a->ro.redact = a->redact;
+	a->ro.json = a->json;
+	a->po.log = a->quiet || a->summary ? FCGI_PROXY_LOG_FINDINGS
+					   : FCGI_PROXY_LOG_RECORDS;
+	a->po.checksums = a->summary;
+	return EXIT_OK;
+}
+
+static void on_stopped(void *arg)
+{
+	struct proxy_run *r = arg;
+
+	uv_close((uv_handle_t *)&r->sig[0], NULL);
+	uv_close((uv_handle_t *)&r->sig[1], NULL);
+	uv_close((uv_handle_t *)&r->flush, NULL);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct proxy_run *r = s->data;
+
+	(void)signum;
+	fcgi_proxy_stop(r->proxy, on_stopped, r);
+}
+
+/* Once per loop iteration, so that a log file is never far behind. */
+static void on_check(uv_check_t *h)
+{
+	struct proxy_run *r = h->data;
+
+	fflush(r->out.log);
+}
+
+/* Open the outputs; EXIT_OK or EXIT_IO. */
+static int open_outputs(struct proxy_args *a, struct proxy_out *o)
+{
+	char err[512];
+
+	o->log = stderr;
+	if (a->log_path != NULL) {
+		o->log = fopen(a->log_path, "a");
+		if (o->log == NULL) {
+			warn("--log: cannot open '%s': %s", a->log_path,
+			     strerror(errno));
+			return EXIT_IO;
+		}
+	}
+	a->ro.color = !a->json && fcgi_render_want_color(o->log);
+	o->render = fcgi_render_new(o->log, &a->ro);
+	if (o->render == NULL) {
+		warn("out of memory");
+		return EXIT_IO;
+	}
+	o->json = a->json;
+	o->summary = a->summary;
+	o->quiet = a->quiet;
+	o->pcap_path = a->pcap_path;
+	if (a->pcap_path != NULL) {
+		o->pcap = cap_pcapng_open(a->pcap_path, err, sizeof(err));
+		if (o->pcap == NULL) {
+			warn("--pcap: %s", err);
+			return EXIT_IO;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* Close the outputs; EXIT_IO when one could not be written. */
+static int close_outputs(struct proxy_out *o)
+{
+	int rc = EXIT_OK;
+
+	if (o->pcap != NULL && cap_pcapng_close(o->pcap) != 0) {
+		if (!o->pcap_failed)
+			warn("--pcap: '%s': cannot write capture",
+			     o->pcap_path);
+		rc = EXIT_IO;
+	} else if (o->pcap_failed) {
+		rc = EXIT_IO;
+	}
+	o->pcap = NULL;
+	fcgi_render_free(o->render);
+	o->render = NULL;
+	if (o->log != NULL && o->log != stderr && fclose(o->log) != 0) {
+		warn("--log: cannot write: %s", strerror(errno));
+		rc = EXIT_IO;
+	}
+	return rc;
+}
+
+int cmd_proxy(int argc, char **argv)
+{
+	struct proxy_args a;
+	struct proxy_run r;
+	char err[512];
+	int rc, status;
+
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	rc = parse_args(argc, argv, &a);
+	if (rc < 0)
+		return EXIT_OK; /* -h */
+	if (rc != EXIT_OK)
+		return rc;
+	/* A peer may close while bytes are queued for it. */
+	signal(SIGPIPE, SIG_IGN);
+	status = open_outputs(&a, &r.out);
+	if (status != EXIT_OK) {
+		close_outputs(&r.out);
+		return status;
+	}
+	a.po.render = r.out.render;
+	a.po.on_request = proxy_out_request;
+	a.po.on_conn_end = proxy_out_conn_end;
+	a.po.on_tap = proxy_out_tap;
+	a.po.arg = &r.out;
+	uv_loop_init(&r.loop);
+	rc = fcgi_proxy_new(&r.proxy, &r.loop, &a.po, err, sizeof(err));
+	if (rc != 0) {
+		if (rc == FCGI_EADDR)
+			warn("cannot listen on '%s': %s", a.listen, err);
+		else
+			warn("cannot start: %s", fcgi_strerror(rc));
+		uv_run(&r.loop, UV_RUN_DEFAULT);
+		uv_loop_close(&r.loop);
+		close_outputs(&r.out);
+		return EXIT_IO;
+	}
+	fflush(r.out.log); /* the listen note: the proxy is ready */
+	uv_signal_init(&r.loop, &r.sig[0]);
+	uv_signal_init(&r.loop, &r.sig[1]);
+	r.sig[0].data = r.sig[1].data = &r;
+	uv_signal_start(&r.sig[0], on_signal, SIGINT);
+	uv_signal_start(&r.sig[1], on_signal, SIGTERM);
+	uv_check_init(&r.loop, &r.flush);
+	r.flush.data = &r;
+	uv_check_start(&r.flush, on_check);
+	uv_run(&r.loop, UV_RUN_DEFAULT);
+	fcgi_proxy_free(r.proxy);
+	uv_loop_close(&r.loop);
+	return close_outputs(&r.out);
+}

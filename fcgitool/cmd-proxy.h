@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-proxy.h - what cmd-proxy.c and cmd-proxy-out.c share. */
+#ifndef FCGITOOL_CMD_PROXY_H
+#define FCGITOOL_CMD_PROXY_H
+
+#include <stdio.h>
+
+#include "fcgi.h"
+
+struct cap_pcapng;
+
+/* The outputs of one proxy run. */
+struct proxy_out {
+	FILE *log; /* records, findings and summary lines */
+	struct fcgi_render *render;
+	int json;
+	int summary;		 /* a line per request and per connection */
+	int quiet;		 /* findings only */
+	struct cap_pcapng *pcap; /* NULL: no capture */
+	const char *pcap_path;
+	int pcap_failed; /* reported once; the capture stops */
+};
+
+/* The callbacks of struct fcgi_proxy_opts; arg is a struct proxy_out. */
+void proxy_out_request(void *arg, const struct fcgi_proxy_request_info *ri);
+void proxy_out_conn_end(void *arg, const struct fcgi_proxy_conn_info *ci);
+void proxy_out_tap(void *arg, const struct fcgi_proxy_tap *t);
+
+#endif
