@@ -1325,6 +1325,9 @@ void fcgi_server_free(struct fcgi_server *s)
 	for (int i = 0;
 	     i < 100000 && (s->pending > 0 || s->nobj > 0 || s->nruns > 0); i++)
 		uv_run(s->loop, UV_RUN_ONCE);
+	/* And one more turn for streams libuv was still closing, such as
+	 * those of a failed listen. */
+	uv_run(s->loop, UV_RUN_NOWAIT);
 	fcgi_mem_free(s->o.mem, s->ls);
 	fcgi_mem_free(s->o.mem, s);
 }

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-serve.c - fcgitool serve: a FastCGI server with scripted answers. */
+#include <sys/resource.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fcgi.h"
+#include "serve.h"
+#include "util.h"
+
+static const char usage_text[] =
+	"usage: fcgitool serve [-h] [--exec] [--json] [--no-mpx] [--trace]\n"
+	"       [--fn library] [--idle-timeout seconds] [--max-conns n]\n"
+	"       [--max-reqs n] [--mode mode] [--read-timeout seconds]\n"
+	"       [--root dir] [--timeout seconds] [--timeout-status code]\n"
+	"       [address ...]\n";
+
+enum {
+	O_EXEC = 256,
+	O_FN,
+	O_IDLE,
+	O_JSON,
+	O_MAXCONNS,
+	O_MAXREQS,
+	O_MODE,
+	O_NOMPX,
+	O_READ,
+	O_ROOT,
+	O_TIMEOUT,
+	O_TSTATUS,
+	O_TRACE
+};
+
+static const struct option longopts[] = {
+	{ "exec", no_argument, NULL, O_EXEC },
+	{ "fn", required_argument, NULL, O_FN },
+	{ "help", no_argument, NULL, 'h' },
+	{ "idle-timeout", required_argument, NULL, O_IDLE },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "max-conns", required_argument, NULL, O_MAXCONNS },
+	{ "max-reqs", required_argument, NULL, O_MAXREQS },
+	{ "mode", required_argument, NULL, O_MODE },
+	{ "no-mpx", no_argument, NULL, O_NOMPX },
+	{ "read-timeout", required_argument, NULL, O_READ },
+	{ "root", required_argument, NULL, O_ROOT },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "timeout-status", required_argument, NULL, O_TSTATUS },
+	{ "trace", no_argument, NULL, O_TRACE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warn("%s", msg);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* 0, or the exit status of a usage error. */
+static int parse_opts(struct serve_opts *o, int argc, char **argv)
+{
+	unsigned long v;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EXIT_OK);
+		case O_EXEC:
+			o->exec = 1;
+			break;
+		case O_FN:
+			o->fns[o->nfns++] = optarg;
+			break;
+		case O_IDLE:
+			if (parse_seconds_ms(optarg, &o->srv.idle_timeout_ms))
+				return usage_error("bad --idle-timeout '%s': "
+						   "not a number of seconds",
+						   optarg);
+			break;
+		case O_JSON:
+			o->json = o->trace = 1;
+			break;
+		case O_MAXCONNS:
+			if (parse_ulong(optarg, 1, 1000000, &v))
+				return usage_error("bad --max-conns '%s': not "
+						   "a number from 1 to 1000000",
+						   optarg);
+			o->srv.max_conns = (unsigned)v;
+			break;
+		case O_MAXREQS:
+			if (parse_ulong(optarg, 1, 65535, &v))
+				return usage_error("bad --max-reqs '%s': not a "
+						   "number from 1 to 65535",
+						   optarg);
+			o->srv.max_reqs = (unsigned)v;
+			break;
+		case O_MODE:
+			errno = 0;
+			v = strtoul(optarg, NULL, 8);
+			if (optarg[0] < '0' || optarg[0] > '7' ||
+			    strspn(optarg, "01234567") != strlen(optarg) ||
+			    v > 0777 || errno != 0)
+				return usage_error("bad --mode '%s': not an "
+						   "octal mode from 0 to 0777",
+						   optarg);
+			o->srv.unix_mode = (unsigned)v;
+			break;
+		case O_NOMPX:
+			o->srv.mpx = 0;
+			break;
+		case O_READ:
+			if (parse_seconds_ms(optarg, &o->srv.read_timeout_ms))
+				return usage_error("bad --read-timeout '%s': "
+						   "not a number of seconds",
+						   optarg);
+			break;
+		case O_ROOT:
+			o->root = optarg;
+			break;
+		case O_TIMEOUT:
+			if (parse_seconds_ms(optarg, &o->srv.timeout_ms))
+				return usage_error("bad --timeout '%s': not a "
+						   "number of seconds",
+						   optarg);
+			break;
+		case O_TSTATUS:
+			if (parse_ulong(optarg, 100, 599, &v))
+				return usage_error(
+					"bad --timeout-status '%s': "
+					"not a status from 100 to 599",
+					optarg);
+			o->srv.timeout_status = (unsigned)v;
+			break;
+		case O_TRACE:
+			o->trace = 1;
+			break;
+		case ':':
+			return usage_error("option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (o->exec && o->nfns > 0)
+		return usage_error("--exec and --fn cannot be combined");
+	if (o->root != NULL && !o->exec)
+		return usage_error("--root needs --exec");
+	return 0;
+}
+
+static void log_line(void *arg, const char *msg)
+{
+	(void)arg;
+	warn("%s", msg);
+}
+
+/* Standard streams a parent left closed must not be handed out as
+ * sockets or pipes; the web server's listening socket on fd 0 stays. */
+static void fix_std_fds(void)
+{
+	struct rlimit rl;
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			die(EXIT_IO, "cannot open /dev/null: %s",
+			    strerror(errno));
+	/* Every request may hold a connection and three pipes. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_opts o;
+	struct fcgi_render_opts ro;
+	struct fcgi_render *render = NULL;
+	struct fcgi_runner *runner = NULL;
+	struct fcgi_server *srv = NULL;
+	uv_loop_t loop;
+	char what[512];
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	fcgi_server_opts_default(&o.srv);
+	o.fns = calloc((size_t)argc + 1, sizeof(*o.fns));
+	if (o.fns == NULL)
+		die(EXIT_IO, "out of memory");
+	rc = parse_opts(&o, argc, argv);
+	if (rc != 0)
+		goto out;
+	if (getenv("FCGITOOL_TRACE") != NULL &&
+	    strcmp(getenv("FCGITOOL_TRACE"), "1") == 0)
+		o.trace = 1;
+	fix_std_fds();
+	rc = serve_make_runner(&runner, &o, what, sizeof(what));
+	if (rc != 0)
+		goto out;
+	if (o.trace) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		fcgi_render_opts_default(&ro);
+		ro.json = o.json;
+		ro.color = !o.json && fcgi_render_want_color(stdout);
+		render = fcgi_render_new(stdout, &ro);
+		if (render == NULL)
+			die(EXIT_IO, "out of memory");
+	}
+	o.srv.trace = render;
+	o.srv.log = log_line;
+	o.srv.handle_signals = 1;
+	if (uv_loop_init(&loop) != 0 ||
+	    fcgi_server_new(&srv, &loop, &o.srv) != 0)
+		die(EXIT_IO, "cannot create the server");
+	fcgi_server_set_runner(srv, runner);
+	rc = serve_listen(srv, argc - optind, argv + optind, what);
+	if (rc == 0)
+		fcgi_server_process(srv);
+	fcgi_server_free(srv);
+	uv_loop_close(&loop);
+out:
+	fcgi_runner_free(runner);
+	fcgi_render_free(render);
+	free(o.fns);
+	return rc;
+}

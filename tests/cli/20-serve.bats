@@ -1,0 +1,447 @@
+#!/usr/bin/env bats
+# 20-serve.bats - fcgitool serve: options and their errors, the function
+# and process runners, the one timeout, refusals, deadlines and shutdown.
+# Requests are made by tests/helpers/fcgiload, which decodes the answers
+# with the library's conn in WEB mode and checks appStatus and output.
+
+load test_helper
+load ../interop/serve
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	SOCK=$D/s.sock
+}
+
+teardown() {
+	kill_tracked
+}
+
+# ---- options and usage errors ----------------------------------------
+
+@test "serve -h prints the usage to stdout" {
+	run -0 --separate-stderr "$FCGITOOL" serve -h
+	assert_line --index 0 --partial "usage: fcgitool serve [-h] [--exec]"
+	[ -z "$stderr" ]
+}
+
+@test "serve: an unknown option is a usage error" {
+	run -2 --separate-stderr "$FCGITOOL" serve --bogus
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: unknown option '--bogus'"
+	assert_equal "$(echo "$stderr" | sed -n 2p)" \
+		"usage: fcgitool serve [-h] [--exec] [--json] [--no-mpx] [--trace]"
+	[ -z "$output" ]
+}
+
+@test "serve: an option without its value is a usage error" {
+	run -2 --separate-stderr "$FCGITOOL" serve --timeout
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: option '--timeout' needs a value"
+}
+
+@test "serve: bad option values are named" {
+	run -2 --separate-stderr "$FCGITOOL" serve --timeout soon
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --timeout 'soon': not a number of seconds"
+	run -2 --separate-stderr "$FCGITOOL" serve --max-reqs 0
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --max-reqs '0': not a number from 1 to 65535"
+	run -2 --separate-stderr "$FCGITOOL" serve --max-conns -3
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --max-conns '-3': not a number from 1 to 1000000"
+	run -2 --separate-stderr "$FCGITOOL" serve --timeout-status 99
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --timeout-status '99': not a status from 100 to 599"
+	run -2 --separate-stderr "$FCGITOOL" serve --mode 0999
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --mode '0999': not an octal mode from 0 to 0777"
+	run -2 --separate-stderr "$FCGITOOL" serve --idle-timeout -1
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --idle-timeout '-1': not a number of seconds"
+	run -2 --separate-stderr "$FCGITOOL" serve --read-timeout 1x
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --read-timeout '1x': not a number of seconds"
+}
+
+@test "serve: --exec and --fn together, or --root alone, are usage errors" {
+	run -2 --separate-stderr "$FCGITOOL" serve --exec --fn builtin
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: --exec and --fn cannot be combined"
+	run -2 --separate-stderr "$FCGITOOL" serve --root /tmp
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: --root needs --exec"
+}
+
+@test "serve: a --root that is not a directory is named" {
+	run -2 --separate-stderr "$FCGITOOL" serve --exec --root "$D/nowhere"
+	assert_equal "$stderr" \
+		"fcgitool serve: bad --root '$D/nowhere': No such file or directory"
+	touch "$D/file"
+	run -2 --separate-stderr "$FCGITOOL" serve --exec --root "$D/file"
+	assert_equal "$stderr" \
+		"fcgitool serve: bad --root '$D/file': Not a directory"
+}
+
+@test "serve: a bad address is a usage error" {
+	run -2 --separate-stderr "$FCGITOOL" serve "127.0.0.1:99999"
+	[[ "$stderr" == "fcgitool serve: bad address '127.0.0.1:99999': "* ]]
+}
+
+# ---- libraries ---------------------------------------------------------
+
+@test "serve: a file that is not a shared object cannot be loaded" {
+	echo "not an ELF file" >"$D/bad.so"
+	run -3 --separate-stderr "$FCGITOOL" serve --fn "$D/bad.so" "$SOCK"
+	[[ "$stderr" == "fcgitool serve: cannot load '$D/bad.so': $D/bad.so: "* ]]
+	[ ! -e "$SOCK" ]
+}
+
+@test "serve: a missing library cannot be loaded" {
+	run -3 --separate-stderr "$FCGITOOL" serve --fn "$D/none.so" "$SOCK"
+	assert_equal "$stderr" \
+		"fcgitool serve: cannot load '$D/none.so': $D/none.so: cannot open shared object file: No such file or directory"
+}
+
+@test "serve: a missing function gets 404, appStatus 127 and a STDERR line" {
+	start_serve --fn "$GREET_SO" "$SOCK"
+	run -0 "$FCGILOAD" -v -a 127 -e "Status: 404 Not Found" "$SOCK" /www/nosuch
+	assert_line "fcgitool: no function 'nosuch'"
+	run -0 "$FCGILOAD" -v -a 127 "$SOCK" /www/greet.so:nosuch
+	assert_line "fcgitool: no function 'nosuch' in greet.so"
+	run -0 "$FCGILOAD" -v -a 127 "$SOCK" /www/other.so:greet
+	assert_line "fcgitool: no function library 'other.so'"
+	run -0 "$FCGILOAD" -v -a 127 "$SOCK" "/www/not a name"
+	assert_line "fcgitool: SCRIPT_FILENAME '/www/not a name' names no function"
+}
+
+@test "serve: a function the library only imports is not called" {
+	start_serve --fn "$GREET_SO" "$SOCK"
+	run -0 "$FCGILOAD" -v -a 127 "$SOCK" /www/fread
+	assert_line "fcgitool: no function 'fread'"
+	run -0 "$FCGILOAD" -v -a 127 "$SOCK" /www/system
+	assert_line "fcgitool: no function 'system'"
+}
+
+@test "serve: functions of an example library, by name and LIB:name" {
+	start_serve --fn "$GREET_SO" --fn builtin "$SOCK"
+	run -0 "$FCGILOAD" -v -e "Greetings, bob, from greet.so (GET)" \
+		"$SOCK" "/srv/www/greet?bob"
+	assert_line "greet.so: greeted"
+	run -0 "$FCGILOAD" -b 1000 -e "1000 bytes" "$SOCK" /www/greet.so:count
+	run -0 "$FCGILOAD" -v -a 1 -e "Status: 400 Bad Request" "$SOCK" /www/count
+	assert_line "greet.so: count: empty body"
+	run -0 "$FCGILOAD" -e "Hello, world!" "$SOCK" /www/builtin:hello
+	run -0 "$FCGILOAD" -e "Hello, world!" "$SOCK" /www/hello
+}
+
+# ---- addresses -----------------------------------------------------------
+
+@test "serve: a unix socket gets mode 0600, or --mode, and is removed at exit" {
+	start_serve "$SOCK"
+	assert_equal "$SERVE_ADDR" "unix:$SOCK"
+	assert_equal "$(stat -c %a "$SOCK")" 600
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	[ ! -e "$SOCK" ]
+	start_serve --mode 0660 "unix:$SOCK"
+	assert_equal "$(stat -c %a "$SOCK")" 660
+}
+
+@test "serve: a stale socket file is replaced, a live one is refused" {
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"
+	[ -S "$SOCK" ]
+	start_serve "$SOCK"
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	run -3 --separate-stderr "$FCGITOOL" serve "$SOCK"
+	assert_equal "$stderr" \
+		"fcgitool serve: '$SOCK': somebody is listening there: address already in use"
+}
+
+@test "serve: a TCP address in use is refused; port 0 prints the real port" {
+	start_serve 127.0.0.1:0
+	[[ "$SERVE_ADDR" =~ ^127\.0\.0\.1:[0-9]+$ ]]
+	[ "${SERVE_ADDR##*:}" -gt 0 ]
+	run -0 "$FCGILOAD" -e "Hello" "$SERVE_ADDR" /hello
+	run -3 --separate-stderr "$FCGITOOL" serve "$SERVE_ADDR"
+	assert_equal "$stderr" \
+		"fcgitool serve: '$SERVE_ADDR': cannot listen: address already in use"
+}
+
+@test "serve: IPv6 loopback and several addresses at once" {
+	if ! python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+		skip "no IPv6 loopback"
+	fi
+	start_serve "[::1]:0" "$SOCK"
+	[[ "$SERVE_ADDR" =~ ^\[::1\]:[0-9]+$ ]]
+	grep -q "^fcgitool serve: listening on unix:$SOCK (built-in functions)$" "$SERVE_ERR"
+	run -0 "$FCGILOAD" -e "Hello" "$SERVE_ADDR" /hello
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+}
+
+@test "serve with no address says where it listens (127.0.0.1:9000)" {
+	if (exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null; then
+		skip "something listens on 127.0.0.1:9000"
+	fi
+	start_serve </dev/null
+	assert_equal "$(head -1 "$SERVE_ERR")" \
+		"fcgitool serve: listening on 127.0.0.1:9000 (built-in functions)"
+	run -0 "$FCGILOAD" -e "Hello" 127.0.0.1:9000 /hello
+}
+
+# ---- the function runner --------------------------------------------------
+
+@test "serve: the built-ins answer" {
+	start_serve "$SOCK"
+	run -0 "$FCGILOAD" -e "Hello, ann!" "$SOCK" "/hello?name=ann"
+	run -0 "$FCGILOAD" -v -b 300 "$SOCK" /echo
+	assert_line --partial '"method":"POST"'
+	assert_line --partial '"CONTENT_LENGTH":"300"'
+	run -0 "$FCGILOAD" -b 100000 -E "$SOCK" "/echo?raw=1"
+	run -0 "$FCGILOAD" -v -p HTTP_X_TEST=yes "$SOCK" /env
+	assert_line "HTTP_X_TEST=yes"
+	run -0 "$FCGILOAD" -a 7 -e "Status: 418 I'm a teapot" "$SOCK" \
+		"/status?code=418&exit=7"
+	run -0 "$FCGILOAD" -e "Content-Length: 1000000" "$SOCK" "/big?n=1000000"
+	run -0 "$FCGILOAD" -v "$SOCK" "/stderr?msg=oops&n=2"
+	assert_line "oops"
+	run -0 "$FCGILOAD" -e "chunk 3 of 3" "$SOCK" "/slow?chunks=3&ms=10"
+	run -0 "$FCGILOAD" -e "slept 50 ms" "$SOCK" "/sleep?ms=50"
+	run -0 "$FCGILOAD" -a 2 -v -e "Status: 400 Bad Request" "$SOCK" \
+		"/sleep?ms=soon"
+	assert_line "fcgitool: builtin: bad ms 'soon'"
+}
+
+@test "serve: echo escapes bytes that are not UTF-8 and keeps those that are" {
+	start_serve "$SOCK"
+	run -0 "$FCGILOAD" -v -p "$(printf 'X_BYTES=caf\xc3\xa9 \xff"\\')" "$SOCK" /echo
+	assert_line --partial "$(printf '"X_BYTES":"caf\xc3\xa9 \\u00ff\\"\\\\"')"
+}
+
+@test "serve: a crashing function gets 500 and 128+signal, and the server serves on" {
+	start_serve "$SOCK"
+	run -0 "$FCGILOAD" -v -a 139 -e "Status: 500 Internal Server Error" \
+		"$SOCK" /crash
+	assert_line "fcgitool: function 'crash' killed by signal 11 (Segmentation fault)"
+	run -0 "$FCGILOAD" -a 134 "$SOCK" "/crash?sig=6"
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+}
+
+# ---- the one timeout ------------------------------------------------------
+
+@test "serve --timeout: no output yet gives Status 408 and appStatus 408" {
+	start_serve --timeout 0.5 "$SOCK"
+	SECONDS=0
+	run -0 "$FCGILOAD" -v -a 408 -e "Status: 408 Request Timeout" "$SOCK" \
+		"/sleep?ms=20000"
+	[ "$SECONDS" -lt 5 ]
+	assert_line "END_REQUEST appStatus=408 protocolStatus=REQUEST_COMPLETE"
+	run -0 "$FCGILOAD" -e "slept 10 ms" "$SOCK" "/sleep?ms=10"
+}
+
+@test "serve --timeout-status 504 answers 504 and appStatus 504" {
+	start_serve --timeout 0.3 --timeout-status 504 "$SOCK"
+	run -0 "$FCGILOAD" -a 504 -e "Status: 504 Gateway Timeout" "$SOCK" \
+		"/sleep?ms=20000"
+}
+
+@test "serve --timeout after output started ends the streams, appStatus 408" {
+	start_serve --timeout 0.5 "$SOCK"
+	run -0 "$FCGILOAD" -v -a 408 -e "chunk 1 of 100" "$SOCK" \
+		"/slow?chunks=100&ms=200"
+	refute_output --partial "Status: 408"
+}
+
+@test "serve --timeout kills a function that ignores SIGTERM; no process is left" {
+	start_serve --timeout 0.3 "$SOCK"
+	run -0 "$FCGILOAD" -a 408 "$SOCK" "/hang?term=ignore"
+	# SIGKILL one second after SIGTERM, then the child is reaped.
+	wait_until 5 no_children "$SERVE_PID"
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+}
+
+# ---- the process runner -----------------------------------------------------
+
+cgi_root() {
+	mkdir -p "$D/www/sub" "$D/outside"
+	cat >"$D/www/t.cgi" <<'EOF'
+#!/bin/sh
+echo "Content-Type: text/plain"
+echo
+echo "script=$SCRIPT_NAME role=$FCGI_ROLE proxy=${HTTP_PROXY-unset} dir=$(pwd)"
+echo "body=$(cat)"
+echo "to stderr" >&2
+exit 5
+EOF
+	chmod +x "$D/www/t.cgi"
+	cp "$D/www/t.cgi" "$D/outside/x.cgi"
+	cp "$D/www/t.cgi" "$D/www/noexec.cgi"
+	chmod 644 "$D/www/noexec.cgi"
+	ln -s "$D/outside/x.cgi" "$D/www/link.cgi"
+	ln -s "$D/www/t.cgi" "$D/www/inside-link.cgi"
+}
+
+@test "serve --exec runs a CGI script: env, body, stderr, exit status" {
+	cgi_root
+	start_serve --exec --root "$D/www" "$SOCK"
+	run -0 "$FCGILOAD" -v -a 5 -b 12 -p HTTP_PROXY=http://evil \
+		-p SCRIPT_NAME=/t.cgi "$SOCK" "$D/www/t.cgi"
+	assert_line "script=/t.cgi role=RESPONDER proxy=unset dir=$D/www"
+	assert_line "body=0123456789ab"
+	assert_line "to stderr"
+	run -0 "$FCGILOAD" -a 5 -e "script=" "$SOCK" t.cgi
+	run -0 "$FCGILOAD" -a 5 -e "script=" "$SOCK" "$D/www/inside-link.cgi"
+}
+
+@test "serve --exec refuses escapes from --root with 403" {
+	cgi_root
+	start_serve --exec --root "$D/www" "$SOCK"
+	run -0 "$FCGILOAD" -v -a 126 -e "Status: 403 Forbidden" "$SOCK" \
+		"$D/www/../outside/x.cgi"
+	assert_line "fcgitool: script '$D/www/../outside/x.cgi' has a '..' component"
+	run -0 "$FCGILOAD" -v -a 126 -e "Status: 403 Forbidden" "$SOCK" \
+		"$D/www/link.cgi"
+	assert_line "fcgitool: script '$D/www/link.cgi' is outside the document root '$D/www'"
+	run -0 "$FCGILOAD" -v -a 126 -e "Status: 403 Forbidden" "$SOCK" \
+		"$D/outside/x.cgi"
+	assert_line "fcgitool: script '$D/outside/x.cgi' is outside the document root '$D/www'"
+	run -0 "$FCGILOAD" -v -a 126 "$SOCK" "sub/../../outside/x.cgi"
+	assert_line "fcgitool: script 'sub/../../outside/x.cgi' has a '..' component"
+}
+
+@test "serve --exec: a non-executable script gets 403, a missing one 404" {
+	cgi_root
+	start_serve --exec --root "$D/www" "$SOCK"
+	run -0 "$FCGILOAD" -v -a 126 -e "Status: 403 Forbidden" "$SOCK" \
+		"$D/www/noexec.cgi"
+	assert_line "fcgitool: script '$D/www/noexec.cgi' is not executable"
+	run -0 "$FCGILOAD" -v -a 126 -e "Status: 403 Forbidden" "$SOCK" \
+		"$D/www/sub"
+	assert_line "fcgitool: script '$D/www/sub' is not a regular file"
+	run -0 "$FCGILOAD" -v -a 127 -e "Status: 404 Not Found" "$SOCK" \
+		"$D/www/missing.cgi"
+	assert_line "fcgitool: script '$D/www/missing.cgi' not found: No such file or directory"
+}
+
+@test "serve --exec --timeout stops the script's whole process group" {
+	mkdir -p "$D/www"
+	printf '#!/bin/sh\necho $$ >%s/pgid\nsleep 30 &\nsleep 30\n' "$D" \
+		>"$D/www/slow.cgi"
+	chmod +x "$D/www/slow.cgi"
+	start_serve --exec --root "$D/www" --timeout 0.3 "$SOCK"
+	run -0 "$FCGILOAD" -a 408 -e "Status: 408" "$SOCK" "$D/www/slow.cgi"
+	wait_until 5 no_children "$SERVE_PID"
+	# The script led its own group; the background sleep was in it.
+	# (Killed orphans may linger as zombies of an init that does not
+	# reap, as in some containers: only live ones count.)
+	run -0 ps -eo pgid=,stat=
+	refute_output --regexp "^ *$(cat "$D/pgid") +[^Z]"
+}
+
+# ---- the protocol ---------------------------------------------------------
+
+@test "serve answers GET_VALUES with its real limits" {
+	start_serve --max-conns 7 --max-reqs 9 --no-mpx "$SOCK"
+	run -0 "$FCGILOAD" -g -n 0 "$SOCK" /hello
+	assert_line "FCGI_MAX_CONNS=7"
+	assert_line "FCGI_MAX_REQS=9"
+	assert_line "FCGI_MPXS_CONNS=0"
+}
+
+@test "serve multiplexes; --no-mpx answers CANT_MPX_CONN" {
+	start_serve "$SOCK"
+	run -0 "$FCGILOAD" -k -m 10 -n 50 -e "Hello" "$SOCK" /hello
+	kill_tracked
+	start_serve --no-mpx "$SOCK"
+	run -1 --separate-stderr "$FCGILOAD" -k -m 2 -n 2 "$SOCK" /hello
+	assert_output --partial "ok=1 failed=1"
+	[[ "$stderr" == *"protocolStatus CANT_MPX_CONN, expected REQUEST_COMPLETE"* ]]
+	run -0 "$FCGILOAD" -k -m 1 -n 5 "$SOCK" /hello
+}
+
+@test "serve answers OVERLOADED past --max-reqs and --max-conns" {
+	start_serve --max-reqs 1 "$SOCK"
+	"$FCGILOAD" -q "$SOCK" "/sleep?ms=1500" &
+	track $!
+	sleep 0.5
+	run -0 "$FCGILOAD" -P OVERLOADED "$SOCK" /hello
+	kill_tracked
+	start_serve --max-conns 1 "$SOCK"
+	"$FCGILOAD" -q "$SOCK" "/sleep?ms=1500" &
+	track $!
+	sleep 0.5
+	run -0 "$FCGILOAD" -P OVERLOADED "$SOCK" /hello
+}
+
+@test "serve answers UNKNOWN_ROLE for the Filter role" {
+	start_serve "$SOCK"
+	# BEGIN_REQUEST, id 1, role 3 (FILTER), no KEEP_CONN.
+	printf '\x01\x01\x00\x01\x00\x08\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00' |
+		python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read())
+s.settimeout(5)
+data = b""
+while len(data) < 16:
+    chunk = s.recv(64)
+    if not chunk:
+        break
+    data += chunk
+print(data.hex())' "$SOCK" >"$D/answer"
+	# END_REQUEST, id 1, 8 bytes: appStatus 0, protocolStatus 3.
+	assert_equal "$(cat "$D/answer")" "01030001000800000000000003000000"
+}
+
+# ---- deadlines ----------------------------------------------------------
+
+@test "serve closes a connection that sends a byte at a time (--idle-timeout)" {
+	start_serve --idle-timeout 0.5 "$SOCK"
+	SECONDS=0
+	run -1 --separate-stderr "$FCGILOAD" -T 200 "$SOCK" /hello
+	[[ "$stderr" == *"connection closed before END_REQUEST"* ]]
+	[ "$SECONDS" -lt 4 ]
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+}
+
+@test "serve answers 408 to params that trickle past --read-timeout" {
+	start_serve --read-timeout 0.5 "$SOCK"
+	run -0 "$FCGILOAD" -T 20 -a 408 -e "Status: 408 Request Timeout" \
+		"$SOCK" /hello
+}
+
+# ---- trace and shutdown -----------------------------------------------------
+
+@test "serve --trace shows every record both ways; --json as JSON lines" {
+	start_serve --trace "$SOCK"
+	run -0 "$FCGILOAD" "$SOCK" /hello
+	stop_serve
+	grep -q -- "-> BEGIN_REQUEST" "$SERVE_OUT"
+	grep -q -- "<- STDOUT" "$SERVE_OUT"
+	grep -q -- "<- END_REQUEST .*appStatus=0 protocolStatus=REQUEST_COMPLETE" \
+		"$SERVE_OUT"
+	start_serve --json "$SOCK"
+	run -0 "$FCGILOAD" "$SOCK" /hello
+	stop_serve
+	run -0 jq -c 'select(.type == "END_REQUEST") | .id' "$SERVE_OUT"
+	assert_output 1
+}
+
+@test "FCGITOOL_TRACE=1 turns the trace on" {
+	FCGITOOL_TRACE=1 start_serve "$SOCK"
+	run -0 "$FCGILOAD" "$SOCK" /hello
+	stop_serve
+	grep -q -- "-> BEGIN_REQUEST" "$SERVE_OUT"
+}
+
+@test "serve stops gracefully on SIGTERM: open requests finish first" {
+	start_serve "$SOCK"
+	"$FCGILOAD" -e "slept 800 ms" "$SOCK" "/sleep?ms=800" >"$D/load.out" &
+	load=$!
+	sleep 0.3
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	wait "$load"
+	grep -q "ok=1 failed=0" "$D/load.out"
+	[ ! -e "$SOCK" ]
+}
