@@ -12,22 +12,22 @@
 
 /* Per-request state bits (struct req.st). */
 enum {
-	R_ACTIVE = 1u << 0,	  /* BEGIN_REQUEST accepted, no END_REQUEST yet */
-	R_ENDED = 1u << 1,	  /* END_REQUEST seen or sent */
-	R_PARAMS_DONE = 1u << 2,  /* the empty PARAMS record */
-	R_STDIN_DONE = 1u << 3,	  /* the empty STDIN record */
-	R_DATA_DONE = 1u << 4,	  /* the empty DATA record */
-	R_STDOUT_USED = 1u << 5,  /* any STDOUT record */
-	R_STDOUT_DONE = 1u << 6,  /* the empty STDOUT record */
-	R_STDERR_USED = 1u << 7,  /* any STDERR record */
-	R_STDERR_DONE = 1u << 8,  /* the empty STDERR record */
-	R_ABORTED = 1u << 9,	  /* ABORT_REQUEST seen or sent */
-	R_NV_OPEN = 1u << 10,	  /* nv decoder and params are initialised */
-	R_NV_FAILED = 1u << 11,	  /* params decoding stopped (limit, memory) */
-	R_NV_SPLIT = 1u << 12,	  /* nv-split already reported */
-	R_OOO_STDIN = 1u << 13,	  /* out-of-order STDIN already reported */
-	R_OOO_DATA = 1u << 14,	  /* out-of-order DATA already reported */
-	R_HAS_CL = 1u << 15	  /* CONTENT_LENGTH was a decimal number */
+	R_ACTIVE = 1u << 0, /* BEGIN_REQUEST accepted, no END_REQUEST yet */
+	R_ENDED = 1u << 1,  /* END_REQUEST seen or sent */
+	R_PARAMS_DONE = 1u << 2, /* the empty PARAMS record */
+	R_STDIN_DONE = 1u << 3,	 /* the empty STDIN record */
+	R_DATA_DONE = 1u << 4,	 /* the empty DATA record */
+	R_STDOUT_USED = 1u << 5, /* any STDOUT record */
+	R_STDOUT_DONE = 1u << 6, /* the empty STDOUT record */
+	R_STDERR_USED = 1u << 7, /* any STDERR record */
+	R_STDERR_DONE = 1u << 8, /* the empty STDERR record */
+	R_ABORTED = 1u << 9,	 /* ABORT_REQUEST seen or sent */
+	R_NV_OPEN = 1u << 10,	 /* nv decoder and params are initialised */
+	R_NV_FAILED = 1u << 11,	 /* params decoding stopped (limit, memory) */
+	R_NV_SPLIT = 1u << 12,	 /* nv-split already reported */
+	R_OOO_STDIN = 1u << 13,	 /* out-of-order STDIN already reported */
+	R_OOO_DATA = 1u << 14,	 /* out-of-order DATA already reported */
+	R_HAS_CL = 1u << 15	 /* CONTENT_LENGTH was a decimal number */
 };
 
 /*
@@ -68,15 +68,15 @@ struct fcgi_conn {
 	struct req **slots;
 	size_t nslots; /* 0 or a power of two */
 	size_t nreq;
-	struct req *spare;		 /* preallocated for our own BEGIN */
+	struct req *spare; /* preallocated for our own BEGIN */
 	struct req *ended_head, *ended_tail; /* ended requests, oldest first */
 	size_t nended;
 	unsigned active;
 
-	int keep;		    /* KEEP_CONN of the last accepted BEGIN */
-	uint64_t begins;	    /* BEGIN_REQUESTs accepted */
-	uint64_t pending_values;    /* GET_VALUES without an answer yet */
-	uint64_t pending_unknown;   /* unknown management records unanswered */
+	int keep;		  /* KEEP_CONN of the last accepted BEGIN */
+	uint64_t begins;	  /* BEGIN_REQUESTs accepted */
+	uint64_t pending_values;  /* GET_VALUES without an answer yet */
+	uint64_t pending_unknown; /* unknown management records unanswered */
 
 	/* Output queue: bytes out.data[out_off..out.len) are unsent. */
 	struct fcgi_buf out;
@@ -848,8 +848,7 @@ static int on_values(struct fcgi_conn *c, const struct at *at,
 		if (p.value_len > 0) {
 			violate(c, at, FCGI_V_VALUES_NOT_EMPTY,
 				"GET_VALUES asks for %s with a %zu-byte value",
-				excerpt(name, sizeof(name), p.name,
-					p.name_len),
+				excerpt(name, sizeof(name), p.name, p.name_len),
 				p.value_len);
 			break;
 		}
@@ -935,8 +934,8 @@ static int judge(struct fcgi_conn *c, enum fcgi_dir dir,
 		 const struct fcgi_record *rec, int silent)
 {
 	const struct fcgi_header *h = &rec->h;
-	size_t total = FCGI_HEADER_LEN + (size_t)h->content_length +
-		       h->padding_length;
+	size_t total =
+		FCGI_HEADER_LEN + (size_t)h->content_length + h->padding_length;
 	struct at at;
 
 	at.dir = dir;
@@ -966,8 +965,7 @@ static int judge(struct fcgi_conn *c, enum fcgi_dir dir,
 		return on_undefined(c, &at, rec);
 	if (type_dir(h->type) != dir) {
 		violate(c, &at, FCGI_V_WRONG_DIRECTION,
-			"%s record sent toward the %s; ignored",
-			tname(h->type),
+			"%s record sent toward the %s; ignored", tname(h->type),
 			dir == FCGI_DIR_TO_APP ? "app" : "web server");
 		return 0;
 	}
@@ -1144,7 +1142,8 @@ static void report_truncation(struct fcgi_conn *c, struct side *s,
 	char msg[128];
 
 	if (s->stopped || fcgi_decoder_finish(&s->dec) == 0 ||
-	    d->state < FCGI_DEC_TRUNC_HEADER || d->state > FCGI_DEC_TRUNC_PADDING)
+	    d->state < FCGI_DEC_TRUNC_HEADER ||
+	    d->state > FCGI_DEC_TRUNC_PADDING)
 		return;
 	at.dir = dir;
 	at.offset = d->rec_offset;
@@ -1198,8 +1197,7 @@ int fcgi_conn_eof(struct fcgi_conn *c, enum fcgi_dir dir)
 				const struct req *r = c->slots[i];
 
 				if (r != NULL && (r->st & R_ACTIVE) &&
-				    r->id >= last &&
-				    (!next || r->id < at.id)) {
+				    r->id >= last && (!next || r->id < at.id)) {
 					at.id = r->id;
 					next = 1;
 				}
@@ -1418,8 +1416,8 @@ int fcgi_conn_end(struct fcgi_conn *c, uint16_t id, uint32_t app_status,
 	/* FastCGI 1.0, 5.3: STDOUT always ends; STDERR ends if used. */
 	if (!(r->st & R_STDOUT_DONE))
 		rc = fcgi_record_encode(&c->out, FCGI_STDOUT, id, NULL, 0);
-	if (rc == 0 && (r->st & (R_STDERR_USED | R_STDERR_DONE)) ==
-			   R_STDERR_USED)
+	if (rc == 0 &&
+	    (r->st & (R_STDERR_USED | R_STDERR_DONE)) == R_STDERR_USED)
 		rc = fcgi_record_encode(&c->out, FCGI_STDERR, id, NULL, 0);
 	if (rc == 0) {
 		b.app_status = app_status;
@@ -1496,8 +1494,7 @@ int fcgi_conn_values_result(struct fcgi_conn *c,
 {
 	int rc = may_send(c, FCGI_MODE_APP);
 
-	return rc != 0 ? rc
-		       : put_values(c, FCGI_GET_VALUES_RESULT, values, 0);
+	return rc != 0 ? rc : put_values(c, FCGI_GET_VALUES_RESULT, values, 0);
 }
 
 int fcgi_conn_send_raw(struct fcgi_conn *c, const void *bytes, size_t len)

@@ -49,12 +49,12 @@ struct fz {
 	unsigned opts_bits;
 	struct fcgi_conn *c;
 	struct clog log;
-	struct fcgi_buf vlog[2];   /* the conn's violations per direction */
-	struct fcgi_conn *mirror;  /* NULL in the chunked run */
-	struct fcgi_buf mvlog[2];  /* the mirror's violations */
-	struct fcgi_buf sent;	   /* everything drained from the queue */
+	struct fcgi_buf vlog[2];  /* the conn's violations per direction */
+	struct fcgi_conn *mirror; /* NULL in the chunked run */
+	struct fcgi_buf mvlog[2]; /* the mirror's violations */
+	struct fcgi_buf sent;	  /* everything drained from the queue */
 	struct fcgi_buf scratch;
-	int stop_every;		   /* 0: never stop */
+	int stop_every; /* 0: never stop */
 	int rebegins;
 	int in_hook;
 };
@@ -73,7 +73,8 @@ static inline void fz_vline(struct fcgi_buf *b, const struct fcgi_violation *v)
 	fz_check(fcgi_buf_append(b, line, (size_t)n) == 0);
 }
 
-static inline void fz_mirror_violation(void *arg, const struct fcgi_violation *v)
+static inline void fz_mirror_violation(void *arg,
+				       const struct fcgi_violation *v)
 {
 	struct fz *z = arg;
 
@@ -89,7 +90,7 @@ static inline void fz_on_violation(void *arg, const struct fcgi_violation *v)
 }
 
 static inline void fz_on_record(void *arg, enum fcgi_dir dir,
-			 const struct fcgi_record *rec)
+				const struct fcgi_record *rec)
 {
 	struct fz *z = arg;
 	ssize_t r;
@@ -143,8 +144,8 @@ static inline void fz_app_hook(struct fz *z, const struct fcgi_event *ev)
 	case FCGI_EV_STDIN:
 		if (ev->len > 0)
 			fz_api(z, "echo",
-			       fcgi_conn_stream(z->c, id, FCGI_STDOUT,
-						ev->data, ev->len));
+			       fcgi_conn_stream(z->c, id, FCGI_STDOUT, ev->data,
+						ev->len));
 		else
 			fz_api(z, "end", fcgi_conn_end(z->c, id, 0, 0));
 		break;
@@ -186,8 +187,14 @@ static inline void fz_web_request(struct fz *z, uint16_t id, int leave_open)
 
 static inline void fz_web_hook(struct fz *z, const struct fcgi_event *ev)
 {
-	static const uint8_t gv[16] = {1, FCGI_GET_VALUES, 0, 0, 0, 8, 0, 0,
-				       6, 0, 'F', 'C', 'G', 'I', '_', 'X'};
+	static const uint8_t gv[16] = { 1,   FCGI_GET_VALUES,
+					0,   0,
+					0,   8,
+					0,   0,
+					6,   0,
+					'F', 'C',
+					'G', 'I',
+					'_', 'X' };
 	uint16_t id = ev->request_id;
 
 	switch (ev->type) {
@@ -238,12 +245,12 @@ static inline void fz_drain(struct fz *z, int partial)
 	fcgi_conn_sent(z->c, n);
 }
 
-static inline void fz_init(struct fz *z, enum fcgi_conn_mode mode, unsigned bits,
-		    int with_mirror)
+static inline void fz_init(struct fz *z, enum fcgi_conn_mode mode,
+			   unsigned bits, int with_mirror)
 {
-	struct fcgi_callbacks cb = {fz_on_record, fz_on_event,
-				    fz_on_violation};
-	struct fcgi_callbacks mcb = {NULL, NULL, fz_mirror_violation};
+	struct fcgi_callbacks cb = { fz_on_record, fz_on_event,
+				     fz_on_violation };
+	struct fcgi_callbacks mcb = { NULL, NULL, fz_mirror_violation };
 	struct fcgi_conn_opts o;
 	int i;
 
@@ -294,7 +301,7 @@ static inline void fz_free(struct fz *z)
  * after each stop.  Returns 1 if the direction died (bad version).
  */
 static inline int fz_feed(struct fz *z, enum fcgi_dir dir, const uint8_t *in,
-		   size_t len, unsigned long long *seed)
+			  size_t len, unsigned long long *seed)
 {
 	size_t pos = 0, n;
 	ssize_t r;
@@ -302,8 +309,9 @@ static inline int fz_feed(struct fz *z, enum fcgi_dir dir, const uint8_t *in,
 	while (pos < len) {
 		n = len - pos;
 		if (seed != NULL) {
-			n = 1 + (size_t)(clog_rand(seed) %
-					 (clog_rand(seed) % 3 == 0 ? 3000 : 17));
+			n = 1 +
+			    (size_t)(clog_rand(seed) %
+				     (clog_rand(seed) % 3 == 0 ? 3000 : 17));
 			if (n > len - pos)
 				n = len - pos;
 		}
@@ -335,7 +343,7 @@ static inline int fz_feed(struct fz *z, enum fcgi_dir dir, const uint8_t *in,
 /* End of dir; the mirror first gets the partial record the conn holds
  * (in[0..len) is everything fed toward dir). */
 static inline void fz_eof(struct fz *z, enum fcgi_dir dir, const uint8_t *in,
-		   size_t len, int dead)
+			  size_t len, int dead)
 {
 	uint64_t off;
 	int rc;
@@ -387,10 +395,10 @@ static inline void fz_check_mirror(const struct fz *z, enum fcgi_dir recv_dir)
  * rest is the received direction's bytes.
  */
 static inline void fz_run_peer(enum fcgi_conn_mode mode, const uint8_t *data,
-			size_t size)
+			       size_t size)
 {
-	enum fcgi_dir dir = mode == FCGI_MODE_APP ? FCGI_DIR_TO_APP
-						  : FCGI_DIR_TO_WEB;
+	enum fcgi_dir dir =
+		mode == FCGI_MODE_APP ? FCGI_DIR_TO_APP : FCGI_DIR_TO_WEB;
 	unsigned long long seed = 0;
 	struct fz whole, part;
 	unsigned bits;
@@ -406,7 +414,8 @@ static inline void fz_run_peer(enum fcgi_conn_mode mode, const uint8_t *data,
 
 		fz_init(z, mode, bits, k == 0);
 		if (k == 1) {
-			seed = 0x9e3779b97f4a7c15ull ^ (bits * 0x100000001b3ull);
+			seed = 0x9e3779b97f4a7c15ull ^
+			       (bits * 0x100000001b3ull);
 			z->stop_every = 1 + (int)(bits % 5);
 		}
 		if (mode == FCGI_MODE_WEB) {
@@ -484,7 +493,7 @@ static inline void fz_run_observer(const uint8_t *data, size_t size)
 		first = (bits & FZ_WEB_FIRST) ? FCGI_DIR_TO_WEB
 					      : FCGI_DIR_TO_APP;
 		fz_eof(z, first, NULL, 0, 1);
-		fz_eof(z, (enum fcgi_dir)!first, NULL, 0, 1);
+		fz_eof(z, (enum fcgi_dir) !first, NULL, 0, 1);
 		fz_finish(z);
 	}
 	fz_check(fz_same(&whole.log.buf, &part.log.buf));

@@ -109,13 +109,22 @@ static inline void clog_params(struct clog *l, const struct fcgi_params *p)
 
 static inline const char *clog_evname(enum fcgi_event_type t)
 {
-	static const char *const names[] = {
-		"?", "BEGIN", "PARAMS", "STDIN", "DATA", "STDOUT", "STDERR",
-		"END", "ABORT", "GET_VALUES", "GET_VALUES_RESULT",
-		"UNKNOWN_TYPE", "UNKNOWN_RECORD", "CLOSE"};
+	static const char *const names[] = { "?",
+					     "BEGIN",
+					     "PARAMS",
+					     "STDIN",
+					     "DATA",
+					     "STDOUT",
+					     "STDERR",
+					     "END",
+					     "ABORT",
+					     "GET_VALUES",
+					     "GET_VALUES_RESULT",
+					     "UNKNOWN_TYPE",
+					     "UNKNOWN_RECORD",
+					     "CLOSE" };
 
-	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t]
-							      : "?";
+	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 
 static inline void clog_on_record(void *arg, enum fcgi_dir dir,

@@ -111,8 +111,8 @@ static void s_eof(struct script *s, enum fcgi_dir dir)
 }
 
 /* Expect a violation on the next record of dir. */
-static void s_expect(struct script *s, enum fcgi_vcode code,
-		     enum fcgi_dir dir, uint16_t id)
+static void s_expect(struct script *s, enum fcgi_vcode code, enum fcgi_dir dir,
+		     uint16_t id)
 {
 	assert_true(s->nexp < MAX_EXP);
 	s->exp[s->nexp].code = code;
@@ -123,10 +123,9 @@ static void s_expect(struct script *s, enum fcgi_vcode code,
 	s->nexp++;
 }
 
-static void s_begin(struct script *s, uint16_t id, uint16_t role,
-		    uint8_t flags)
+static void s_begin(struct script *s, uint16_t id, uint16_t role, uint8_t flags)
 {
-	struct fcgi_begin_body b = {role, flags};
+	struct fcgi_begin_body b = { role, flags };
 	uint8_t body[8];
 
 	fcgi_begin_body_encode(body, &b);
@@ -135,7 +134,7 @@ static void s_begin(struct script *s, uint16_t id, uint16_t role,
 
 static void s_end(struct script *s, uint16_t id, uint32_t app, uint8_t ps)
 {
-	struct fcgi_end_body b = {app, ps};
+	struct fcgi_end_body b = { app, ps };
 	uint8_t body[8];
 
 	fcgi_end_body_encode(body, &b);
@@ -196,7 +195,7 @@ struct harness {
 	size_t nv;
 	struct evrec ev[MAX_EV];
 	size_t nev;
-	size_t nrec[2];	    /* on_record calls per direction */
+	size_t nrec[2];	     /* on_record calls per direction */
 	uint64_t rec_end[2]; /* end offset of the last record per direction */
 	struct fcgi_params params; /* copy of the last PARAMS set */
 	struct fcgi_buf data[FCGI_EV_STDERR + 1]; /* stream bytes by type */
@@ -210,8 +209,8 @@ static void h_on_record(void *arg, enum fcgi_dir dir,
 	struct harness *h = arg;
 
 	h->nrec[dir]++;
-	h->rec_end[dir] = rec->offset + 8 + rec->h.content_length +
-			  rec->h.padding_length;
+	h->rec_end[dir] =
+		rec->offset + 8 + rec->h.content_length + rec->h.padding_length;
 	clog_on_record(&h->log, dir, rec);
 }
 
@@ -251,7 +250,8 @@ static int h_on_event(void *arg, const struct fcgi_event *ev)
 	}
 	if (ev->type >= FCGI_EV_STDIN && ev->type <= FCGI_EV_STDERR)
 		assert_int_equal(
-		    fcgi_buf_append(&h->data[ev->type], ev->data, ev->len), 0);
+			fcgi_buf_append(&h->data[ev->type], ev->data, ev->len),
+			0);
 	if (h->hook != NULL)
 		return h->hook(h, ev);
 	return stop;
@@ -271,8 +271,8 @@ static void h_on_violation(void *arg, const struct fcgi_violation *v)
 	h->nv++;
 }
 
-static const struct fcgi_callbacks h_callbacks = {h_on_record, h_on_event,
-						  h_on_violation};
+static const struct fcgi_callbacks h_callbacks = { h_on_record, h_on_event,
+						   h_on_violation };
 
 static void h_init(struct harness *h)
 {
@@ -333,8 +333,8 @@ static size_t chunk(enum split how, unsigned long long *seed, size_t left)
 		return 1;
 	default:
 		n = (clog_rand(seed) % 4 == 0)
-			? 1 + (size_t)(clog_rand(seed) % 70000)
-			: 1 + (size_t)(clog_rand(seed) % 23);
+			    ? 1 + (size_t)(clog_rand(seed) % 70000)
+			    : 1 + (size_t)(clog_rand(seed) % 23);
 		return n < left ? n : left;
 	}
 }
@@ -347,7 +347,7 @@ static size_t chunk(enum split how, unsigned long long *seed, size_t left)
 static void h_run(struct harness *h, const struct script *s, enum split how,
 		  unsigned long long seed)
 {
-	int dead[2] = {0, 0};
+	int dead[2] = { 0, 0 };
 	const struct step *st;
 	const uint8_t *in;
 	struct guard g;
@@ -365,8 +365,7 @@ static void h_run(struct harness *h, const struct script *s, enum split how,
 			assert_int_equal(fcgi_conn_eof(h->c, st->dir), 0);
 			continue;
 		}
-		for (pos = 0; pos < st->bytes.len && !dead[st->dir];
-		     pos += n) {
+		for (pos = 0; pos < st->bytes.len && !dead[st->dir]; pos += n) {
 			n = chunk(how, &seed, st->bytes.len - pos);
 			in = st->bytes.data + pos;
 			if (h->guarded) {
@@ -377,8 +376,8 @@ static void h_run(struct harness *h, const struct script *s, enum split how,
 			}
 			if (own)
 				r = fcgi_conn_send_raw(h->c, in, n) == 0
-					? (ssize_t)n
-					: -100;
+					    ? (ssize_t)n
+					    : -100;
 			else
 				r = fcgi_conn_recv(h->c, st->dir, in, n);
 			if (h->guarded)
@@ -394,7 +393,7 @@ static void h_run(struct harness *h, const struct script *s, enum split how,
 
 /* The violations in h are exactly those s expects. */
 static void check_vios(struct harness *h, const struct script *s,
-			   const char *name)
+		       const char *name)
 {
 	int i;
 
@@ -410,19 +409,18 @@ static void check_vios(struct harness *h, const struct script *s,
 		if (v->code != e->code || v->dir != e->dir ||
 		    v->offset != e->offset || v->record != e->record ||
 		    v->request_id != e->id) {
-			print_error("%s: violation %d is %s %s off=%llu "
-				    "n=%llu id=%u, expected %s %s off=%llu "
-				    "n=%llu id=%u\n",
-				    name, i, fcgi_vcode_name(v->code),
-				    fcgi_dir_name(v->dir),
-				    (unsigned long long)v->offset,
-				    (unsigned long long)v->record,
-				    (unsigned)v->request_id,
-				    fcgi_vcode_name(e->code),
-				    fcgi_dir_name(e->dir),
-				    (unsigned long long)e->offset,
-				    (unsigned long long)e->record,
-				    (unsigned)e->id);
+			print_error(
+				"%s: violation %d is %s %s off=%llu "
+				"n=%llu id=%u, expected %s %s off=%llu "
+				"n=%llu id=%u\n",
+				name, i, fcgi_vcode_name(v->code),
+				fcgi_dir_name(v->dir),
+				(unsigned long long)v->offset,
+				(unsigned long long)v->record,
+				(unsigned)v->request_id,
+				fcgi_vcode_name(e->code), fcgi_dir_name(e->dir),
+				(unsigned long long)e->offset,
+				(unsigned long long)e->record, (unsigned)e->id);
 			fail();
 		}
 	}
@@ -430,21 +428,20 @@ static void check_vios(struct harness *h, const struct script *s,
 
 /* ---- violation cases -------------------------------------------------- */
 
-static const uint8_t begin_resp[8] = {0, 1, 0, 0, 0, 0, 0, 0};
+static const uint8_t begin_resp[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
 
 /* A plain request up to the end of its to-app streams. */
 static void s_request(struct script *s, uint16_t id)
 {
 	s_begin(s, id, FCGI_RESPONDER, 0);
-	s_pairs(s, FCGI_DIR_TO_APP, FCGI_PARAMS, id, "SCRIPT_NAME", "/x",
-		NULL);
+	s_pairs(s, FCGI_DIR_TO_APP, FCGI_PARAMS, id, "SCRIPT_NAME", "/x", NULL);
 	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, id, NULL, 0);
 	s_rec(s, FCGI_DIR_TO_APP, FCGI_STDIN, id, NULL, 0);
 }
 
 static void build_bad_version(struct script *s)
 {
-	static const uint8_t bad[8] = {2, 1, 0, 1, 0, 8, 0, 0};
+	static const uint8_t bad[8] = { 2, 1, 0, 1, 0, 8, 0, 0 };
 
 	s_begin(s, 1, FCGI_RESPONDER, 0);
 	s_expect(s, FCGI_V_BAD_VERSION, FCGI_DIR_TO_APP, 0);
@@ -485,8 +482,8 @@ static void build_mgmt_nonzero_id(struct script *s)
 	s_pairs(s, FCGI_DIR_TO_APP, FCGI_GET_VALUES, 3, "FCGI_MAX_CONNS", "",
 		NULL);
 	s_expect(s, FCGI_V_MGMT_NONZERO_ID, FCGI_DIR_TO_WEB, 4);
-	s_pairs(s, FCGI_DIR_TO_WEB, FCGI_GET_VALUES_RESULT, 4,
-		"FCGI_MAX_CONNS", "10", NULL);
+	s_pairs(s, FCGI_DIR_TO_WEB, FCGI_GET_VALUES_RESULT, 4, "FCGI_MAX_CONNS",
+		"10", NULL);
 }
 
 static void build_app_null_id(struct script *s)
@@ -500,7 +497,7 @@ static void build_app_null_id(struct script *s)
 
 static void build_bad_body_length(struct script *s)
 {
-	static const uint8_t two[2] = {50, 0};
+	static const uint8_t two[2] = { 50, 0 };
 
 	s_expect(s, FCGI_V_BAD_BODY_LENGTH, FCGI_DIR_TO_APP, 1);
 	s_rec(s, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1, begin_resp, 5);
@@ -508,8 +505,7 @@ static void build_bad_body_length(struct script *s)
 	s_rec(s, FCGI_DIR_TO_APP, FCGI_STDIN, 1, NULL, 0);
 	s_stream(s, FCGI_STDOUT, 1, "");
 	s_expect(s, FCGI_V_BAD_BODY_LENGTH, FCGI_DIR_TO_WEB, 1);
-	s_rec(s, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, 1, "\0\0\0\0\0\0\0\0\0",
-	      9);
+	s_rec(s, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, 1, "\0\0\0\0\0\0\0\0\0", 9);
 	s_expect(s, FCGI_V_UNKNOWN_TYPE, FCGI_DIR_TO_APP, 0);
 	s_rec(s, FCGI_DIR_TO_APP, 50, 0, NULL, 0);
 	s_expect(s, FCGI_V_BAD_BODY_LENGTH, FCGI_DIR_TO_WEB, 0);
@@ -573,7 +569,7 @@ static void build_out_of_order(struct script *s)
 
 static void build_nv_truncated(struct script *s)
 {
-	static const uint8_t cut[5] = {5, 5, 'a', 'b', 'c'};
+	static const uint8_t cut[5] = { 5, 5, 'a', 'b', 'c' };
 
 	s_begin(s, 1, FCGI_RESPONDER, 0);
 	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, cut, sizeof(cut));
@@ -640,8 +636,8 @@ static void build_record_too_large(struct script *s)
 
 static void build_nv_split(struct script *s)
 {
-	static const uint8_t p1[] = {1, 1, 'A', 'a', 3, 2, 'B'};
-	static const uint8_t p2[] = {'B', 'B', 'b', 'b'};
+	static const uint8_t p1[] = { 1, 1, 'A', 'a', 3, 2, 'B' };
+	static const uint8_t p2[] = { 'B', 'B', 'b', 'b' };
 
 	s_begin(s, 1, FCGI_RESPONDER, 0);
 	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, p1, sizeof(p1));
@@ -652,7 +648,7 @@ static void build_nv_split(struct script *s)
 
 static void build_unaligned(struct script *s)
 {
-	static const uint8_t pair[3] = {1, 0, 'A'};
+	static const uint8_t pair[3] = { 1, 0, 'A' };
 
 	s_begin(s, 1, FCGI_RESPONDER, 0);
 	s_expect(s, FCGI_V_UNALIGNED, FCGI_DIR_TO_APP, 1);
@@ -665,7 +661,7 @@ static void build_unaligned(struct script *s)
 
 static void build_trunc_header(struct script *s)
 {
-	static const uint8_t part[3] = {1, 6, 0};
+	static const uint8_t part[3] = { 1, 6, 0 };
 
 	s_request(s, 1);
 	s_expect(s, FCGI_V_TRUNC_HEADER, FCGI_DIR_TO_WEB, 0);
@@ -677,8 +673,8 @@ static void build_trunc_header(struct script *s)
 
 static void build_trunc_content(struct script *s)
 {
-	static const uint8_t part[12] = {1, 5, 0, 7, 0, 10, 6, 0,
-					 'a', 'b', 'c', 'd'};
+	static const uint8_t part[12] = { 1, 5, 0,   7,	  0,   10,
+					  6, 0, 'a', 'b', 'c', 'd' };
 
 	s_begin(s, 7, FCGI_RESPONDER, 0);
 	s_expect(s, FCGI_V_TRUNC_CONTENT, FCGI_DIR_TO_APP, 7);
@@ -688,8 +684,9 @@ static void build_trunc_content(struct script *s)
 
 static void build_trunc_padding(struct script *s)
 {
-	static const uint8_t part[13] = {1, 4, 1, 2, 0, 2, 6, 0,
-					 1, 0, 0, 0, 0};
+	static const uint8_t part[13] = {
+		1, 4, 1, 2, 0, 2, 6, 0, 1, 0, 0, 0, 0
+	};
 
 	s_begin(s, 258, FCGI_RESPONDER, 0);
 	s_expect(s, FCGI_V_TRUNC_PADDING, FCGI_DIR_TO_APP, 258);
@@ -752,8 +749,7 @@ static void build_content_length(struct script *s)
 	s_stream(s, FCGI_STDIN, 1, "");
 	/* An empty CONTENT_LENGTH (nginx for GET) is not a number. */
 	s_begin(s, 2, FCGI_RESPONDER, 0);
-	s_pairs(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 2, "CONTENT_LENGTH", "",
-		NULL);
+	s_pairs(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 2, "CONTENT_LENGTH", "", NULL);
 	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 2, NULL, 0);
 	s_stream(s, FCGI_STDIN, 2, "abc");
 	s_stream(s, FCGI_STDIN, 2, "");
@@ -790,7 +786,7 @@ static void build_too_many_requests(struct script *s)
 
 static void build_unexpected(struct script *s)
 {
-	static const uint8_t u[8] = {77, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t u[8] = { 77, 0, 0, 0, 0, 0, 0, 0 };
 
 	s_expect(s, FCGI_V_UNEXPECTED, FCGI_DIR_TO_WEB, 0);
 	s_pairs(s, FCGI_DIR_TO_WEB, FCGI_GET_VALUES_RESULT, 0,
@@ -839,7 +835,10 @@ static void build_multiplex(struct script *s)
 		s_begin(s, id, FCGI_RESPONDER, FCGI_KEEP_CONN);
 	for (id = 3; id >= 1; id--)
 		s_pairs(s, FCGI_DIR_TO_APP, FCGI_PARAMS, id, "ID",
-			id == 1 ? "one" : id == 2 ? "two" : "three", NULL);
+			id == 1	  ? "one"
+			: id == 2 ? "two"
+				  : "three",
+			NULL);
 	for (id = 1; id <= 3; id++)
 		s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, id, NULL, 0);
 	s_stream(s, FCGI_STDIN, 2, "two-body");
@@ -883,39 +882,39 @@ struct vcase {
 };
 
 static const struct vcase vcases[] = {
-	{"bad_version", build_bad_version},
-	{"unknown_type", build_unknown_type},
-	{"unknown_type_app", build_unknown_type_app},
-	{"wrong_direction", build_wrong_direction},
-	{"mgmt_nonzero_id", build_mgmt_nonzero_id},
-	{"app_null_id", build_app_null_id},
-	{"bad_body_length", build_bad_body_length},
-	{"unknown_role", build_unknown_role},
-	{"duplicate_begin", build_duplicate_begin},
-	{"no_begin", build_no_begin},
-	{"stream_after_end", build_stream_after_end},
-	{"out_of_order", build_out_of_order},
-	{"nv_truncated", build_nv_truncated},
-	{"nv_limit", build_nv_limit},
-	{"end_open_streams", build_end_open_streams},
-	{"record_too_large", build_record_too_large},
-	{"nv_split", build_nv_split},
-	{"unaligned", build_unaligned},
-	{"trunc_header", build_trunc_header},
-	{"trunc_content", build_trunc_content},
-	{"trunc_padding", build_trunc_padding},
-	{"after_end_request", build_after_end_request},
-	{"closed_keep_conn", build_closed_keep_conn},
-	{"eof_mid_request", build_eof_mid_request},
-	{"content_length", build_content_length},
-	{"bad_pstatus", build_bad_pstatus},
-	{"values_not_empty", build_values_not_empty},
-	{"too_many_requests", build_too_many_requests},
-	{"unexpected", build_unexpected},
-	{"race_after_end", build_race_after_end},
-	{"multiplex", build_multiplex},
-	{"keep_conn", build_keep_conn},
-	{"web_aborts_by_closing", build_web_aborts_by_closing},
+	{ "bad_version", build_bad_version },
+	{ "unknown_type", build_unknown_type },
+	{ "unknown_type_app", build_unknown_type_app },
+	{ "wrong_direction", build_wrong_direction },
+	{ "mgmt_nonzero_id", build_mgmt_nonzero_id },
+	{ "app_null_id", build_app_null_id },
+	{ "bad_body_length", build_bad_body_length },
+	{ "unknown_role", build_unknown_role },
+	{ "duplicate_begin", build_duplicate_begin },
+	{ "no_begin", build_no_begin },
+	{ "stream_after_end", build_stream_after_end },
+	{ "out_of_order", build_out_of_order },
+	{ "nv_truncated", build_nv_truncated },
+	{ "nv_limit", build_nv_limit },
+	{ "end_open_streams", build_end_open_streams },
+	{ "record_too_large", build_record_too_large },
+	{ "nv_split", build_nv_split },
+	{ "unaligned", build_unaligned },
+	{ "trunc_header", build_trunc_header },
+	{ "trunc_content", build_trunc_content },
+	{ "trunc_padding", build_trunc_padding },
+	{ "after_end_request", build_after_end_request },
+	{ "closed_keep_conn", build_closed_keep_conn },
+	{ "eof_mid_request", build_eof_mid_request },
+	{ "content_length", build_content_length },
+	{ "bad_pstatus", build_bad_pstatus },
+	{ "values_not_empty", build_values_not_empty },
+	{ "too_many_requests", build_too_many_requests },
+	{ "unexpected", build_unexpected },
+	{ "race_after_end", build_race_after_end },
+	{ "multiplex", build_multiplex },
+	{ "keep_conn", build_keep_conn },
+	{ "web_aborts_by_closing", build_web_aborts_by_closing },
 };
 
 /*
@@ -942,7 +941,9 @@ static void test_conn_violation_case(void **state)
 		h_init(&h);
 		h.guarded = k >= 6;
 		h_run(&h, &s,
-		      k == 0 ? SPLIT_BYTES : k == 6 ? SPLIT_WHOLE : SPLIT_RANDOM,
+		      k == 0   ? SPLIT_BYTES
+		      : k == 6 ? SPLIT_WHOLE
+			       : SPLIT_RANDOM,
 		      seed);
 		check_vios(&h, &s, vc->name);
 		assert_false(h.log.oom);
@@ -958,7 +959,7 @@ static void test_conn_violation_case(void **state)
 /* Every violation code is reached by some case above. */
 static void test_conn_every_code_covered(void **state)
 {
-	int seen[FCGI_V_COUNT] = {0};
+	int seen[FCGI_V_COUNT] = { 0 };
 	struct script s;
 	size_t i;
 	int j;
@@ -1071,10 +1072,20 @@ static void test_conn_race_quiet(void **state)
 
 /* ---- full exchanges ---------------------------------------------------- */
 
-static const char *const ev_names[] = {
-	"?", "BEGIN", "PARAMS", "STDIN", "DATA", "STDOUT", "STDERR", "END",
-	"ABORT", "GET_VALUES", "GET_VALUES_RESULT", "UNKNOWN_TYPE",
-	"UNKNOWN_RECORD", "CLOSE"};
+static const char *const ev_names[] = { "?",
+					"BEGIN",
+					"PARAMS",
+					"STDIN",
+					"DATA",
+					"STDOUT",
+					"STDERR",
+					"END",
+					"ABORT",
+					"GET_VALUES",
+					"GET_VALUES_RESULT",
+					"UNKNOWN_TYPE",
+					"UNKNOWN_RECORD",
+					"CLOSE" };
 
 /* The event types of h in order, space separated, into out. */
 static const char *ev_seq(const struct harness *h, char *out, size_t n)
@@ -1199,9 +1210,9 @@ static void test_conn_web_responder(void **state)
 	h_init(&h);
 	h_conn(&h, FCGI_MODE_WEB, NULL);
 	fcgi_params_init(&p, NULL);
-	assert_int_equal(fcgi_params_add(&p, "SCRIPT_FILENAME", 15,
-					 "/srv/a.php", 10),
-			 0);
+	assert_int_equal(
+		fcgi_params_add(&p, "SCRIPT_FILENAME", 15, "/srv/a.php", 10),
+		0);
 	assert_int_equal(fcgi_conn_begin(h.c, 1, FCGI_RESPONDER, 0), 0);
 	assert_int_equal(fcgi_conn_params(h.c, 1, &p), 0);
 	assert_int_equal(fcgi_conn_stream(h.c, 1, FCGI_STDIN, "abc", 3), 0);
@@ -1232,8 +1243,8 @@ static void test_conn_web_responder(void **state)
 	assert_int_equal(fcgi_conn_params(h.c, 1, &p), 0);
 	assert_int_equal(fcgi_conn_stream(h.c, 1, FCGI_STDIN, NULL, 0), 0);
 	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB,
-					 s.steps[0].bytes.data,
-					 s.steps[0].bytes.len),
+					s.steps[0].bytes.data,
+					s.steps[0].bytes.len),
 			 (ssize_t)s.steps[0].bytes.len);
 	assert_int_equal(h.nv, 0);
 	assert_string_equal(ev_seq(&h, seq, sizeof(seq)),
@@ -1316,7 +1327,9 @@ static void test_conn_multiplexed(void **state)
 			continue;
 		/* Ended in the order 2, 3, 1 with appStatus 0, 3, 1. */
 		assert_int_equal(h.ev[i].id, ends == 0 ? 2 : ends == 1 ? 3 : 1);
-		assert_int_equal(h.ev[i].app, ends == 0 ? 0 : ends == 1 ? 3 : 1);
+		assert_int_equal(h.ev[i].app, ends == 0	  ? 0
+					      : ends == 1 ? 3
+							  : 1);
 		ends++;
 	}
 	assert_int_equal(ends, 3);
@@ -1360,16 +1373,15 @@ static void test_conn_keep_conn(void **state)
 	/* In WEB mode our own close comes first: no finding. */
 	h_init(&h);
 	h_conn(&h, FCGI_MODE_WEB, NULL);
-	assert_int_equal(fcgi_conn_begin(h.c, 1, FCGI_RESPONDER,
-					 FCGI_KEEP_CONN),
-			 0);
+	assert_int_equal(
+		fcgi_conn_begin(h.c, 1, FCGI_RESPONDER, FCGI_KEEP_CONN), 0);
 	assert_int_equal(fcgi_conn_keep(h.c), 1);
 	s_init(&s, FCGI_MODE_WEB);
 	s_stream(&s, FCGI_STDOUT, 1, "");
 	s_end(&s, 1, 0, 0);
 	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB,
-					 s.steps[0].bytes.data,
-					 s.steps[0].bytes.len),
+					s.steps[0].bytes.data,
+					s.steps[0].bytes.len),
 			 (ssize_t)s.steps[0].bytes.len);
 	assert_int_equal(fcgi_conn_eof(h.c, FCGI_DIR_TO_APP), 0);
 	assert_int_equal(fcgi_conn_eof(h.c, FCGI_DIR_TO_WEB), 0);
@@ -1400,8 +1412,7 @@ static void test_conn_management(void **state)
 	assert_true(h_has(&h, "E UNKNOWN_RECORD to-app id=0 off=48 n=2 "
 			      "type=99 len=2"));
 	fcgi_params_init(&p, NULL);
-	assert_int_equal(fcgi_params_add(&p, "FCGI_MPXS_CONNS", 15, "0", 1),
-			 0);
+	assert_int_equal(fcgi_params_add(&p, "FCGI_MPXS_CONNS", 15, "0", 1), 0);
 	assert_int_equal(fcgi_conn_values_result(h.c, &p), 0);
 	fcgi_buf_init(&q, NULL, 0);
 	/* The UNKNOWN_TYPE answer went out by itself, before ours. */
@@ -1420,8 +1431,8 @@ static void test_conn_management(void **state)
 	h_init(&h);
 	h_conn(&h, FCGI_MODE_APP, &o);
 	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP,
-					 s.steps[0].bytes.data,
-					 s.steps[0].bytes.len),
+					s.steps[0].bytes.data,
+					s.steps[0].bytes.len),
 			 (ssize_t)s.steps[0].bytes.len);
 	queue_text(h.c, &q);
 	assert_string_equal((char *)q.data, "");
@@ -1442,8 +1453,8 @@ static void test_conn_management(void **state)
 	assert_int_equal(fcgi_conn_send_raw(h.c, "\1\310\0\0\0\0\0\0", 8), 0);
 	s_rec(&s, FCGI_DIR_TO_WEB, FCGI_UNKNOWN_TYPE, 0, body, 8);
 	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB,
-					 s.steps[0].bytes.data,
-					 s.steps[0].bytes.len),
+					s.steps[0].bytes.data,
+					s.steps[0].bytes.len),
 			 (ssize_t)s.steps[0].bytes.len);
 	assert_int_equal(h.nv, 0);
 	assert_true(h_has(&h, "E GET_VALUES_RESULT to-web id=0 off=0 n=1 n=1 "
@@ -1477,9 +1488,9 @@ static size_t check_framing(const uint8_t *p, size_t len, uint8_t type,
 		rc = fcgi_decoder_feed(&d, p + pos, len - pos, &used, &rec);
 		pos += used;
 		assert_int_equal(rc, 1);
-		assert_int_equal((8 + rec.h.content_length +
-				  rec.h.padding_length) % 8,
-				 0);
+		assert_int_equal(
+			(8 + rec.h.content_length + rec.h.padding_length) % 8,
+			0);
 		assert_true(rec.h.content_length + rec.h.padding_length <=
 			    65535);
 		assert_true(rec.h.content_length <= FCGI_CHUNK_MAX);
@@ -1493,18 +1504,19 @@ static size_t check_framing(const uint8_t *p, size_t len, uint8_t type,
 				/* Cut only between pairs: each record
 				 * decodes on its own... */
 				assert_int_equal(
-				    fcgi_nv_decode_all(rec.content,
-						       rec.h.content_length,
-						       &got, 0, 0),
-				    0);
+					fcgi_nv_decode_all(rec.content,
+							   rec.h.content_length,
+							   &got, 0, 0),
+					0);
 				/* ...and the previous one was cut only
 				 * because this pair did not fit. */
 				if (prev > 0) {
 					fcgi_params_at(want, next_pair, &a);
 					assert_true(
-					    prev + fcgi_nv_size(a.name_len,
-								a.value_len) >
-					    FCGI_CHUNK_MAX);
+						prev + fcgi_nv_size(
+							       a.name_len,
+							       a.value_len) >
+						FCGI_CHUNK_MAX);
 				}
 				next_pair += fcgi_params_count(&got) - before;
 			}
@@ -1547,7 +1559,7 @@ static void test_conn_params_framing(void **state)
 	for (i = 0; total < 200 * 1024; i++) {
 		n = (size_t)snprintf(name, sizeof(name), "HTTP_X_%zu", i);
 		assert_int_equal(
-		    fcgi_params_add(&p, name, n, value, (i * 37) % 300), 0);
+			fcgi_params_add(&p, name, n, value, (i * 37) % 300), 0);
 		total += fcgi_nv_size(n, (i * 37) % 300);
 	}
 	h_init(&h);
@@ -1627,8 +1639,7 @@ static void test_conn_stream_framing(void **state)
 	assert_int_equal(fcgi_conn_stream(h.c, 1, FCGI_STDIN, body, 1),
 			 FCGI_ESTATE);
 	assert_int_equal(fcgi_conn_params(h.c, 1, NULL), 0);
-	assert_int_equal(fcgi_conn_stream(h.c, 1, FCGI_STDIN, body,
-					  200 * 1024),
+	assert_int_equal(fcgi_conn_stream(h.c, 1, FCGI_STDIN, body, 200 * 1024),
 			 0);
 	assert_int_equal(fcgi_conn_stream(h.c, 1, FCGI_STDIN, NULL, 0), 0);
 	n = fcgi_conn_send(h.c, &out);
@@ -1666,13 +1677,12 @@ static void test_conn_stream_framing(void **state)
 	assert_int_equal(fcgi_conn_stream(h.c, 1, FCGI_STDOUT, "x", 1),
 			 FCGI_ESTATE);
 	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP,
-					 (const uint8_t *)"\1\1\0\1\0\10\0\0"
-							  "\0\1\0\0\0\0\0\0",
-					 16),
+					(const uint8_t *)"\1\1\0\1\0\10\0\0"
+							 "\0\1\0\0\0\0\0\0",
+					16),
 			 16);
-	assert_int_equal(fcgi_conn_stream(h.c, 1, FCGI_STDOUT, body,
-					  200 * 1024),
-			 0);
+	assert_int_equal(
+		fcgi_conn_stream(h.c, 1, FCGI_STDOUT, body, 200 * 1024), 0);
 	assert_int_equal(fcgi_conn_stream(h.c, 1, FCGI_STDIN, "x", 1),
 			 FCGI_ESTATE);
 	assert_int_equal(fcgi_conn_end(h.c, 1, 0, 0), 0);
@@ -1724,9 +1734,9 @@ static void test_conn_queue(void **state)
 	fcgi_conn_free(h.c);
 	h.c = NULL;
 	h_conn(&h, FCGI_MODE_OBSERVER, NULL);
-	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP, all.data,
-					all.len),
-			 (ssize_t)all.len);
+	assert_int_equal(
+		fcgi_conn_recv(h.c, FCGI_DIR_TO_APP, all.data, all.len),
+		(ssize_t)all.len);
 	assert_int_equal(h.nv, 0);
 	assert_int_equal(h.data[FCGI_EV_STDIN].len, 300000);
 	assert_memory_equal(h.data[FCGI_EV_STDIN].data, body, 300000);
@@ -1744,9 +1754,9 @@ static void test_conn_send_raw(void **state)
 
 	(void)state;
 	fcgi_buf_init(&b, NULL, 0);
-	assert_int_equal(fcgi_record_encode(&b, FCGI_BEGIN_REQUEST, 7,
-					    begin_resp, 8),
-			 0);
+	assert_int_equal(
+		fcgi_record_encode(&b, FCGI_BEGIN_REQUEST, 7, begin_resp, 8),
+		0);
 	h_init(&h);
 	h_conn(&h, FCGI_MODE_WEB, NULL);
 	/* In two pieces, the first ending inside the header. */
@@ -1801,14 +1811,14 @@ static void test_conn_cancel(void **state)
 			/* Stopped right after the causing record. */
 			assert_int_equal(pos + fcgi_conn_last_consumed(h.c),
 					 h.rec_end[FCGI_DIR_TO_APP]);
-			assert_int_equal(h.ev[h.nev - 1].offset + 8,
-					 h.rec_end[FCGI_DIR_TO_APP] -
-					     ((h.ev[h.nev - 1].len + 7) &
-					      ~(size_t)7) -
-					     (h.ev[h.nev - 1].type ==
-						      FCGI_EV_BEGIN
-						  ? 8
-						  : 0));
+			assert_int_equal(
+				h.ev[h.nev - 1].offset + 8,
+				h.rec_end[FCGI_DIR_TO_APP] -
+					((h.ev[h.nev - 1].len + 7) &
+					 ~(size_t)7) -
+					(h.ev[h.nev - 1].type == FCGI_EV_BEGIN
+						 ? 8
+						 : 0));
 			pos += fcgi_conn_last_consumed(h.c);
 			continue;
 		}
@@ -1833,9 +1843,9 @@ static void test_conn_cancel(void **state)
 static int hook_reenter(struct harness *h, const struct fcgi_event *ev)
 {
 	if (ev->type == FCGI_EV_BEGIN) {
-		assert_int_equal(fcgi_conn_recv(h->c, FCGI_DIR_TO_APP,
-						begin_resp, 8),
-				 FCGI_ESTATE);
+		assert_int_equal(
+			fcgi_conn_recv(h->c, FCGI_DIR_TO_APP, begin_resp, 8),
+			FCGI_ESTATE);
 		assert_int_equal(fcgi_conn_eof(h->c, FCGI_DIR_TO_APP),
 				 FCGI_ESTATE);
 	}
@@ -2017,11 +2027,9 @@ static void golden_one(const char *which, const char *method, size_t body)
 	/* OBSERVER: nginx's side, then PHP-FPM's. */
 	h_init(&h);
 	h_conn(&h, FCGI_MODE_OBSERVER, NULL);
-	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP, g.app,
-					g.app_len),
+	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP, g.app, g.app_len),
 			 (ssize_t)g.app_len);
-	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB, g.web,
-					g.web_len),
+	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB, g.web, g.web_len),
 			 (ssize_t)g.web_len);
 	assert_int_equal(fcgi_conn_eof(h.c, FCGI_DIR_TO_APP), 0);
 	assert_int_equal(fcgi_conn_eof(h.c, FCGI_DIR_TO_WEB), 0);
@@ -2039,13 +2047,11 @@ static void golden_one(const char *which, const char *method, size_t body)
 	h_init(&h2);
 	h_conn(&h2, FCGI_MODE_OBSERVER, NULL);
 	for (i = 0; i < g.app_len; i++)
-		assert_int_equal(fcgi_conn_recv(h2.c, FCGI_DIR_TO_APP,
-						g.app + i, 1),
-				 1);
+		assert_int_equal(
+			fcgi_conn_recv(h2.c, FCGI_DIR_TO_APP, g.app + i, 1), 1);
 	for (i = 0; i < g.web_len; i++)
-		assert_int_equal(fcgi_conn_recv(h2.c, FCGI_DIR_TO_WEB,
-						g.web + i, 1),
-				 1);
+		assert_int_equal(
+			fcgi_conn_recv(h2.c, FCGI_DIR_TO_WEB, g.web + i, 1), 1);
 	assert_int_equal(fcgi_conn_eof(h2.c, FCGI_DIR_TO_APP), 0);
 	assert_int_equal(fcgi_conn_eof(h2.c, FCGI_DIR_TO_WEB), 0);
 	assert_int_equal(h2.log.buf.len, h.log.buf.len);
@@ -2056,8 +2062,7 @@ static void golden_one(const char *which, const char *method, size_t body)
 	/* APP mode: what nginx sent, as PHP-FPM saw it. */
 	h_init(&h);
 	h_conn(&h, FCGI_MODE_APP, NULL);
-	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP, g.app,
-					g.app_len),
+	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP, g.app, g.app_len),
 			 (ssize_t)g.app_len);
 	check_gold_app(&h, method, body);
 	assert_int_equal(h.nv, 0);
@@ -2068,8 +2073,7 @@ static void golden_one(const char *which, const char *method, size_t body)
 	h_init(&h);
 	h_conn(&h, FCGI_MODE_WEB, NULL);
 	assert_int_equal(fcgi_conn_begin(h.c, 1, FCGI_RESPONDER, 0), 0);
-	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB, g.web,
-					g.web_len),
+	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB, g.web, g.web_len),
 			 (ssize_t)g.web_len);
 	assert_int_equal(fcgi_conn_eof(h.c, FCGI_DIR_TO_WEB), 0);
 	check_gold_web(&h, &g);
@@ -2138,9 +2142,9 @@ static void test_conn_memory_bound(void **state)
 		n = 1 + (size_t)(clog_rand(&seed) % 20000);
 		if (n > reclen - at)
 			n = reclen - at;
-		assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB,
-						rec + at, n),
-				 (ssize_t)n);
+		assert_int_equal(
+			fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB, rec + at, n),
+			(ssize_t)n);
 		pos += n;
 		if (h.data[FCGI_EV_STDOUT].len > (1u << 20))
 			fcgi_buf_reset(&h.data[FCGI_EV_STDOUT]);
@@ -2398,7 +2402,7 @@ static void test_conn_table_model(void **state)
 				if (i < nended) {
 					memmove(ended + i, ended + i + 1,
 						(nended - i - 1) *
-						    sizeof(*ended));
+							sizeof(*ended));
 					nended--;
 				}
 				active[id] = 1;
@@ -2424,10 +2428,10 @@ static void test_conn_table_model(void **state)
 			}
 		}
 		h.nv = 0;
-		assert_int_equal(
-		    fcgi_conn_recv(h.c, s.steps[0].dir, s.steps[0].bytes.data,
-				   s.steps[0].bytes.len),
-		    (ssize_t)s.steps[0].bytes.len);
+		assert_int_equal(fcgi_conn_recv(h.c, s.steps[0].dir,
+						s.steps[0].bytes.data,
+						s.steps[0].bytes.len),
+				 (ssize_t)s.steps[0].bytes.len);
 		if (want == FCGI_V_NONE) {
 			assert_int_equal(h.nv, 0);
 		} else {
@@ -2440,8 +2444,8 @@ static void test_conn_table_model(void **state)
 		if (round % 1000 == 999)
 			for (j = 1; j < NIDS; j++)
 				assert_int_equal(
-				    fcgi_conn_is_active(h.c, (uint16_t)j),
-				    active[j]);
+					fcgi_conn_is_active(h.c, (uint16_t)j),
+					active[j]);
 		/* The log is not needed; keep it small. */
 		fcgi_buf_reset(&h.log.buf);
 	}
@@ -2476,7 +2480,7 @@ int main(void)
 		cmocka_unit_test(test_conn_many_ids),
 		cmocka_unit_test(test_conn_table_model),
 	};
-	char (*names)[64];
+	char(*names)[64];
 	int rc;
 
 	tests = calloc(n + FCGI_ARRAY_LEN(fixed), sizeof(*tests));
