@@ -237,4 +237,6 @@ uninstall:
 clean:
 	rm -rf build fcgitool/fcgitool
 
+.SECONDARY:
+
 -include $(shell find build -name '*.d' 2>/dev/null)
