@@ -773,7 +773,281 @@ const char *fcgi_io_peername(uv_stream_t *s, char *out, size_t n);
  * "unix" for a pipe), e.g. to learn the port after binding port 0. */
 const char *fcgi_io_sockname(uv_stream_t *s, char *out, size_t n);
 
-/* ---- client (client.c): see the client section ---- */
+/* ------------------------------------------------------------------ */
+/* Client (client.c): the web server's half, on libuv                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A client sends requests to one address, in the shape of FastCGI.jl:
+ * create a client on an address, hand it requests (fcgi_client_process),
+ * then wait for each to be done (fcgi_client_wait), or do both at once
+ * (fcgi_client_run).  Every byte from the server goes through a struct
+ * fcgi_conn in FCGI_MODE_WEB, so the result carries the same violations
+ * that proxy, pcap and conform report.  Connections are opened on demand,
+ * kept and reused when keep_conn is set, and carry several requests at
+ * once when multiplexing is on and the server allows it.
+ */
+struct fcgi_client;
+struct fcgi_client_req;
+
+/* How many requests one connection carries at once. */
+enum fcgi_client_mpx {
+	FCGI_CLIENT_MPX_OFF = 0, /* one at a time (request id 1, as nginx) */
+	FCGI_CLIENT_MPX_ON,	 /* up to max_mpx, without asking */
+	FCGI_CLIENT_MPX_ASK	 /* GET_VALUES FCGI_MPXS_CONNS and
+				    FCGI_MAX_REQS on the first connection;
+				    up to max_mpx only if it says "1" */
+};
+
+/* Where a connection-level event happened, for tracing.  conn is the
+ * 1-based number of the client's connection; ts is seconds since the
+ * client was created. */
+struct fcgi_client_trace {
+	/* Every record, in both directions: TO_APP as it is written to the
+	 * socket, TO_WEB as it is decoded.  rec is valid during the call. */
+	void (*on_record)(void *arg, unsigned conn, double ts,
+			  enum fcgi_dir dir, const struct fcgi_record *rec);
+	/* Each violation by the server that the conn reports. */
+	void (*on_violation)(void *arg, unsigned conn, double ts,
+			     const struct fcgi_violation *v);
+	/* Connection life: what is "connect", "connected", "reuse",
+	 * "close", "timeout", "abort" or "mpx"; detail is a short text. */
+	void (*on_note)(void *arg, unsigned conn, double ts, const char *what,
+			const char *detail);
+	void *arg;
+};
+
+struct fcgi_client_opts {
+	struct fcgi_conn_opts conn;  /* limits and allocator of each conn */
+	uint64_t connect_timeout_ms; /* per connection attempt; 0: none */
+	/* Silence from the server while a request is open on a connection:
+	 * its requests are aborted with FCGI_ETIMEDOUT.  0: none. */
+	uint64_t idle_timeout_ms;
+	/* Default total time of one request, from fcgi_client_process() to
+	 * END_REQUEST; 0: none.  A request may set its own. */
+	uint64_t timeout_ms;
+	/* After an ABORT_REQUEST sent because of a timeout or an
+	 * interruption, how long to wait for END_REQUEST before the
+	 * connection is closed (default 500). */
+	uint64_t abort_grace_ms;
+	/* FCGI_CLIENT_MPX_ASK: how long to wait for GET_VALUES_RESULT
+	 * before taking the answer as "no" (default 1000). */
+	uint64_t probe_timeout_ms;
+	int keep_conn; /* set FCGI_KEEP_CONN and reuse connections */
+	enum fcgi_client_mpx mpx;
+	unsigned max_mpx;      /* requests at once when multiplexing (16) */
+	unsigned max_conns;    /* connections open at once (1) */
+	size_t body_max;       /* collected body bytes kept (64 MiB) */
+	size_t stderr_max;     /* collected STDERR bytes kept (1 MiB) */
+	size_t max_violations; /* kept per request and per client (64) */
+	const struct fcgi_client_trace *trace; /* borrowed; may be NULL */
+};
+
+/* Defaults as noted above; no timeouts, no keep-alive, no multiplexing,
+ * and fcgi_conn_opts_default() for the conns. */
+void fcgi_client_opts_default(struct fcgi_client_opts *o);
+
+/*
+ * Create a client for addr (copied).  loop NULL gives the client a loop
+ * of its own, which fcgi_client_wait() and fcgi_client_free() run; with
+ * the caller's loop the caller runs it.  opts may be NULL (defaults);
+ * opts->trace is borrowed for the client's life.  Nothing is connected
+ * until a request is processed; a host name is resolved at each connect.
+ * Returns 0 and *out, FCGI_EINVAL (a NULL argument, an address that
+ * fcgi_addr_parse() cannot have made) or FCGI_ENOMEM.
+ */
+int fcgi_client_new(struct fcgi_client **out, uv_loop_t *loop,
+		    const struct fcgi_addr *addr,
+		    const struct fcgi_client_opts *opts);
+/* The loop the client runs on. */
+uv_loop_t *fcgi_client_loop(struct fcgi_client *c);
+/*
+ * Abort every request still open (ABORT_REQUEST where one was sent; they
+ * end with FCGI_ECANCELED and their on_done runs), close every
+ * connection and free the client.  With its own loop the loop is run
+ * until every handle is closed and then closed; with the caller's loop
+ * the memory is released from close callbacks while the caller runs the
+ * loop.  Requests not yet freed stay valid until fcgi_client_req_free().
+ * Never call it from one of the client's callbacks.  NULL is ignored.
+ */
+void fcgi_client_free(struct fcgi_client *c);
+/* Violations by the server on any of the client's connections so far,
+ * including those outside any request (a kept connection closed while
+ * idle); *n gets the count kept (at most opts.max_violations).  Valid
+ * until the next loop iteration. */
+const struct fcgi_violation *fcgi_client_violations(const struct fcgi_client *c,
+						    size_t *n);
+
+/* A STDIN or DATA body. */
+enum fcgi_client_body_kind {
+	FCGI_BODY_NONE = 0, /* an empty stream (only its end is sent) */
+	FCGI_BODY_MEM,	    /* data[0..len), borrowed until done */
+	FCGI_BODY_FD	    /* read from fd until end of file; not closed */
+};
+
+/* A regular file is read with positional reads from offset, so the same
+ * descriptor can serve several requests at once; a pipe, socket or
+ * terminal is read as a stream (once) and offset is ignored.  Bytes are
+ * read only as the connection drains, so a body is never loaded whole. */
+struct fcgi_client_body {
+	enum fcgi_client_body_kind kind;
+	const void *data;
+	size_t len;
+	int fd;
+	int64_t offset;
+};
+
+/* The timings of one request, in milliseconds. */
+struct fcgi_client_timing {
+	double connect_ms;    /* connecting; 0 on a reused connection */
+	double first_byte_ms; /* BEGIN_REQUEST sent to its first answer byte;
+				 -1 when nothing came */
+	double total_ms;      /* fcgi_client_process() to done */
+};
+
+/*
+ * What happened to one request.  Owned by the request; pointers are valid
+ * until fcgi_client_req_free().  Fields fill in as the exchange goes on
+ * and are final when the request is done.
+ */
+struct fcgi_client_result {
+	/* 0, or why the request ended early: FCGI_ECONNECT, FCGI_EIO,
+	 * FCGI_ETIMEDOUT, FCGI_ECLOSED (the server closed the connection
+	 * before END_REQUEST), FCGI_EPROTO (the server's bytes cannot be
+	 * decoded), FCGI_ECANCELED (fcgi_client_abort() with an error, or
+	 * fcgi_client_free()), FCGI_ENOMEM. */
+	int error;
+	char error_msg[256]; /* one line, "" when error is 0 */
+	uint16_t request_id; /* 0 for a GET_VALUES query */
+	unsigned conn;	     /* the client's connection number (1-based) */
+	int reused;	     /* sent on a connection used before */
+	int aborted;	     /* an ABORT_REQUEST was sent */
+	int ended;	     /* END_REQUEST arrived */
+	uint32_t app_status;
+	uint8_t protocol_status;
+	/* The CGI response in the STDOUT stream. */
+	int headers_done; /* the header block is complete */
+	int status;	  /* Status, 302 for Location, else 200; 0 if none */
+	char reason[64];
+	const struct fcgi_params *headers; /* as sent, in order */
+	struct fcgi_buf raw_headers; /* the header block's bytes as sent */
+	/* Non-zero when STDOUT was no CGI response: the message says why,
+	 * and every STDOUT byte, headers included, went to the body. */
+	int cgi_error;
+	char cgi_error_msg[128];
+	/* Collected streams (req opts.collect), at most body_max and
+	 * stderr_max bytes; the *_truncated flags say that more came. */
+	struct fcgi_buf body;
+	struct fcgi_buf err;
+	int body_truncated, err_truncated;
+	uint64_t stdout_bytes, stderr_bytes; /* stream bytes received */
+	uint64_t body_bytes;		     /* STDOUT bytes after headers */
+	uint64_t stdin_bytes, data_bytes;    /* body bytes sent */
+	/* A GET_VALUES query: the answer (empty until it comes), and
+	 * whether the server answered UNKNOWN_TYPE instead. */
+	const struct fcgi_params *values;
+	int values_unknown;
+	struct fcgi_client_timing t;
+	/* Violations by the server concerning this request (its id, or the
+	 * connection while the request was open on it). */
+	const struct fcgi_violation *violations;
+	size_t n_violations;
+	size_t violations_dropped; /* past opts.max_violations */
+};
+
+/*
+ * Calls for one request; every one may be NULL.  on_headers, on_body and
+ * on_stderr run while bytes are being decoded: they may read the result
+ * and call fcgi_client_abort(), nothing else of the client.  on_done runs
+ * once, from the loop, when the result is final; it may do anything,
+ * including fcgi_client_req_free(r) and processing new requests.
+ */
+struct fcgi_client_req_cb {
+	void (*on_headers)(struct fcgi_client_req *r,
+			   const struct fcgi_client_result *res, void *arg);
+	/* STDOUT bytes after the CGI header block (all of them when
+	 * res->cgi_error is set), as they arrive; valid during the call. */
+	void (*on_body)(struct fcgi_client_req *r, const uint8_t *data,
+			size_t len, void *arg);
+	void (*on_stderr)(struct fcgi_client_req *r, const uint8_t *data,
+			  size_t len, void *arg);
+	void (*on_done)(struct fcgi_client_req *r,
+			const struct fcgi_client_result *res, void *arg);
+};
+
+struct fcgi_client_req_opts {
+	uint16_t role; /* FCGI_RESPONDER (also for 0), _AUTHORIZER, _FILTER */
+	const struct fcgi_params *params; /* copied; NULL: none */
+	struct fcgi_client_body in;	  /* the STDIN stream */
+	struct fcgi_client_body data;	  /* the DATA stream (FILTER only) */
+	/* Non-NULL: this request is a GET_VALUES query for these names
+	 * (copied, values ignored); role, params and bodies are unused. */
+	const struct fcgi_params *get_values;
+	uint64_t timeout_ms;	 /* total; 0: the client's timeout_ms */
+	uint64_t abort_after_ms; /* send ABORT_REQUEST this long after
+				    processing began, then go on reading;
+				    0: never */
+	int collect;		 /* keep body and STDERR in the result */
+	const struct fcgi_client_req_cb *cb; /* borrowed; may be NULL */
+	void *arg;
+};
+
+/* Zero everything; role FCGI_RESPONDER. */
+void fcgi_client_req_opts_default(struct fcgi_client_req_opts *o);
+
+/*
+ * A new request for client c from o (params and names copied, bodies
+ * borrowed).  It does nothing until processed.  Returns 0 and *out,
+ * FCGI_EINVAL (unknown role; a DATA body without FCGI_FILTER; an FD body
+ * with a negative fd) or FCGI_ENOMEM.
+ */
+int fcgi_client_req_new(struct fcgi_client_req **out, struct fcgi_client *c,
+			const struct fcgi_client_req_opts *o);
+/*
+ * Free a request.  A request still open is first aborted with
+ * FCGI_ECANCELED and freed once it is done (its on_done does not run).
+ * The memory goes when its timers and reads have let go, from the loop.
+ * NULL is ignored.
+ */
+void fcgi_client_req_free(struct fcgi_client_req *r);
+
+/*
+ * Queue r on its client: a connection is opened or reused as soon as the
+ * loop runs, then BEGIN_REQUEST, PARAMS and the bodies are sent as the
+ * socket drains.  Its timeouts start now.  Returns 0, or FCGI_ESTATE if r
+ * was processed before.
+ */
+int fcgi_client_process(struct fcgi_client_req *r);
+/*
+ * Run the client's loop until r is done (its on_done has run).  Returns
+ * the result's error (0 when END_REQUEST or the GET_VALUES answer came),
+ * or FCGI_ESTATE when r was never processed.
+ */
+int fcgi_client_wait(struct fcgi_client_req *r);
+/* fcgi_client_process() then fcgi_client_wait(): the simple blocking
+ * call for one request. */
+int fcgi_client_run(struct fcgi_client_req *r);
+/* Run the loop until no request of the client is open.  0. */
+int fcgi_client_wait_all(struct fcgi_client *c);
+
+/*
+ * Abort r.  Not sent yet: it ends at once.  Sent: ABORT_REQUEST goes out
+ * (once) and reading goes on.  error 0 lets the request end as the
+ * server decides (END_REQUEST); a negative FCGI_E* (FCGI_ECANCELED for an
+ * interruption) becomes the result's error, and the connection is closed
+ * if END_REQUEST has not come within abort_grace_ms.  Returns 0, or
+ * FCGI_ESTATE when r is done or was never processed.  Safe from the
+ * request's callbacks and from signal watchers on the loop.
+ */
+int fcgi_client_abort(struct fcgi_client_req *r, int error);
+/* fcgi_client_abort() on every open request of c. */
+void fcgi_client_abort_all(struct fcgi_client *c, int error);
+
+/* The result (never NULL); see struct fcgi_client_result. */
+const struct fcgi_client_result *
+fcgi_client_req_result(const struct fcgi_client_req *r);
+/* 1 once r is done, else 0. */
+int fcgi_client_req_is_done(const struct fcgi_client_req *r);
 
 /* ---- server (server.c) and runners (runner.c, run_*.c) ---- */
 
