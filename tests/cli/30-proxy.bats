@@ -175,6 +175,7 @@ sha() {
 }
 
 @test "the JSON summary carries both checksums of each direction" {
+	need jq "reading the JSON summary"
 	"$PEER" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/x.php >"$D/req"
 	"$PEER" response -b 10 >"$D/resp"
 	start_app -i "$D/resp" -o "$D/app.got" -a
@@ -405,6 +406,7 @@ sha() {
 }
 
 @test "--json prints one JSON object per line" {
+	need jq "reading the JSON lines"
 	"$PEER" request -b 10 >"$D/req"
 	"$PEER" response -b 10 >"$D/resp"
 	start_app -i "$D/resp" -a
