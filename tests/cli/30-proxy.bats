@@ -468,7 +468,7 @@ sha() {
 	assert_equal "$(cat "$D/web.out")" "eof 67108864"
 	cmp "$D/big" "$D/got"
 	# 64 MiB wanted through; the proxy grew by far less (kB).
-	echo "rss before $rss0 kB, while blocked $rss1 kB" >&3
+	echo "# rss before $rss0 kB, while blocked $rss1 kB" >&3
 	[ $((rss1 - rss0)) -lt 16384 ]
 }
 
