@@ -174,6 +174,20 @@ sha() {
 	assert_output --partial "requests=1 violations=0 reason=closed"
 }
 
+@test "real nginx and PHP-FPM bytes pass unchanged, with PHP-FPM's one note" {
+	local g=$FIXTURES/golden/nginx-phpfpm-post
+	start_app -i "$g.to-web.bin" -o "$D/app.got" -a
+	start_proxy --summary --log "$LOG" --listen "$PX" --upstream "$APP"
+	run -0 "$PEER" connect "unix:$PX" -i "$g.to-app.bin" -o "$D/web.got"
+	wait_app
+	stop_proxy
+	cmp "$g.to-app.bin" "$D/app.got"
+	cmp "$g.to-web.bin" "$D/web.got"
+	run -0 grep ' !! ' "$LOG"
+	assert_output --regexp '^[0-9.]+ c1 !! note end-open-streams to-web offset=[0-9]+ record=2 id=1: '
+	grep -q ' c1 request id=1 POST [^ ]*/index.php status=200 stdin=3000 .* app-status=0 REQUEST_COMPLETE ' "$LOG"
+}
+
 @test "the JSON summary carries both checksums of each direction" {
 	need jq "reading the JSON summary"
 	"$PEER" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/x.php >"$D/req"
