@@ -17,7 +17,12 @@
 
 #include "runner.h"
 
-enum { T_NONE, T_IDLE, T_STALL };
+enum { T_NONE, T_IDLE, T_STALL, T_LINGER };
+
+/* After the last answer, how long to keep reading (and dropping) what the
+ * peer still sends before closing: a close with unread bytes would reset
+ * the connection and could cost the peer the answer. */
+#define LINGER_MS 2000
 
 /* Connections past max_conns still get accepted, to be told OVERLOADED;
  * this many at most, beyond which they are closed at once. */
@@ -58,6 +63,8 @@ struct sconn {
 	int closing;	  /* close once the queue is written */
 	int dead;	  /* closed or closing: no more I/O */
 	int overflow;	  /* past max_conns: everything gets OVERLOADED */
+	int lingering;	  /* our side is shut down; reading to drop */
+	uv_shutdown_t shut;
 	unsigned pending; /* handles whose close is pending */
 	struct fcgi_timer timer;
 	int tmode; /* what the timer is armed for: T_NONE, T_IDLE, T_STALL */
@@ -479,6 +486,9 @@ static void on_stdin(struct sconn *c, const struct fcgi_event *ev)
 	if ((size_t)pending > s->o.stdin_high && !q->stdin_held) {
 		q->stdin_held = 1;
 		c->in_hold++;
+		note(s, c->label, "flow",
+		     "request %u: runner not taking its body; reading paused",
+		     (unsigned)q->id);
 		conn_update_reading(c);
 	}
 }
@@ -700,7 +710,9 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
  * unread, not while a runner's body queue is full, not once closing. */
 static void conn_update_reading(struct sconn *c)
 {
-	int want = !c->dead && !c->closing && !c->out_paused && c->in_hold == 0;
+	int want = !c->dead &&
+		   (c->lingering ||
+		    (!c->closing && !c->out_paused && c->in_hold == 0));
 
 	if (want == c->reading)
 		return;
@@ -724,7 +736,7 @@ static void conn_update_timer(struct sconn *c, int progress)
 	uint64_t ms = c->srv->o.idle_timeout_ms;
 	int mode;
 
-	if (c->dead)
+	if (c->dead || c->lingering)
 		return;
 	mode = c->wq > 0 ? T_STALL : c->nreqs == 0 ? T_IDLE : T_NONE;
 	if (ms == 0)
@@ -742,7 +754,36 @@ static void on_conn_timer(struct fcgi_timer *t)
 {
 	struct sconn *c = t->data;
 
-	conn_close(c, c->wq > 0 ? "the peer stopped reading" : "idle timeout");
+	if (c->lingering)
+		conn_close(c, NULL);
+	else
+		conn_close(c, c->wq > 0 ? "the peer stopped reading"
+					: "idle timeout");
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct sconn *c = req->data;
+
+	if (status < 0 && !c->dead)
+		conn_close(c, NULL);
+}
+
+/* All is answered and written: send FIN, then drop what still arrives
+ * until the peer closes too, or LINGER_MS. */
+static void conn_finish(struct sconn *c)
+{
+	if (c->dead || c->lingering)
+		return;
+	c->lingering = 1;
+	c->shut.data = c;
+	if (uv_shutdown(&c->shut, c->stream, on_shutdown) != 0) {
+		conn_close(c, NULL);
+		return;
+	}
+	c->tmode = T_LINGER;
+	fcgi_timer_arm(&c->timer, LINGER_MS);
+	conn_update_reading(c);
 }
 
 struct wreq {
@@ -768,12 +809,13 @@ static void on_written(uv_write_t *w, int status)
 	}
 	if (c->out_paused && c->wq <= s->o.out_low) {
 		c->out_paused = 0;
+		note(s, c->label, "flow", "output drained; resumed");
 		pause_runs(c, 0);
 		conn_update_reading(c);
 	}
 	conn_update_timer(c, 1);
 	if (c->closing && c->wq == 0)
-		conn_close(c, NULL);
+		conn_finish(c);
 }
 
 /* Hand what the conn has queued to the socket: straight away if the
@@ -827,6 +869,9 @@ static void conn_flush(struct sconn *c)
 	fcgi_conn_sent(c->conn, n);
 	if (c->wq > s->o.out_high && !c->out_paused) {
 		c->out_paused = 1;
+		note(s, c->label, "flow",
+		     "%zu bytes unread by the peer; runners and reading paused",
+		     c->wq);
 		pause_runs(c, 1);
 		conn_update_reading(c);
 	}
@@ -843,7 +888,7 @@ static void conn_check_close(struct sconn *c)
 	c->closing = 1;
 	conn_update_reading(c);
 	if (c->wq == 0)
-		conn_close(c, NULL);
+		conn_finish(c);
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
@@ -853,6 +898,11 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 
 	if (c->dead)
 		return;
+	if (c->lingering) {
+		if (n < 0)
+			conn_close(c, NULL);
+		return;
+	}
 	if (n > 0) {
 		rc = fcgi_conn_recv(c->conn, FCGI_DIR_TO_APP,
 				    (const uint8_t *)b->base, (size_t)n);
@@ -867,7 +917,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 			c->closing = 1;
 			conn_update_reading(c);
 			if (c->wq == 0)
-				conn_close(c, NULL);
+				conn_finish(c);
 			return;
 		}
 		conn_check_close(c);

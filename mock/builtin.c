@@ -134,7 +134,7 @@ static const char *param(const struct fcgi_params *p, const char *name,
 
 /*
  * Length of the UTF-8 sequence at p[0..n): 1..4 when valid, 0 when the
- * first byte cannot start one here, -1 when valid so far but cut off.
+ * bytes are not one, -1 when valid so far but cut off by the end.
  */
 static int utf8_len(const uint8_t *p, size_t n)
 {
@@ -170,16 +170,14 @@ static int utf8_len(const uint8_t *p, size_t n)
 	return need + 1;
 }
 
-/*
- * Write p[0..n) as the inside of a JSON string.  Valid UTF-8 passes
- * through; other bytes become \u00XX.  With more != 0 a sequence cut off
- * at the end is left unwritten; returns how many bytes were used.
- */
-static size_t json_bytes(FILE *out, const uint8_t *p, size_t n, int more)
+/* Write p[0..n) as a JSON string.  Valid UTF-8 passes through; other
+ * bytes become \u00XX. */
+static void json_string(FILE *out, const uint8_t *p, size_t n)
 {
 	size_t i = 0;
 	int len;
 
+	fputc('"', out);
 	while (i < n) {
 		uint8_t b = p[i];
 
@@ -202,8 +200,6 @@ static size_t json_bytes(FILE *out, const uint8_t *p, size_t n, int more)
 			continue;
 		}
 		len = utf8_len(p + i, n - i);
-		if (len < 0 && more)
-			break;
 		if (len <= 0) {
 			fprintf(out, "\\u%04x", b);
 			i++;
@@ -212,13 +208,6 @@ static size_t json_bytes(FILE *out, const uint8_t *p, size_t n, int more)
 		fwrite(p + i, 1, (size_t)len, out);
 		i += (size_t)len;
 	}
-	return i;
-}
-
-static void json_string(FILE *out, const uint8_t *p, size_t n)
-{
-	fputc('"', out);
-	json_bytes(out, p, n, 0);
 	fputc('"', out);
 }
 
@@ -236,20 +225,60 @@ static int b_hello(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 	return 0;
 }
 
+/*
+ * The whole body, read before anything is written: nginx stops sending a
+ * request body once the response has begun (it drops its buffered copy),
+ * so a responder that streams its answer while reading loses the rest of
+ * a large body.  PHP reads the body first for the same reason.  NULL when
+ * memory runs out.
+ */
+static uint8_t *read_body(FILE *in, size_t *len)
+{
+	uint8_t *buf = NULL, *nb;
+	size_t cap = 0, n = 0, got;
+
+	for (;;) {
+		if (cap - n < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, in);
+		if (got == 0)
+			break;
+		n += got;
+	}
+	*len = n;
+	return buf;
+}
+
 static int b_echo(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 {
-	uint8_t buf[65536 + 4];
-	size_t have = 0, n, used;
+	uint8_t *body;
+	size_t len;
 	struct fcgi_nv nv;
 	char ctype[256], raw[8];
 
-	(void)err;
+	body = read_body(in, &len);
+	if (body == NULL) {
+		fputs("Status: 413 Content Too Large\r\n"
+		      "Content-Type: text/plain\r\n\r\n"
+		      "413 Content Too Large\n",
+		      out);
+		fputs("fcgitool: builtin: echo: out of memory\n", err);
+		return 1;
+	}
 	if (query_get(p, "raw", raw, sizeof(raw))) {
 		param(p, "CONTENT_TYPE", ctype, sizeof(ctype));
-		fprintf(out, "Content-Type: %s\r\n\r\n",
-			ctype[0] != '\0' ? ctype : "application/octet-stream");
-		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-			fwrite(buf, 1, n, out);
+		fprintf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+			ctype[0] != '\0' ? ctype : "application/octet-stream",
+			len);
+		fwrite(body, 1, len, out);
+		free(body);
 		return 0;
 	}
 	fputs("Content-Type: application/json\r\n\r\n{\"method\":", out);
@@ -266,16 +295,10 @@ static int b_echo(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 		fputc(':', out);
 		json_string(out, nv.value, nv.value_len);
 	}
-	fputs("},\"body\":\"", out);
-	/* Streamed: a UTF-8 sequence cut by a read waits for the next. */
-	while ((n = fread(buf + have, 1, sizeof(buf) - 4 - have, in)) > 0) {
-		have += n;
-		used = json_bytes(out, buf, have, 1);
-		memmove(buf, buf + used, have - used);
-		have -= used;
-	}
-	json_bytes(out, buf, have, 0);
-	fputs("\"}\n", out);
+	fputs("},\"body\":", out);
+	json_string(out, body, len);
+	fputs("}\n", out);
+	free(body);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
  * or when the server could not be reached.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,6 +485,8 @@ int main(int argc, char **argv)
 	double secs;
 	int opt;
 
+	/* The server may close while a body is still being sent. */
+	signal(SIGPIPE, SIG_IGN);
 	g.conns = 1;
 	g.mpx = 1;
 	g.total = 1;
