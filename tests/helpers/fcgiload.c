@@ -2,7 +2,7 @@
 /*
  * fcgiload.c - a FastCGI load and check client for tests and benchmarks.
  *
- *   fcgiload [-EgkRqv] [-a app] [-b bytes] [-c conns] [-d seconds]
+ *   fcgiload [-EgkRqvW] [-a app] [-b bytes] [-c conns] [-d seconds]
  *            [-e text] [-m mpx] [-n requests] [-p name=value] [-P pstatus]
  *            [-t seconds] [-T ms] address script[?query]
  *
@@ -21,6 +21,8 @@
  *   -R         never read: send the requests, then sit for -t seconds
  *   -T ms      send each request a byte at a time, ms apart
  *   -v         print the first answer: status line, STDOUT, STDERR
+ *   -W         violations by the server are counted, not failures
+ *              (PHP-FPM never ends its STDOUT stream, for one)
  *   -t seconds give up after this long (default 30): exit 3
  *
  * The last line on stdout is "requests=N ok=N failed=N seconds=S rps=R".
@@ -65,7 +67,8 @@ static struct {
 	unsigned long total, started, ok, failed;
 	uint32_t app;
 	int pstatus;
-	int keep, echo, values, noread, verbose, quiet;
+	int keep, echo, values, noread, verbose, quiet, lenient;
+	unsigned long violations, answered;
 	uint64_t body_len, duration_ms, limit_ms, trickle_ms;
 	uint8_t *body;
 	uv_loop_t *loop;
@@ -221,6 +224,7 @@ static void req_done(struct lconn *c, unsigned id, const struct fcgi_event *ev)
 
 	r->active = 0;
 	c->inflight--;
+	g.answered++;
 	if (g.verbose && !g.printed) {
 		g.printed = 1;
 		printf("END_REQUEST appStatus=%u protocolStatus=%s\n",
@@ -301,6 +305,9 @@ static void on_violation(void *arg, const struct fcgi_violation *v)
 {
 	(void)arg;
 	if (v->dir != FCGI_DIR_TO_WEB)
+		return;
+	g.violations++;
+	if (g.lenient)
 		return;
 	g.failed++;
 	if (!g.quiet)
@@ -492,7 +499,7 @@ int main(int argc, char **argv)
 	g.total = 1;
 	g.limit_ms = 30000;
 	fcgi_params_init(&g.extra, NULL);
-	while ((opt = getopt(argc, argv, "a:b:c:d:Ee:gkm:n:P:p:qRt:T:v")) !=
+	while ((opt = getopt(argc, argv, "a:b:c:d:Ee:gkm:n:P:p:qRt:T:vW")) !=
 	       -1) {
 		switch (opt) {
 		case 'a':
@@ -557,6 +564,9 @@ int main(int argc, char **argv)
 		case 'v':
 			g.verbose = 1;
 			break;
+		case 'W':
+			g.lenient = 1;
+			break;
 		default:
 			return 2;
 		}
@@ -606,9 +616,10 @@ int main(int argc, char **argv)
 	}
 	uv_update_time(&loop);
 	secs = (double)(uv_now(&loop) - g.t0) / 1000.0;
-	printf("requests=%lu ok=%lu failed=%lu seconds=%.3f rps=%.1f\n",
+	printf("requests=%lu ok=%lu failed=%lu seconds=%.3f rps=%.1f "
+	       "violations=%lu\n",
 	       g.started, g.ok, g.failed, secs,
-	       secs > 0 ? (double)(g.ok + g.failed) / secs : 0.0);
+	       secs > 0 ? (double)g.answered / secs : 0.0, g.violations);
 	uv_close((uv_handle_t *)&limit, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
