@@ -342,6 +342,15 @@ static void client_maybe_free(struct fcgi_client *c)
 
 static void req_close_handles(struct fcgi_client_req *r);
 
+static void close_pending(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (uv_is_closing(h))
+		return;
+	if (h->type == UV_TCP || h->type == UV_NAMED_PIPE)
+		fcgi_io_close((uv_stream_t *)h, NULL, NULL);
+}
+
 /* r is done: run its on_done (which may free it), or free it when the
  * caller already let it go. */
 static void deliver(struct fcgi_client *c, struct fcgi_client_req *r)
@@ -397,6 +406,10 @@ void fcgi_client_free(struct fcgi_client *c)
 	uv_close((uv_handle_t *)&c->kick, kick_closed);
 	c->released = 1;
 	if (c->owns_loop) {
+		/* A connect still under way (a timed-out one) would hold the
+		 * loop until the kernel gives up; close its stream, which
+		 * cancels it.  Only io.c's pending streams are left open. */
+		uv_walk(c->loop, close_pending, NULL);
 		while (uv_run(c->loop, UV_RUN_DEFAULT) != 0)
 			;
 		uv_loop_close(c->loop);
@@ -790,6 +803,7 @@ static void req_finish(struct fcgi_client_req *r, int err, const char *fmt, ...)
 	body_stop(r, &r->in);
 	body_stop(r, &r->data);
 	r->res.t.total_ms = ms_since(r->t0_ns);
+	r->res.client_violations = c->nviol;
 	r->state = RS_ENDED;
 	if (r->internal) {
 		if (cc != NULL)

@@ -953,6 +953,10 @@ struct fcgi_client_result {
 	const struct fcgi_violation *violations;
 	size_t n_violations;
 	size_t violations_dropped; /* past opts.max_violations */
+	/* How many fcgi_client_violations() there were when the request
+	 * ended: later ones (a kept connection closed after the last
+	 * answer) happened after it. */
+	size_t client_violations;
 };
 
 /*

@@ -2,7 +2,7 @@
 /*
  * fakepeer.c - a scriptable, misbehaving FastCGI server for tests.
  *
- *   fakepeer [-n conns] [-l log] listen script
+ *   fakepeer [-b backlog] [-l log] [-n conns] listen script
  *
  * Listens on an address (a unix socket path, or 127.0.0.1:0 to let the
  * kernel pick a port, which is then printed on stdout), accepts conns
@@ -110,6 +110,7 @@ static struct line lines[MAX_LINES];
 static size_t nlines;
 static const char *script_path;
 static FILE *logfp;
+static int backlog = 64;
 
 /* Per-connection state, reset for each connection. */
 struct peer {
@@ -801,7 +802,7 @@ static int listen_on(const char *text)
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t len;
-	char err[256], out[300];
+	char err[256], out[300], tmp[160];
 	int fd, on = 1;
 
 	if (fcgi_addr_parse(&a, text, err, sizeof(err)) != 0) {
@@ -811,9 +812,16 @@ static int listen_on(const char *text)
 	memset(&ss, 0, sizeof(ss));
 	switch (a.family) {
 	case AF_UNIX:
-		unlink(a.path);
+		/* Bind to a temporary name and rename once listening, so
+		 * that the path never exists without a listener. */
+		snprintf(tmp, sizeof(tmp), "%s.%ld", a.path, (long)getpid());
+		if (strlen(tmp) >= sizeof(sun->sun_path)) {
+			msg("'%s': path too long", text);
+			return -1;
+		}
+		unlink(tmp);
 		sun->sun_family = AF_UNIX;
-		memcpy(sun->sun_path, a.path, strlen(a.path) + 1);
+		memcpy(sun->sun_path, tmp, strlen(tmp) + 1);
 		len = sizeof(*sun);
 		break;
 	case AF_INET:
@@ -845,8 +853,14 @@ static int listen_on(const char *text)
 	}
 	if (a.family != AF_UNIX)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 64) != 0) {
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
+	    listen(fd, backlog) != 0) {
 		msg("cannot listen on '%s': %s", text, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (a.family == AF_UNIX && rename(tmp, a.path) != 0) {
+		msg("cannot rename '%s': %s", tmp, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -896,18 +910,25 @@ static void serve(int lfd, unsigned conn_no)
 
 static void usage(void)
 {
-	fputs("usage: fakepeer [-n conns] [-l log] listen script\n", stderr);
+	fputs("usage: fakepeer [-b backlog] [-l log] [-n conns] listen "
+	      "script\n",
+	      stderr);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long conns = 1, i;
+	unsigned long conns = 1, i, v;
 	const char *logpath = NULL;
 	int c, lfd;
 
-	while ((c = getopt(argc, argv, "l:n:")) != -1) {
+	while ((c = getopt(argc, argv, "b:l:n:")) != -1) {
 		switch (c) {
+		case 'b':
+			if (parse_num(optarg, 1024, &v) != 0)
+				usage();
+			backlog = (int)v;
+			break;
 		case 'l':
 			logpath = optarg;
 			break;
