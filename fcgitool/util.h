@@ -34,6 +34,7 @@ int read_file(const char *path, uint8_t **data, size_t *len);
 
 /* The subcommands. */
 int cmd_help(int argc, char **argv);
+int cmd_request(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
 

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-request.c - fcgitool request: options and their checks. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "request.h"
+#include "util.h"
+
+static const char usage_text[] =
+	"usage: fcgitool request [-fisv] [--env] [--get-values] [--json] "
+	"[--keep-conn]\n"
+	"       [--no-default-params] [-d data] [-H header] [-m seconds] "
+	"[-n count]\n"
+	"       [-o file] [-p name[=value]] [-X method] [--abort-after ms]\n"
+	"       [--connect-timeout seconds] [--data-file file]\n"
+	"       [--idle-timeout seconds] [--mpx count] [--role role] "
+	"[--root dir]\n"
+	"       address [uri | name ...]\n";
+
+enum {
+	OPT_ABORT_AFTER = 256,
+	OPT_CONNECT_TIMEOUT,
+	OPT_DATA_FILE,
+	OPT_ENV,
+	OPT_GET_VALUES,
+	OPT_IDLE_TIMEOUT,
+	OPT_JSON,
+	OPT_KEEP_CONN,
+	OPT_MPX,
+	OPT_NO_DEFAULT_PARAMS,
+	OPT_ROLE,
+	OPT_ROOT
+};
+
+static const struct option longopts[] = {
+	{ "abort-after", required_argument, NULL, OPT_ABORT_AFTER },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "data", required_argument, NULL, 'd' },
+	{ "data-file", required_argument, NULL, OPT_DATA_FILE },
+	{ "env", no_argument, NULL, OPT_ENV },
+	{ "fail", no_argument, NULL, 'f' },
+	{ "get-values", no_argument, NULL, OPT_GET_VALUES },
+	{ "header", required_argument, NULL, 'H' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "include", no_argument, NULL, 'i' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "keep-conn", no_argument, NULL, OPT_KEEP_CONN },
+	{ "max-time", required_argument, NULL, 'm' },
+	{ "mpx", required_argument, NULL, OPT_MPX },
+	{ "no-default-params", no_argument, NULL, OPT_NO_DEFAULT_PARAMS },
+	{ "output", required_argument, NULL, 'o' },
+	{ "param", required_argument, NULL, 'p' },
+	{ "request", required_argument, NULL, 'X' },
+	{ "role", required_argument, NULL, OPT_ROLE },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "silent", no_argument, NULL, 's' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Say what was wrong, then the usage; returns EXIT_USAGE. */
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fcgitool request: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* Append to a list of arguments kept in argv order. */
+static int push(const char ***list, size_t *n, const char *s)
+{
+	const char **nl = realloc(*list, (*n + 1) * sizeof(**list));
+
+	if (nl == NULL)
+		die(EXIT_IO, "out of memory");
+	nl[(*n)++] = s;
+	*list = nl;
+	return 0;
+}
+
+static int seconds(const char *flag, const char *arg, uint64_t *ms)
+{
+	if (parse_seconds_ms(arg, ms) == 0)
+		return 0;
+	fprintf(stderr,
+		"fcgitool request: bad %s value '%s': expected "
+		"seconds\n",
+		flag, arg);
+	fputs(usage_text, stderr);
+	return -1;
+}
+
+/* Parse one option into o; 0, or an exit status. */
+static int option(struct request_opts *o, int c, const char *arg,
+		  const char *text)
+{
+	unsigned long v;
+	int role;
+
+	switch (c) {
+	case 'd':
+		o->data = arg;
+		return 0;
+	case 'f':
+		o->fail = 1;
+		return 0;
+	case 'H':
+		if (strchr(arg, ':') == NULL || arg[0] == ':')
+			return usage_error("bad header '%s': expected "
+					   "'Name: value'",
+					   arg);
+		return push(&o->headers, &o->nheaders, arg);
+	case 'i':
+		o->include = 1;
+		return 0;
+	case 'm':
+		return seconds("-m", arg, &o->max_time_ms) ? EXIT_USAGE : 0;
+	case 'n':
+		if (parse_ulong(arg, 1, 1000000, &o->count) != 0)
+			return usage_error("bad -n value '%s': expected 1 to "
+					   "1000000",
+					   arg);
+		return 0;
+	case 'o':
+		o->output = arg;
+		return 0;
+	case 'p':
+		if (arg[0] == '=' || arg[0] == '\0')
+			return usage_error("bad param '%s': empty name", arg);
+		return push(&o->params, &o->nparams, arg);
+	case 's':
+		o->silent = 1;
+		return 0;
+	case 'v':
+		o->verbose = 1;
+		return 0;
+	case 'X':
+		if (arg[0] == '\0')
+			return usage_error("bad method '%s': empty", arg);
+		o->method = arg;
+		return 0;
+	case OPT_ABORT_AFTER:
+		if (parse_ulong(arg, 1, 86400000, &v) != 0)
+			return usage_error("bad --abort-after value '%s': "
+					   "expected milliseconds",
+					   arg);
+		o->abort_after_ms = v;
+		return 0;
+	case OPT_CONNECT_TIMEOUT:
+		return seconds("--connect-timeout", arg, &o->connect_timeout_ms)
+			       ? EXIT_USAGE
+			       : 0;
+	case OPT_DATA_FILE:
+		o->data_file = arg;
+		return 0;
+	case OPT_ENV:
+		o->env = 1;
+		return 0;
+	case OPT_GET_VALUES:
+		o->get_values = 1;
+		return 0;
+	case OPT_IDLE_TIMEOUT:
+		return seconds("--idle-timeout", arg, &o->idle_timeout_ms)
+			       ? EXIT_USAGE
+			       : 0;
+	case OPT_JSON:
+		o->json = 1;
+		return 0;
+	case OPT_KEEP_CONN:
+		o->keep_conn = 1;
+		return 0;
+	case OPT_MPX:
+		if (parse_ulong(arg, 1, 1024, &o->mpx) != 0)
+			return usage_error("bad --mpx value '%s': expected 1 "
+					   "to 1024",
+					   arg);
+		return 0;
+	case OPT_NO_DEFAULT_PARAMS:
+		o->no_default_params = 1;
+		return 0;
+	case OPT_ROLE:
+		role = fcgi_role_lookup(arg);
+		if (role < 0)
+			return usage_error("unknown role '%s': expected "
+					   "responder, authorizer or filter",
+					   arg);
+		o->role = (uint16_t)role;
+		o->role_set = 1;
+		return 0;
+	case OPT_ROOT:
+		o->root = arg;
+		return 0;
+	case ':':
+		return usage_error("option '%s' needs an argument", text);
+	default:
+		return usage_error("unknown option '%s'", text);
+	}
+}
+
+/* Checks across options and the operands; 0 or EXIT_USAGE. */
+static int check(struct request_opts *o, int argc, char **argv)
+{
+	if (argc < 1)
+		return usage_error("missing address");
+	o->address = argv[0];
+	if (o->get_values) {
+		if (o->data != NULL || o->data_file != NULL)
+			return usage_error("%s cannot be combined with "
+					   "--get-values",
+					   o->data != NULL ? "-d"
+							   : "--data-file");
+		o->names = argv + 1;
+		o->nnames = argc - 1;
+		return 0;
+	}
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	o->uri = argc == 2 ? argv[1] : "/";
+	if (o->uri[0] != '/')
+		return usage_error("bad URI '%s': it must begin with '/'",
+				   o->uri);
+	if (o->data_file != NULL) {
+		if (o->role_set && o->role != FCGI_FILTER)
+			return usage_error("%s needs the filter role",
+					   "--data-file");
+		o->role = FCGI_FILTER;
+	}
+	if (o->mpx > 1 && o->count < o->mpx)
+		o->count = o->mpx;
+	return 0;
+}
+
+int cmd_request(int argc, char **argv)
+{
+	struct request_opts o;
+	const char *trace;
+	char text[8];
+	int c, rc;
+
+	memset(&o, 0, sizeof(o));
+	o.role = FCGI_RESPONDER;
+	o.count = 1;
+	o.mpx = 1;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":d:fH:him:n:o:p:svX:", longopts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			rc = EXIT_OK;
+			goto out;
+		}
+		if ((c == '?' || c == ':') && optopt > 0 && optopt < 256) {
+			snprintf(text, sizeof(text), "-%c", optopt);
+			rc = option(&o, c, optarg, text);
+		} else {
+			rc = option(&o, c, optarg, argv[optind - 1]);
+		}
+		if (rc != 0)
+			goto out;
+	}
+	rc = check(&o, argc - optind, argv + optind);
+	if (rc != 0)
+		goto out;
+	trace = getenv("FCGITOOL_TRACE");
+	if (trace != NULL && strcmp(trace, "1") == 0)
+		o.verbose = 1;
+	signal(SIGPIPE, SIG_IGN);
+	rc = request_run(&o);
+out:
+	free(o.headers);
+	free(o.params);
+	return rc;
+}
