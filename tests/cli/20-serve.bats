@@ -393,6 +393,49 @@ print(data.hex())' "$SOCK" >"$D/answer"
 	assert_equal "$(cat "$D/answer")" "01030001000800000000000003000000"
 }
 
+@test "serve answers UNKNOWN_TYPE to a management record it does not know" {
+	start_serve "$SOCK"
+	# A record of type 12, request id 0, no content.
+	printf '\x01\x0c\x00\x00\x00\x00\x00\x00' |
+		python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read())
+s.settimeout(5)
+data = b""
+while len(data) < 16:
+    chunk = s.recv(64)
+    if not chunk:
+        break
+    data += chunk
+print(data.hex())' "$SOCK" >"$D/answer"
+	# UNKNOWN_TYPE, id 0, 8 bytes: the type, then 7 reserved bytes.
+	assert_equal "$(cat "$D/answer")" "010b0000000800000c00000000000000"
+}
+
+@test "serve stops the runner on ABORT_REQUEST and answers at once" {
+	start_serve "$SOCK"
+	SECONDS=0
+	run -1 --separate-stderr "$FCGITOOL" request --abort-after 200 \
+		"$SOCK" "/sleep?ms=20000"
+	# The function died of SIGTERM: appStatus 128 + 15.
+	assert_equal "$stderr" \
+		"fcgitool request: '/sleep?ms=20000': appStatus 143"
+	[ "$SECONDS" -lt 5 ]
+	wait_until 5 no_children "$SERVE_PID"
+}
+
+@test "serve runs the Authorizer role and refuses Filter" {
+	start_serve "$SOCK"
+	run -0 --separate-stderr "$FCGITOOL" request --role authorizer \
+		"$SOCK" "/hello?name=auth"
+	assert_output "Hello, auth!"
+	run -1 --separate-stderr "$FCGITOOL" request --role filter "$SOCK" /hello
+	assert_equal "$stderr" \
+		"fcgitool request: '/hello': the server answered UNKNOWN_ROLE"
+}
+
 # ---- deadlines ----------------------------------------------------------
 
 @test "serve closes a connection that sends a byte at a time (--idle-timeout)" {
