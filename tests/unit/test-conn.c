@@ -141,9 +141,10 @@ static void s_end(struct script *s, uint16_t id, uint32_t app, uint8_t ps)
 	s_rec(s, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, id, body, 8);
 }
 
-/* One record of pairs (name, value, ..., NULL) of type; no end record. */
+/* One record of pairs (name, value, ..., NULL) of type; no end record.
+ * id is unsigned, not uint16_t: va_start needs an unpromoted type. */
 static void s_pairs(struct script *s, enum fcgi_dir dir, uint8_t type,
-		    uint16_t id, ...)
+		    unsigned id, ...)
 {
 	struct fcgi_buf b;
 	const char *n, *v;
@@ -157,7 +158,7 @@ static void s_pairs(struct script *s, enum fcgi_dir dir, uint8_t type,
 				 0);
 	}
 	va_end(ap);
-	s_rec(s, dir, type, id, b.data, b.len);
+	s_rec(s, dir, type, (uint16_t)id, b.data, b.len);
 	fcgi_buf_free(&b);
 }
 
