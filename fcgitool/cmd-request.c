@@ -15,8 +15,9 @@ static const char usage_text[] =
 	"[--keep-conn]\n"
 	"       [--no-default-params] [-d data] [-H header] [-m seconds] "
 	"[-n count]\n"
-	"       [-o file] [-p name[=value]] [-X method] [--abort-after ms]\n"
-	"       [--connect-timeout seconds] [--data-file file]\n"
+	"       [-o file] [-P name[=value]] [-p name[=value]] [-X method]\n"
+	"       [--abort-after ms] [--connect-timeout seconds] "
+	"[--data-file file]\n"
 	"       [--idle-timeout seconds] [--mpx count] [--role role] "
 	"[--root dir]\n"
 	"       address [uri | name ...]\n";
@@ -55,6 +56,7 @@ static const struct option longopts[] = {
 	{ "no-default-params", no_argument, NULL, OPT_NO_DEFAULT_PARAMS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "param", required_argument, NULL, 'p' },
+	{ "param-escaped", required_argument, NULL, 'P' },
 	{ "request", required_argument, NULL, 'X' },
 	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -81,6 +83,17 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Append to a list of arguments kept in argv order. */
+static int hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static int push(const char ***list, size_t *n, const char *s)
 {
 	const char **nl = realloc(*list, (*n + 1) * sizeof(**list));
@@ -89,6 +102,92 @@ static int push(const char ***list, size_t *n, const char *s)
 		die(EXIT_IO, "out of memory");
 	nl[(*n)++] = s;
 	*list = nl;
+	return 0;
+}
+
+/* \\ \0 \n \r \t \xHH in s[0..n), decoded in place; the new length,
+ * or -1 for a bad escape. */
+static long unescape(char *s, size_t n)
+{
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '\\') {
+			s[o++] = s[i];
+			continue;
+		}
+		if (++i == n)
+			return -1;
+		switch (s[i]) {
+		case '\\':
+			s[o++] = '\\';
+			break;
+		case '0':
+			s[o++] = '\0';
+			break;
+		case 'n':
+			s[o++] = '\n';
+			break;
+		case 'r':
+			s[o++] = '\r';
+			break;
+		case 't':
+			s[o++] = '\t';
+			break;
+		case 'x':
+			if (n - i < 3 || (hi = hexdigit(s[i + 1])) < 0 ||
+			    (lo = hexdigit(s[i + 2])) < 0)
+				return -1;
+			s[o++] = (char)(hi << 4 | lo);
+			i += 2;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return (long)o;
+}
+
+/* -p NAME[=VALUE] (as it is) or -P (with C escapes); 0 or EXIT_USAGE. */
+static int param(struct request_opts *o, const char *arg, int escaped)
+{
+	struct request_param *np, *p;
+	const char *eq = strchr(arg, '=');
+	size_t nlen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	long n;
+
+	if (nlen == 0)
+		return usage_error("bad param '%s': empty name", arg);
+	np = realloc(o->params, (o->nparams + 1) * sizeof(*np));
+	if (np == NULL)
+		die(EXIT_IO, "out of memory");
+	o->params = np;
+	p = &np[o->nparams];
+	memset(p, 0, sizeof(*p));
+	p->name = strdup(arg);
+	if (p->name == NULL)
+		die(EXIT_IO, "out of memory");
+	o->nparams++;
+	p->name_len = nlen;
+	p->del = eq == NULL;
+	if (!p->del) {
+		p->value = p->name + nlen + 1;
+		p->value_len = strlen(p->value);
+	}
+	if (!escaped)
+		return 0;
+	n = unescape(p->name, p->name_len);
+	if (n <= 0)
+		return usage_error("bad param '%s': %s", arg,
+				   n == 0 ? "empty name" : "bad escape");
+	p->name_len = (size_t)n;
+	if (!p->del) {
+		n = unescape(p->value, p->value_len);
+		if (n < 0)
+			return usage_error("bad param '%s': bad escape", arg);
+		p->value_len = (size_t)n;
+	}
 	return 0;
 }
 
@@ -138,10 +237,9 @@ static int option(struct request_opts *o, int c, const char *arg,
 	case 'o':
 		o->output = arg;
 		return 0;
+	case 'P':
 	case 'p':
-		if (arg[0] == '=' || arg[0] == '\0')
-			return usage_error("bad param '%s': empty name", arg);
-		return push(&o->params, &o->nparams, arg);
+		return param(o, arg, c == 'P');
 	case 's':
 		o->silent = 1;
 		return 0;
@@ -249,6 +347,7 @@ int cmd_request(int argc, char **argv)
 	struct request_opts o;
 	const char *trace;
 	char text[8];
+	size_t i;
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -257,7 +356,7 @@ int cmd_request(int argc, char **argv)
 	o.mpx = 1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":d:fH:him:n:o:p:svX:", longopts,
+	while ((c = getopt_long(argc, argv, ":d:fH:him:n:o:P:p:svX:", longopts,
 				NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
@@ -283,6 +382,8 @@ int cmd_request(int argc, char **argv)
 	rc = request_run(&o);
 out:
 	free(o.headers);
+	for (i = 0; i < o.nparams; i++)
+		free(o.params[i].name);
 	free(o.params);
 	return rc;
 }

@@ -187,7 +187,8 @@ static void http_header(struct fcgi_params *p, const char *h)
 int request_params(const struct request_opts *o, const struct request_body *in,
 		   const struct request_body *data, struct fcgi_params *p)
 {
-	const char *eq, *s;
+	const struct request_param *pa;
+	const char *eq;
 	char **e;
 	size_t i;
 
@@ -206,14 +207,11 @@ int request_params(const struct request_opts *o, const struct request_body *in,
 	for (i = 0; i < o->nheaders; i++)
 		http_header(p, o->headers[i]);
 	for (i = 0; i < o->nparams; i++) {
-		s = o->params[i];
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			fcgi_params_del(p, s, strlen(s));
-			continue;
-		}
-		if (fcgi_params_set(p, s, (size_t)(eq - s), eq + 1,
-				    strlen(eq + 1)) != 0)
+		pa = &o->params[i];
+		if (pa->del)
+			fcgi_params_del(p, pa->name, pa->name_len);
+		else if (fcgi_params_set(p, pa->name, pa->name_len, pa->value,
+					 pa->value_len) != 0)
 			die(EXIT_IO, "out of memory");
 	}
 	return 0;

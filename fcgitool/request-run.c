@@ -107,8 +107,8 @@ static int param_given(const struct request_opts *o, const char *name)
 	size_t i, n = strlen(name);
 
 	for (i = 0; i < o->nparams; i++)
-		if (strncmp(o->params[i], name, n) == 0 &&
-		    o->params[i][n] == '=')
+		if (!o->params[i].del && o->params[i].name_len == n &&
+		    memcmp(o->params[i].name, name, n) == 0)
 			return 1;
 	return 0;
 }

@@ -9,9 +9,14 @@
 
 #include "fcgi.h"
 
-/* One -H or -p argument, in command-line order. */
-struct request_arg {
-	const char *text;
+/* One -p or -P: set name to value, or (del) remove name.  Bytes, not
+ * strings: -P may put NUL in them. */
+struct request_param {
+	char *name;
+	size_t name_len;
+	char *value;
+	size_t value_len;
+	int del;
 };
 
 struct request_opts {
@@ -26,7 +31,7 @@ struct request_opts {
 	const char *output;    /* -o */
 	const char **headers;  /* -H */
 	size_t nheaders;
-	const char **params; /* -p */
+	struct request_param *params; /* -p and -P, in order */
 	size_t nparams;
 	int include, silent, verbose, fail, json;
 	int keep_conn, env, no_default_params, get_values;

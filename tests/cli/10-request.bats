@@ -303,6 +303,25 @@ param 1 A=1"
 param 1 FOO=bar baz"
 }
 
+@test "-P sends bytes a command line cannot carry" {
+	peer < <(hello_script)
+	run -0 "$FCGITOOL" request --no-default-params -P 'A\x01B=x\0y\\z\n' \
+		-p 'C=\0' "$SOCK" /x
+	peer_done
+	run grep '^param' "$LOG"
+	assert_output 'param 1 A\x01B=x\x00y\\z\n
+param 1 C=\\0'
+}
+
+@test "-P with a bad escape or an empty name is a usage error" {
+	run -2 --separate-stderr "$FCGITOOL" request -P 'A=\q' "$SOCK"
+	assert_equal "${stderr_lines[0]}" "fcgitool request: bad param 'A=\q': bad escape"
+	run -2 --separate-stderr "$FCGITOOL" request -P 'A=\x4' "$SOCK"
+	assert_equal "${stderr_lines[0]}" "fcgitool request: bad param 'A=\x4': bad escape"
+	run -2 --separate-stderr "$FCGITOOL" request -P '=1' "$SOCK"
+	assert_equal "${stderr_lines[0]}" "fcgitool request: bad param '=1': empty name"
+}
+
 @test "100 KB of params go out whole" {
 	local big
 	big=$(head -c 102400 /dev/zero | tr '\0' 'v')
