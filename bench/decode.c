@@ -21,6 +21,7 @@
 #include "fcgi.h"
 
 #define RUNS 3
+#define WHOLE_PASSES 100
 
 static double now(void)
 {
@@ -174,7 +175,7 @@ int main(int argc, char **argv)
 	size_t mib = 64, pos;
 	uint8_t *fill, *dst;
 	double t;
-	int i;
+	int i, pass;
 
 	if (argc > 1)
 		mib = strtoul(argv[1], NULL, 10);
@@ -200,10 +201,14 @@ int main(int argc, char **argv)
 	copy.records = nrec;
 	whole = copy;
 	whole.secs = 1e30;
+	/* One pass reads only the headers and takes well under a
+	 * millisecond, too short to time alone: time WHOLE_PASSES. */
 	for (i = 0; i < RUNS; i++) {
 		t = now();
-		need(decode(stream.data, stream.len, 0, &sum) == nrec, "count");
-		t = now() - t;
+		for (pass = 0; pass < WHOLE_PASSES; pass++)
+			need(decode(stream.data, stream.len, 0, &sum) == nrec,
+			     "count");
+		t = (now() - t) / WHOLE_PASSES;
 		if (t < whole.secs)
 			whole.secs = t;
 	}
