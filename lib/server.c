@@ -146,6 +146,20 @@ static void note(struct fcgi_server *s, const char *label, const char *what,
 	fcgi_render_note(s->o.trace, label, srv_ts(s), what, detail);
 }
 
+/* A stream could not be queued whole (out of memory, a limit): what the
+ * peer would get is no longer the truth, so the connection goes. */
+static void conn_fail(struct sconn *c, const struct sreq *q, const char *what,
+		      int rc)
+{
+	if (q != NULL)
+		srv_log(c->srv, "%s: %s: %s", q->label, what,
+			fcgi_strerror(rc));
+	else
+		srv_log(c->srv, "%s: %s: %s", c->label, what,
+			fcgi_strerror(rc));
+	conn_close(c, fcgi_strerror(rc));
+}
+
 void fcgi_server_opts_default(struct fcgi_server_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -243,11 +257,11 @@ static void req_end(struct sreq *q, uint32_t app_status, uint8_t pstatus)
 	if (c == NULL)
 		return;
 	rc = fcgi_conn_end(c->conn, q->id, app_status, pstatus);
-	if (rc != 0)
-		srv_log(q->srv, "%s: cannot end the request: %s", q->label,
-			fcgi_strerror(rc));
-	else
-		q->srv->completed++;
+	if (rc != 0) {
+		conn_fail(c, q, "cannot end the request", rc);
+		return;
+	}
+	q->srv->completed++;
 	if (!(q->flags & FCGI_KEEP_CONN))
 		c->close_after = 1;
 	req_detach(q);
@@ -264,6 +278,7 @@ static void req_timeout(struct sreq *q, const char *what)
 	struct fcgi_buf resp;
 	unsigned status = s->o.timeout_status;
 	char body[96];
+	int rc;
 
 	if (c == NULL)
 		return;
@@ -277,10 +292,15 @@ static void req_timeout(struct sreq *q, const char *what)
 		fcgi_buf_init(&resp, s->o.mem, 0);
 		snprintf(body, sizeof(body), "%u %s\n", status,
 			 fcgi_http_reason(status));
-		if (fcgi_cgi_error_response(&resp, status, body) == 0)
-			fcgi_conn_stream(c->conn, q->id, FCGI_STDOUT, resp.data,
-					 resp.len);
+		rc = fcgi_cgi_error_response(&resp, status, body);
+		if (rc == 0)
+			rc = fcgi_conn_stream(c->conn, q->id, FCGI_STDOUT,
+					      resp.data, resp.len);
 		fcgi_buf_free(&resp);
+		if (rc != 0) {
+			conn_fail(c, q, "cannot answer the timeout", rc);
+			return;
+		}
 	}
 	req_end(q, status, FCGI_REQUEST_COMPLETE);
 	req_maybe_free(q);
@@ -328,14 +348,20 @@ static void conn_refuse(struct sconn *c, uint16_t id, uint8_t flags,
 	struct fcgi_end_body b;
 	uint8_t body[8];
 	struct fcgi_buf rec;
+	int rc;
 
 	b.app_status = 0;
 	b.protocol_status = pstatus;
 	fcgi_end_body_encode(body, &b);
 	fcgi_buf_init(&rec, c->srv->o.mem, 0);
-	if (fcgi_record_encode(&rec, FCGI_END_REQUEST, id, body, 8) == 0)
-		fcgi_conn_send_raw(c->conn, rec.data, rec.len);
+	rc = fcgi_record_encode(&rec, FCGI_END_REQUEST, id, body, 8);
+	if (rc == 0)
+		rc = fcgi_conn_send_raw(c->conn, rec.data, rec.len);
 	fcgi_buf_free(&rec);
+	if (rc != 0) {
+		conn_fail(c, NULL, "cannot refuse a request", rc);
+		return;
+	}
 	if (pstatus == FCGI_OVERLOADED)
 		c->srv->overloaded++;
 	if (!(flags & FCGI_KEEP_CONN) || c->overflow)
@@ -396,18 +422,22 @@ static void req_no_runner(struct sreq *q, const char *why)
 {
 	struct fcgi_buf resp;
 	char line[256];
-	int n;
+	int n, rc;
 
 	fcgi_buf_init(&resp, q->srv->o.mem, 0);
-	if (fcgi_cgi_error_response(&resp, 500,
-				    "500 Internal Server Error\n") == 0)
-		fcgi_conn_stream(q->c->conn, q->id, FCGI_STDOUT, resp.data,
-				 resp.len);
+	rc = fcgi_cgi_error_response(&resp, 500, "500 Internal Server Error\n");
+	if (rc == 0)
+		rc = fcgi_conn_stream(q->c->conn, q->id, FCGI_STDOUT, resp.data,
+				      resp.len);
 	fcgi_buf_free(&resp);
 	n = snprintf(line, sizeof(line), "fcgitool: %s\n", why);
-	if (n > 0 && (size_t)n < sizeof(line))
-		fcgi_conn_stream(q->c->conn, q->id, FCGI_STDERR, line,
-				 (size_t)n);
+	if (rc == 0 && n > 0 && (size_t)n < sizeof(line))
+		rc = fcgi_conn_stream(q->c->conn, q->id, FCGI_STDERR, line,
+				      (size_t)n);
+	if (rc != 0) {
+		conn_fail(q->c, q, "cannot answer", rc);
+		return;
+	}
 	req_end(q, 1, FCGI_REQUEST_COMPLETE);
 	req_maybe_free(q);
 }
@@ -521,6 +551,7 @@ static void on_get_values(struct sconn *c, const struct fcgi_event *ev)
 	struct fcgi_nv nv;
 	char num[24];
 	const char *v;
+	int rc = 0;
 
 	if (ev->params == NULL)
 		return;
@@ -540,12 +571,17 @@ static void on_get_values(struct sconn *c, const struct fcgi_event *ev)
 			   memcmp(nv.name, "FCGI_MPXS_CONNS", 15) == 0) {
 			v = s->o.mpx ? "1" : "0";
 		}
-		if (v != NULL && fcgi_params_set(&vals, nv.name, nv.name_len, v,
-						 strlen(v)) != 0)
+		if (v != NULL)
+			rc = fcgi_params_set(&vals, nv.name, nv.name_len, v,
+					     strlen(v));
+		if (rc != 0)
 			break;
 	}
-	fcgi_conn_values_result(c->conn, &vals);
+	if (rc == 0)
+		rc = fcgi_conn_values_result(c->conn, &vals);
 	fcgi_params_free(&vals);
+	if (rc != 0)
+		conn_fail(c, NULL, "cannot answer GET_VALUES", rc);
 }
 
 static int on_event(void *arg, const struct fcgi_event *ev)
@@ -608,8 +644,7 @@ static void run_stdout(void *arg, const uint8_t *data, size_t len)
 		return;
 	rc = fcgi_conn_stream(q->c->conn, q->id, FCGI_STDOUT, data, len);
 	if (rc != 0) {
-		srv_log(q->srv, "%s: output dropped: %s", q->label,
-			fcgi_strerror(rc));
+		conn_fail(q->c, q, "cannot queue output", rc);
 		return;
 	}
 	q->out_started = 1;
@@ -619,11 +654,16 @@ static void run_stdout(void *arg, const uint8_t *data, size_t len)
 static void run_stderr(void *arg, const uint8_t *data, size_t len)
 {
 	struct sreq *q = arg;
+	int rc;
 
 	if (q->c == NULL || q->aborted || len == 0)
 		return;
-	if (fcgi_conn_stream(q->c->conn, q->id, FCGI_STDERR, data, len) == 0)
-		conn_flush(q->c);
+	rc = fcgi_conn_stream(q->c->conn, q->id, FCGI_STDERR, data, len);
+	if (rc != 0) {
+		conn_fail(q->c, q, "cannot queue output", rc);
+		return;
+	}
+	conn_flush(q->c);
 }
 
 static void run_stdin_drained(void *arg)
@@ -640,11 +680,16 @@ static void run_stdin_drained(void *arg)
 static void run_raw(void *arg, const uint8_t *bytes, size_t len)
 {
 	struct sreq *q = arg;
+	int rc;
 
 	if (q->c == NULL)
 		return;
-	if (fcgi_conn_send_raw(q->c->conn, bytes, len) == 0)
-		conn_flush(q->c);
+	rc = fcgi_conn_send_raw(q->c->conn, bytes, len);
+	if (rc != 0) {
+		conn_fail(q->c, q, "cannot queue bytes", rc);
+		return;
+	}
+	conn_flush(q->c);
 }
 
 static void run_close_conn(void *arg)
