@@ -9,13 +9,13 @@ export FCGILOAD GREET_SO
 # "listening on" line.  Sets SERVE_PID, SERVE_ADDR (the first listener),
 # SERVE_OUT and SERVE_ERR (its stdout and stderr files).
 start_serve() {
-	local i
+	local _
 	SERVE_OUT=$(mktemp "$BATS_TEST_TMPDIR/serve-out.XXXXXX")
 	SERVE_ERR=$(mktemp "$BATS_TEST_TMPDIR/serve-err.XXXXXX")
 	"$FCGITOOL" serve "$@" >"$SERVE_OUT" 2>"$SERVE_ERR" 3>&- &
 	SERVE_PID=$!
 	track "$SERVE_PID"
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		SERVE_ADDR=$(sed -n \
 			's/^fcgitool serve: listening on \([^ ]*\) .*/\1/p' \
 			"$SERVE_ERR" | head -1)
@@ -34,14 +34,15 @@ start_serve() {
 # stop_serve: SIGTERM, then wait (up to 10 s) for a clean exit; its status
 # is in SERVE_STATUS.
 stop_serve() {
-	local i
+	local _
 	kill -TERM "$SERVE_PID" 2>/dev/null || true
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		kill -0 "$SERVE_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	SERVE_STATUS=0
 	wait "$SERVE_PID" || SERVE_STATUS=$?
+	export SERVE_STATUS
 }
 
 # fd_count PID: how many file descriptors a process has open.
@@ -61,9 +62,9 @@ no_children() {
 
 # wait_until SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
 wait_until() {
-	local n=$(($1 * 10)) i
+	local n=$(($1 * 10)) _
 	shift
-	for i in $(seq 1 "$n"); do
+	for _ in $(seq 1 "$n"); do
 		"$@" && return 0
 		sleep 0.1
 	done
