@@ -1063,7 +1063,8 @@ int fcgi_client_req_is_done(const struct fcgi_client_req *r);
  * answers GET_VALUES with its real limits, UNKNOWN_ROLE for roles it does
  * not take, CANT_MPX_CONN when multiplexing is off, OVERLOADED past its
  * limits, and stops a request's runner on ABORT_REQUEST, on a closed
- * connection and at the one deadline (DESIGN rule 3).
+ * connection and at the one deadline (DESIGN rule 3).  A request whose
+ * PARAMS break the limits is not run: it gets "Status: 431".
  *
  * The caller must ignore SIGPIPE (a runner's pipe or a peer's socket may
  * close while bytes are queued for it); libuv writes with write(2).
@@ -1155,6 +1156,9 @@ struct fcgi_run_info {
  *               not reported; on_done still follows.
  *  destroy      free the run; only after on_done.
  *  release      free self (fcgi_runner_free).  May be NULL.
+ * The function and process runners reap their children from one SIGCHLD
+ * watcher: their runs may live on one loop per process at a time (start
+ * fails with FCGI_EINVAL on a second loop while the first has runs).
  */
 struct fcgi_runner_ops {
 	const char *name; /* "function", "exec", "mock" */

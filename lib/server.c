@@ -43,6 +43,7 @@ struct sreq {
 	int out_started; /* a STDOUT byte went out */
 	int aborted;	 /* ABORT_REQUEST: answer when the runner is done */
 	int stdin_held;	 /* this request's body holds reading paused */
+	int bad_params;	 /* PARAMS broke the limits or ended mid-pair */
 	uint64_t begin_ms;
 	struct fcgi_timer timer;
 	char label[32];
@@ -97,6 +98,7 @@ struct fcgi_server {
 	int stop_timer_open;
 	unsigned pending; /* server-level handles whose close is pending */
 	unsigned nobj;	  /* requests and connections not yet freed */
+	uint8_t readbuf[65536];
 };
 
 static void conn_close(struct sconn *c, const char *why);
@@ -417,15 +419,19 @@ static void on_begin(struct sconn *c, const struct fcgi_event *ev)
 	conn_update_timer(c, 0);
 }
 
-/* The runner could not start, or there is none. */
-static void req_no_runner(struct sreq *q, const char *why)
+/* Answer q ourselves, without a runner: a CGI response with this status,
+ * a STDERR line, END_REQUEST with app_status. */
+static void req_answer(struct sreq *q, unsigned status, const char *why,
+		       uint32_t app_status)
 {
 	struct fcgi_buf resp;
-	char line[256];
+	char line[256], body[96];
 	int n, rc;
 
 	fcgi_buf_init(&resp, q->srv->o.mem, 0);
-	rc = fcgi_cgi_error_response(&resp, 500, "500 Internal Server Error\n");
+	snprintf(body, sizeof(body), "%u %s\n", status,
+		 fcgi_http_reason(status));
+	rc = fcgi_cgi_error_response(&resp, status, body);
 	if (rc == 0)
 		rc = fcgi_conn_stream(q->c->conn, q->id, FCGI_STDOUT, resp.data,
 				      resp.len);
@@ -438,7 +444,7 @@ static void req_no_runner(struct sreq *q, const char *why)
 		conn_fail(q->c, q, "cannot answer", rc);
 		return;
 	}
-	req_end(q, 1, FCGI_REQUEST_COMPLETE);
+	req_end(q, app_status, FCGI_REQUEST_COMPLETE);
 	req_maybe_free(q);
 }
 
@@ -453,7 +459,13 @@ static void on_params(struct sconn *c, const struct fcgi_event *ev)
 	if (q == NULL || q->running || q->run != NULL)
 		return;
 	if (s->runner == NULL) {
-		req_no_runner(q, "the server has no runner");
+		req_answer(q, 500, "the server has no runner", 1);
+		return;
+	}
+	if (q->bad_params) {
+		/* Running with a part of the params would answer a request
+		 * nobody sent. */
+		req_answer(q, 431, "the params exceed the server's limits", 1);
 		return;
 	}
 	ops = s->runner->ops;
@@ -628,9 +640,14 @@ static void on_violation(void *arg, const struct fcgi_violation *v)
 {
 	struct sconn *c = arg;
 	struct fcgi_server *s = c->srv;
+	struct sreq *q;
 
 	if (s->o.trace != NULL)
 		fcgi_render_violation(s->o.trace, c->label, srv_ts(s), v);
+	/* The conn keeps going with what fitted; the request must not. */
+	if ((v->code == FCGI_V_NV_LIMIT || v->code == FCGI_V_NV_TRUNCATED) &&
+	    !c->dead && (q = req_find(c, v->request_id)) != NULL)
+		q->bad_params = 1;
 }
 
 /* ---- what runners report ---- */
@@ -727,14 +744,14 @@ static const struct fcgi_run_cbs run_cbs = {
 
 /* ---- connections ---- */
 
-static char readbuf[65536];
-
+/* Every read is fed to its conn before the next: one buffer per server. */
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-	(void)h;
+	struct sconn *c = h->data;
+
 	(void)hint;
-	b->base = readbuf;
-	b->len = sizeof(readbuf);
+	b->base = (char *)c->srv->readbuf;
+	b->len = sizeof(c->srv->readbuf);
 }
 
 static void pause_runs(struct sconn *c, int paused)

@@ -534,6 +534,26 @@ static void test_server_refusals(void **state)
 	h_free(&h);
 }
 
+static void test_server_params_limit(void **state)
+{
+	struct harness h;
+	struct fcgi_server_opts o;
+
+	(void)state;
+	fcgi_server_opts_default(&o);
+	o.limits.params_max_bytes = 10; /* SCRIPT_FILENAME alone is more */
+	assert_int_equal(h_init(&h, &o, NULL), 0);
+	h.script[1] = "/www/hello";
+	h_run(&h);
+	/* Not run with what fitted: refused. */
+	assert_int_equal(h.a[1].app, 1);
+	assert_true(out_has(&h.a[1], "Status: 431"));
+	assert_non_null(h.a[1].err.data);
+	assert_non_null(
+		memmem(h.a[1].err.data, h.a[1].err.len, "params exceed", 13));
+	h_free(&h);
+}
+
 /* One whole exchange with mem failing somewhere: the client gets a whole
  * answer or a clean refusal or close, the loop ends, nothing leaks. */
 static int sweep_exchange(void *arg, const struct fcgi_mem *mem)
@@ -603,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_server_crash_and_unknown),
 		cmocka_unit_test(test_server_timeout),
 		cmocka_unit_test(test_server_refusals),
+		cmocka_unit_test(test_server_params_limit),
 		cmocka_unit_test(test_server_alloc_sweep),
 	};
 
