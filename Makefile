@@ -178,7 +178,7 @@ demo:
 
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-	-fno-sanitize-recover=all $(BASE_CPPFLAGS) $(PKG_CFLAGS)
+	-fno-sanitize-recover=all $(BASE_CPPFLAGS) $(PKG_CFLAGS) -MMD -MP
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_SRC:%.c=build/fuzz/%)
 

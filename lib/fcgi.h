@@ -394,7 +394,8 @@ enum fcgi_vcode {
 	FCGI_V_OUT_OF_ORDER,	  /* e.g. STDIN before PARAMS ended */
 	FCGI_V_NV_TRUNCATED,	  /* name-value stream ended inside a pair */
 	FCGI_V_NV_LIMIT,	  /* params or values exceed the limits */
-	FCGI_V_END_OPEN_STREAMS,  /* END_REQUEST before STDOUT ended */
+	FCGI_V_END_OPEN_STREAMS,  /* END_REQUEST before STDOUT (or a used
+				   * STDERR) ended */
 	FCGI_V_RECORD_TOO_LARGE,  /* contentLength + paddingLength > 65535 */
 	FCGI_V_NV_SPLIT,	  /* a pair split across PARAMS records */
 	FCGI_V_UNALIGNED,	  /* record not padded to a multiple of 8 */
@@ -408,7 +409,7 @@ enum fcgi_vcode {
 	FCGI_V_BAD_PSTATUS,	  /* END_REQUEST protocolStatus > 3 */
 	FCGI_V_VALUES_NOT_EMPTY,  /* GET_VALUES with non-empty values */
 	FCGI_V_TOO_MANY_REQUESTS, /* more active ids than the limit */
-	FCGI_V_UNEXPECTED,	  /* record no peer sends in this direction */
+	FCGI_V_UNEXPECTED,	  /* an answer nobody asked for */
 	FCGI_V_COUNT
 };
 
