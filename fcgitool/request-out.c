@@ -26,10 +26,17 @@ struct request_out {
 	size_t viol_cut; /* client violations before the last answer */
 	struct fcgi_client *c;
 	char last_msg[512];
-	uint64_t t0;
 };
 
 /* ---- tracing (-v) ---------------------------------------------------- */
+
+/* The app's STDERR left a line open: end it before our own output. */
+static void newline(struct request_out *ro)
+{
+	if (ro->midline)
+		fputc('\n', stderr);
+	ro->midline = 0;
+}
 
 static void label(char *out, size_t n, unsigned conn)
 {
@@ -42,6 +49,7 @@ static void tr_record(void *arg, unsigned conn, double ts, enum fcgi_dir dir,
 	struct request_out *ro = arg;
 	char l[16];
 
+	newline(ro);
 	label(l, sizeof(l), conn);
 	fcgi_render_record(ro->render, l, ts, dir, rec);
 }
@@ -52,6 +60,7 @@ static void tr_violation(void *arg, unsigned conn, double ts,
 	struct request_out *ro = arg;
 	char l[16];
 
+	newline(ro);
 	label(l, sizeof(l), conn);
 	fcgi_render_violation(ro->render, l, ts, v);
 }
@@ -62,6 +71,7 @@ static void tr_note(void *arg, unsigned conn, double ts, const char *what,
 	struct request_out *ro = arg;
 	char l[16];
 
+	newline(ro);
 	label(l, sizeof(l), conn);
 	fcgi_render_note(ro->render, l, ts, what, detail);
 }
@@ -77,7 +87,6 @@ struct request_out *request_out_new(const struct request_opts *o, FILE *out,
 	ro->o = o;
 	ro->out = out;
 	ro->addr = addr_text;
-	ro->t0 = uv_hrtime();
 	/* Bodies of requests running at once are printed in order. */
 	ro->collect = o->json || o->mpx > 1;
 	if (o->verbose) {
@@ -237,9 +246,7 @@ static void say(struct request_out *ro, const char *fmt, ...)
 		return;
 	memcpy(ro->last_msg, m, sizeof(m));
 	fflush(ro->out);
-	if (ro->midline)
-		fputc('\n', stderr);
-	ro->midline = 0;
+	newline(ro);
 	warn("%s", m);
 }
 
@@ -305,10 +312,11 @@ static void done_note(struct request_out *ro,
 		      const struct fcgi_client_result *res, int is_values)
 {
 	char detail[400], l[16];
-	double ts = (double)(uv_hrtime() - ro->t0) / 1e9;
+	double ts = fcgi_client_elapsed(ro->c);
 
 	if (ro->render == NULL)
 		return;
+	newline(ro);
 	label(l, sizeof(l), res->conn);
 	if (is_values)
 		snprintf(detail, sizeof(detail), "GET_VALUES: %s",

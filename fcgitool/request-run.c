@@ -220,6 +220,9 @@ int request_run(const struct request_opts *o)
 	run.ropts.cb = &run.cb;
 	run.t0 = uv_hrtime();
 	run.deadline_ms = o->max_time_ms;
+	/* Servers that do not know GET_VALUES often say nothing at all. */
+	if (o->get_values && run.deadline_ms == 0)
+		run.deadline_ms = 5000;
 	uv_signal_init(fcgi_client_loop(run.c), &run.sigint);
 	run.sigint.data = &run;
 	uv_signal_start(&run.sigint, on_sigint, SIGINT);

@@ -325,6 +325,11 @@ uv_loop_t *fcgi_client_loop(struct fcgi_client *c)
 	return c->loop;
 }
 
+double fcgi_client_elapsed(const struct fcgi_client *c)
+{
+	return client_ts(c);
+}
+
 const struct fcgi_violation *fcgi_client_violations(const struct fcgi_client *c,
 						    size_t *n)
 {
@@ -880,7 +885,10 @@ static void req_total_cb(struct fcgi_timer *t)
 	}
 	req_error(r, FCGI_ETIMEDOUT, "timed out after %" PRIu64 " ms",
 		  r->timeout_ms);
-	if (cc != NULL)
+	if (cc != NULL && r->is_values)
+		note(r->c, cc->num, "timeout", "GET_VALUES: %s",
+		     r->res.error_msg);
+	else if (cc != NULL)
 		note(r->c, cc->num, "timeout", "request %u: %s",
 		     (unsigned)r->id, r->res.error_msg);
 	req_abort_now(r, FCGI_ETIMEDOUT);

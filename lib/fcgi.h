@@ -862,6 +862,8 @@ int fcgi_client_new(struct fcgi_client **out, uv_loop_t *loop,
 		    const struct fcgi_client_opts *opts);
 /* The loop the client runs on. */
 uv_loop_t *fcgi_client_loop(struct fcgi_client *c);
+/* Seconds since the client was created: the clock of the trace's ts. */
+double fcgi_client_elapsed(const struct fcgi_client *c);
 /*
  * Abort every request still open (ABORT_REQUEST where one was sent; they
  * end with FCGI_ECANCELED and their on_done runs), close every
