@@ -55,11 +55,11 @@ int fcgi_addr_parse(struct fcgi_addr *a, const char *text, char *err,
 		return fail(err, errlen, "empty address", NULL, "");
 	len = strlen(text);
 	if (strncmp(text, "unix:", 5) == 0 || strchr(text, '/') != NULL) {
-		const char *path = strncmp(text, "unix:", 5) == 0 ? text + 5
-								 : text;
+		const char *path =
+			strncmp(text, "unix:", 5) == 0 ? text + 5 : text;
 		if (*path == '\0')
-			return fail(err, errlen, "empty unix socket path",
-				    NULL, "");
+			return fail(err, errlen, "empty unix socket path", NULL,
+				    "");
 		if (strlen(path) >= sizeof(a->path))
 			return fail(err, errlen,
 				    "unix socket path too long (at most 107 "
@@ -91,10 +91,9 @@ int fcgi_addr_parse(struct fcgi_addr *a, const char *text, char *err,
 		host = text;
 		hostlen = (size_t)(colon - text);
 	}
-	if (parse_port(colon + 1, len - (size_t)(colon + 1 - text),
-		       &a->port) != 0)
-		return fail(err, errlen, "bad port in", text,
-			    " (0 to 65535)");
+	if (parse_port(colon + 1, len - (size_t)(colon + 1 - text), &a->port) !=
+	    0)
+		return fail(err, errlen, "bad port in", text, " (0 to 65535)");
 	if (hostlen == 0) {
 		if (text[0] == '[')
 			return fail(err, errlen, "empty host in", text, "");
@@ -108,8 +107,8 @@ int fcgi_addr_parse(struct fcgi_addr *a, const char *text, char *err,
 	a->host[hostlen] = '\0';
 	if (text[0] == '[') {
 		if (inet_pton(AF_INET6, a->host, tmp) != 1)
-			return fail(err, errlen, "bad IPv6 address in",
-				    text, "");
+			return fail(err, errlen, "bad IPv6 address in", text,
+				    "");
 		a->family = AF_INET6;
 	} else if (inet_pton(AF_INET, a->host, tmp) == 1) {
 		a->family = AF_INET;

@@ -344,9 +344,8 @@ int fcgi_io_fd_is_listener(int fd)
 	return on != 0;
 }
 
-int fcgi_io_listen_fd(uv_loop_t *loop, int fd, int backlog,
-		      uv_connection_cb cb, void *data, uv_stream_t **out,
-		      char *err, size_t errlen)
+int fcgi_io_listen_fd(uv_loop_t *loop, int fd, int backlog, uv_connection_cb cb,
+		      void *data, uv_stream_t **out, char *err, size_t errlen)
 {
 	struct io_stream *io;
 	struct sockaddr_storage ss;
@@ -421,7 +420,8 @@ static void format_sa(const struct sockaddr_storage *ss, char *out, size_t n)
 	if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)ss;
 		uv_ip6_name(s6, host, sizeof(host));
-		snprintf(out, n, "[%s]:%u", host, (unsigned)ntohs(s6->sin6_port));
+		snprintf(out, n, "[%s]:%u", host,
+			 (unsigned)ntohs(s6->sin6_port));
 	} else {
 		const struct sockaddr_in *s4 = (const void *)ss;
 		uv_ip4_name(s4, host, sizeof(host));
@@ -437,7 +437,8 @@ const char *fcgi_io_peername(uv_stream_t *s, char *out, size_t n)
 	if (n == 0)
 		return out;
 	if (s->type != UV_TCP ||
-	    uv_tcp_getpeername((uv_tcp_t *)s, (struct sockaddr *)&ss, &len) != 0)
+	    uv_tcp_getpeername((uv_tcp_t *)s, (struct sockaddr *)&ss, &len) !=
+		    0)
 		snprintf(out, n, "unix");
 	else
 		format_sa(&ss, out, n);
@@ -452,7 +453,8 @@ const char *fcgi_io_sockname(uv_stream_t *s, char *out, size_t n)
 	if (n == 0)
 		return out;
 	if (s->type != UV_TCP ||
-	    uv_tcp_getsockname((uv_tcp_t *)s, (struct sockaddr *)&ss, &len) != 0)
+	    uv_tcp_getsockname((uv_tcp_t *)s, (struct sockaddr *)&ss, &len) !=
+		    0)
 		snprintf(out, n, "unix");
 	else
 		format_sa(&ss, out, n);

@@ -70,7 +70,8 @@ static void test_errors(void **state)
 	rejects("[::1:9000", "missing ']' in '[::1:9000'");
 	rejects("[]:9000", "empty host in '[]:9000'");
 	rejects("[zz]:9000", "bad IPv6 address in '[zz]:9000'");
-	rejects("127.0.0.1:65536", "bad port in '127.0.0.1:65536' (0 to 65535)");
+	rejects("127.0.0.1:65536",
+		"bad port in '127.0.0.1:65536' (0 to 65535)");
 	rejects("127.0.0.1:", "bad port in '127.0.0.1:' (0 to 65535)");
 	rejects("127.0.0.1:9x", "bad port in '127.0.0.1:9x' (0 to 65535)");
 	rejects("127.0.0.1:-1", "bad port in '127.0.0.1:-1' (0 to 65535)");

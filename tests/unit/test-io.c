@@ -152,9 +152,9 @@ static void test_refused(void **state)
 	(void)state;
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(fcgi_addr_parse(&a, "/nonexistent/x.sock", err,
-					 sizeof(err)),
-			 0);
+	assert_int_equal(
+		fcgi_addr_parse(&a, "/nonexistent/x.sock", err, sizeof(err)),
+		0);
 	/* No server: on_connected closes c.server, which is NULL here. */
 	assert_int_equal(fcgi_io_connect(&loop, &a, on_connected, &c), 0);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -187,8 +187,8 @@ static void test_listen_errors(void **state)
 	assert_non_null(f);
 	fclose(f);
 	assert_int_equal(fcgi_addr_parse(&a, path, err, sizeof(err)), 0);
-	assert_int_equal(fcgi_io_listen(&loop, &a, 16, 0, on_conn_unused,
-					NULL, &s1, err, sizeof(err)),
+	assert_int_equal(fcgi_io_listen(&loop, &a, 16, 0, on_conn_unused, NULL,
+					&s1, err, sizeof(err)),
 			 UV_EEXIST);
 	assert_non_null(strstr(err, "exists and is not a socket"));
 	unlink(path);
@@ -198,8 +198,8 @@ static void test_listen_errors(void **state)
 	assert_int_equal(fcgi_io_listen(&loop, &a, 16, 0660, on_conn_unused,
 					NULL, &s1, err, sizeof(err)),
 			 0);
-	assert_int_equal(fcgi_io_listen(&loop, &a, 16, 0, on_conn_unused,
-					NULL, &s2, err, sizeof(err)),
+	assert_int_equal(fcgi_io_listen(&loop, &a, 16, 0, on_conn_unused, NULL,
+					&s2, err, sizeof(err)),
 			 UV_EADDRINUSE);
 	assert_string_equal(err, "somebody is listening there: address "
 				 "already in use");
