@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 : "${BUILD:=$top/build/check}"
 : "${FCGITOOL:=$BUILD/fcgitool/fcgitool}"
 export FCGITOOL BUILD
-export BATS_LIB_PATH=${BATS_LIB_PATH:-/usr/lib/bats}
+export BATS_LIB_PATH="${BATS_LIB_PATH:-/usr/lib/bats}"
 suites=${*:-unit cli interop}
 log=$(mktemp -d "${TMPDIR:-/tmp}/fcgitool-check.XXXXXX")
 trap 'rm -rf "$log"' EXIT

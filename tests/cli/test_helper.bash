@@ -36,8 +36,7 @@ free_port() {
 
 # Wait until a unix socket or a TCP port accepts, up to ~5 s.
 wait_for() { # unix:PATH | HOST:PORT
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		case $1 in
 		unix:*) [ -S "${1#unix:}" ] && return 0 ;;
 		*) (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null && return 0 ;;

@@ -33,8 +33,7 @@ _php_fpm_bin() {
 
 # Wait for a pid's socket to accept, or fail with its log.
 _wait_peer() { # pid addr log
-	local i
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		if ! kill -0 "$1" 2>/dev/null; then
 			echo "peer exited before listening on $2; log:" >&2
 			cat "$3" >&2 2>/dev/null
@@ -96,7 +95,7 @@ CONF
 	env PHP_INI_SCAN_DIR= "$bin" -F -O -y "$d/php-fpm.conf" -c "$d/php.ini" -R \
 		>"$d/php-fpm.out" 2>&1 3>&- &
 	PHPFPM_PID=$!
-	PHPFPM_LOG=$d/php-fpm.log
+	export PHPFPM_LOG=$d/php-fpm.log
 	track "$PHPFPM_PID"
 	_wait_peer "$PHPFPM_PID" "$listen" "$d/php-fpm.out"
 }
