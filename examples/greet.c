@@ -7,7 +7,9 @@
  *   fcgitool serve --fn ./greet.so /tmp/greet.sock
  *
  * SCRIPT_FILENAME names the function: /anything/greet calls greet().
- * Each call runs in a child process of its own: in is the request body,
+ * Each call runs in a process of its own, a pool worker that serves one
+ * request after another (static variables persist between requests) or,
+ * under --isolate request, a child forked for it: in is the request body,
  * what goes to out is the CGI response, what goes to err reaches the web
  * server's error log, and the return value becomes appStatus.
  */

@@ -34,6 +34,7 @@ int serve_make_runner(struct fcgi_runner **r, const struct serve_opts *o,
 		warn("out of memory");
 		return EXIT_IO;
 	}
+	fcgi_func_runner_set_isolation(*r, o->isolate, o->workers);
 	if (o->nfns == 0) {
 		fcgi_func_runner_add_table(*r, "builtin", mock_builtins);
 		snprintf(what, n, "built-in functions");

@@ -17,15 +17,16 @@
 
 static const char usage_text[] =
 	"usage: fcgitool serve [-h] [--exec] [--json] [--no-mpx] [--trace]\n"
-	"       [--fn library] [--idle-timeout seconds] [--max-conns n]\n"
-	"       [--max-reqs n] [--mode mode] [--read-timeout seconds]\n"
-	"       [--root dir] [--timeout seconds] [--timeout-status code]\n"
-	"       [address ...]\n";
+	"       [--fn library] [--idle-timeout seconds] [--isolate how]\n"
+	"       [--max-conns n] [--max-reqs n] [--mode mode]\n"
+	"       [--read-timeout seconds] [--root dir] [--timeout seconds]\n"
+	"       [--timeout-status code] [--workers n] [address ...]\n";
 
 enum {
 	O_EXEC = 256,
 	O_FN,
 	O_IDLE,
+	O_ISOLATE,
 	O_JSON,
 	O_MAXCONNS,
 	O_MAXREQS,
@@ -35,7 +36,8 @@ enum {
 	O_ROOT,
 	O_TIMEOUT,
 	O_TSTATUS,
-	O_TRACE
+	O_TRACE,
+	O_WORKERS
 };
 
 static const struct option longopts[] = {
@@ -43,6 +45,7 @@ static const struct option longopts[] = {
 	{ "fn", required_argument, NULL, O_FN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "idle-timeout", required_argument, NULL, O_IDLE },
+	{ "isolate", required_argument, NULL, O_ISOLATE },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "max-conns", required_argument, NULL, O_MAXCONNS },
 	{ "max-reqs", required_argument, NULL, O_MAXREQS },
@@ -53,6 +56,7 @@ static const struct option longopts[] = {
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "timeout-status", required_argument, NULL, O_TSTATUS },
 	{ "trace", no_argument, NULL, O_TRACE },
+	{ "workers", required_argument, NULL, O_WORKERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -95,6 +99,17 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 				return usage_error("bad --idle-timeout '%s': "
 						   "not a number of seconds",
 						   optarg);
+			break;
+		case O_ISOLATE:
+			if (strcmp(optarg, "pool") == 0)
+				o->isolate = FCGI_ISOLATE_POOL;
+			else if (strcmp(optarg, "request") == 0)
+				o->isolate = FCGI_ISOLATE_REQUEST;
+			else
+				return usage_error("bad --isolate '%s': not "
+						   "'pool' or 'request'",
+						   optarg);
+			o->isolate_set = 1;
 			break;
 		case O_JSON:
 			o->json = o->trace = 1;
@@ -153,6 +168,13 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 		case O_TRACE:
 			o->trace = 1;
 			break;
+		case O_WORKERS:
+			if (parse_ulong(optarg, 1, FCGI_WORKERS_MAX, &v))
+				return usage_error("bad --workers '%s': not a "
+						   "number from 1 to %d",
+						   optarg, FCGI_WORKERS_MAX);
+			o->workers = (unsigned)v;
+			break;
 		case ':':
 			return usage_error("option '%s' needs a value",
 					   argv[optind - 1]);
@@ -165,6 +187,12 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 		return usage_error("--exec and --fn cannot be combined");
 	if (o->root != NULL && !o->exec)
 		return usage_error("--root needs --exec");
+	if (o->exec && o->isolate_set)
+		return usage_error("--exec and --isolate cannot be combined");
+	if (o->exec && o->workers > 0)
+		return usage_error("--exec and --workers cannot be combined");
+	if (o->workers > 0 && o->isolate == FCGI_ISOLATE_REQUEST)
+		return usage_error("--workers needs --isolate pool");
 	return 0;
 }
 
@@ -239,6 +267,11 @@ int cmd_serve(int argc, char **argv)
 	if (rc == 0)
 		fcgi_server_process(srv);
 	fcgi_server_free(srv);
+	/* The pool's workers go with the runner; the loop closes what it
+	 * watched them with. */
+	fcgi_runner_free(runner);
+	runner = NULL;
+	uv_run(&loop, UV_RUN_NOWAIT);
 	uv_loop_close(&loop);
 out:
 	fcgi_runner_free(runner);

@@ -10,7 +10,9 @@ struct serve_opts {
 	const char **fns; /* --fn values, in order */
 	size_t nfns;
 	int exec, trace, json;
-	const char *root; /* --root, or NULL */
+	int isolate, isolate_set; /* --isolate: enum fcgi_isolate */
+	unsigned workers;	  /* --workers, or 0 */
+	const char *root;	  /* --root, or NULL */
 };
 
 /* Build the runner the options ask for (the built-ins when none) and

@@ -1076,10 +1076,12 @@ int fcgi_client_req_is_done(const struct fcgi_client_req *r);
 /* ---- responders: the function type behind --fn ---- */
 
 /*
- * A responder function.  It runs in a child process of its own (forked
- * per request, never exec'd), so a crash or an endless loop cannot take
- * the server down and the one timeout can stop it by killing the child's
- * process group.
+ * A responder function.  It runs in a process of its own, never exec'd:
+ * a pre-forked worker that runs one request after another
+ * (FCGI_ISOLATE_POOL, the default; see fcgi_func_runner_set_isolation),
+ * or a child forked for the request.  So a crash or an endless loop
+ * cannot take the server down, and the one timeout can stop it by killing
+ * the process group (a killed worker is replaced).
  *  params  the request's params (borrowed; valid for the whole call).
  *  in      the request body (the STDIN stream); EOF at its end.
  *  out     becomes STDOUT records: a CGI response (headers, blank line,
@@ -1088,8 +1090,9 @@ int fcgi_client_req_is_done(const struct fcgi_client_req *r);
  * Returns the exit code that becomes END_REQUEST's appStatus (converted
  * to uint32_t).  A child that dies of a signal instead gets appStatus
  * 128 + the signal number, a STDERR line saying so and, when it wrote no
- * output, a "Status: 500" response.  The streams are flushed and the child
- * exits when the function returns.
+ * output, a "Status: 500" response.  The streams are flushed and closed
+ * when the function returns (and a forked child exits); they are the
+ * caller's, so the function must not fclose them.
  */
 typedef int (*fcgi_responder_fn)(const struct fcgi_params *params, FILE *in,
 				 FILE *out, FILE *err);
@@ -1161,7 +1164,10 @@ struct fcgi_run_info {
  *  release      free self (fcgi_runner_free).  May be NULL.
  * The function and process runners reap their children from one SIGCHLD
  * watcher: their runs may live on one loop per process at a time (start
- * fails with FCGI_EINVAL on a second loop while the first has runs).
+ * fails with FCGI_EINVAL on a second loop while the first has runs).  A
+ * function runner's pool of workers belongs to the loop of its first
+ * request for the runner's life; the loop must run once after
+ * fcgi_runner_free, to close the pool's handles.
  */
 struct fcgi_runner_ops {
 	const char *name; /* "function", "exec", "mock" */
@@ -1206,6 +1212,28 @@ int fcgi_func_runner_add_lib(struct fcgi_runner *r, const char *path, char *err,
  * must outlive the runner).  0, FCGI_EINVAL, FCGI_ENOMEM. */
 int fcgi_func_runner_add_table(struct fcgi_runner *r, const char *name,
 			       const struct fcgi_fn_entry *table);
+
+/* How the function runner keeps requests apart. */
+enum fcgi_isolate {
+	/* A pool of pre-forked workers, each running one request at a
+	 * time and then the next: a crash or a timeout costs only its
+	 * request (the worker is killed and replaced), but what a function
+	 * leaves in memory persists in its worker (the default). */
+	FCGI_ISOLATE_POOL = 0,
+	/* A child forked for each request: nothing can leak from one
+	 * request into another, at the price of a fork per request. */
+	FCGI_ISOLATE_REQUEST = 1
+};
+#define FCGI_WORKERS_MAX 1024
+
+/* Choose r's isolation and, for FCGI_ISOLATE_POOL, how many workers
+ * (1 to FCGI_WORKERS_MAX; 0: fcgi_default_workers()).  Only before the
+ * first request.  0, FCGI_EINVAL (not a function runner, a bad value,
+ * or the workers have started). */
+int fcgi_func_runner_set_isolation(struct fcgi_runner *r, int isolate,
+				   unsigned workers);
+/* The number of online CPUs, at least 4 and at most 64. */
+unsigned fcgi_default_workers(void);
 
 /*
  * The process runner (--exec): runs SCRIPT_FILENAME as a CGI/1.1 program

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * run_func.c - the function runner (serve --fn): SCRIPT_FILENAME names a
- * responder function in a shared object or a table, which runs in a child
+ * responder function in a shared object or a table, which runs in a
+ * pre-forked worker (run_pool.c) or, with FCGI_ISOLATE_REQUEST, in a child
  * forked for the request (see runner.c for why a child).
  */
 #include <dlfcn.h>
@@ -25,6 +26,9 @@ struct func_runner {
 	const struct fcgi_mem *mem;
 	struct fn_lib *libs;
 	size_t n;
+	int isolate;		/* enum fcgi_isolate */
+	unsigned workers;	/* pool size */
+	struct fcgi_pool *pool; /* from the first pooled request on */
 };
 
 struct fn_call {
@@ -61,6 +65,9 @@ int fcgi_func_runner_new(struct fcgi_runner **out, const struct fcgi_mem *mem)
 	f->mem = mem;
 	f->libs = NULL;
 	f->n = 0;
+	f->isolate = FCGI_ISOLATE_POOL;
+	f->workers = fcgi_default_workers();
+	f->pool = NULL;
 	r->ops = &func_ops;
 	r->self = f;
 	r->mem = mem;
@@ -72,6 +79,7 @@ static void func_release(void *self)
 {
 	struct func_runner *f = self;
 
+	fcgi_pool_free(f->pool);
 	for (size_t i = 0; i < f->n; i++)
 		if (f->libs[i].handle != NULL)
 			dlclose(f->libs[i].handle);
@@ -106,6 +114,10 @@ int fcgi_func_runner_add_lib(struct fcgi_runner *r, const char *path, char *err,
 		return FCGI_EINVAL;
 	}
 	f = r->self;
+	if (f->pool != NULL) {
+		snprintf(err, errlen, "the workers have started");
+		return FCGI_EINVAL;
+	}
 	/* dlopen() looks for a bare name in the library path, not here;
 	 * a file of that name here is what a user means. */
 	if (strchr(path, '/') == NULL && access(path, F_OK) == 0) {
@@ -153,6 +165,8 @@ int fcgi_func_runner_add_table(struct fcgi_runner *r, const char *name,
 	if (r == NULL || r->ops != &func_ops || name == NULL || table == NULL)
 		return FCGI_EINVAL;
 	f = r->self;
+	if (f->pool != NULL)
+		return FCGI_EINVAL;
 	l = add_slot(f);
 	if (l == NULL)
 		return FCGI_ENOMEM;
@@ -196,6 +210,32 @@ static fcgi_responder_fn lib_find(const struct fn_lib *l, const char *name)
 	/* POSIX dlsym() hands functions out as void *. */
 	memcpy(&fn, &sym, sizeof(fn));
 	return fn;
+}
+
+unsigned fcgi_default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 4)
+		return 4;
+	return n > 64 ? 64 : (unsigned)n;
+}
+
+int fcgi_func_runner_set_isolation(struct fcgi_runner *r, int isolate,
+				   unsigned workers)
+{
+	struct func_runner *f;
+
+	if (r == NULL || r->ops != &func_ops ||
+	    (isolate != FCGI_ISOLATE_POOL && isolate != FCGI_ISOLATE_REQUEST) ||
+	    workers > FCGI_WORKERS_MAX)
+		return FCGI_EINVAL;
+	f = r->self;
+	if (f->pool != NULL)
+		return FCGI_EINVAL;
+	f->isolate = isolate;
+	f->workers = workers != 0 ? workers : fcgi_default_workers();
+	return 0;
 }
 
 static int is_identifier(const char *s)
@@ -319,9 +359,20 @@ static int func_start(void *self, const struct fcgi_run_info *info, void **run)
 	if (status != 0) {
 		/* 127: the shell's "command not found". */
 		rc = fcgi_run_canned(&r, info, f->mem, status, msg, 127);
-	} else {
+	} else if (f->isolate == FCGI_ISOLATE_REQUEST) {
 		snprintf(what, sizeof(what), "function '%s'", name);
 		rc = fcgi_run_spawn(&r, info, f->mem, what, 1, fn_child, &call);
+	} else {
+		snprintf(what, sizeof(what), "function '%s'", name);
+		if (f->pool == NULL) {
+			rc = fcgi_pool_new(&f->pool, info->loop, f->mem,
+					   f->workers);
+			if (rc != 0)
+				return rc;
+		}
+		if (fcgi_pool_loop(f->pool) != info->loop)
+			return FCGI_EINVAL;
+		rc = fcgi_pool_submit(f->pool, info, what, call.fn, &r);
 	}
 	if (rc != 0)
 		return rc;

@@ -8,8 +8,10 @@
  * takes only its child with it, one that never returns is stopped by the
  * same process-group kill as a CGI program, one that leaks cannot make
  * the server grow, and a responder may block on its FILE * streams (the
- * natural way to write one) without stalling the event loop.  The price
- * is a fork per request, which bench/serve.sh measures.
+ * natural way to write one) without stalling the event loop.  The
+ * function runner's default is a pool of such children, forked ahead and
+ * reused (run_pool.c, RUN_POOL below); a fork per request remains for
+ * --isolate request and for CGI programs.  bench/serve.sh measures both.
  *
  * A child is reaped only once its stdout and stderr have reached EOF (or
  * a grace period after its exit has passed), so its process group id
@@ -28,7 +30,10 @@
 
 #include "runner.h"
 
-enum run_kind { RUN_CHILD = 1, RUN_CANNED = 2 };
+/* RUN_POOL: the pipes of RUN_CHILD, but the process is a pool worker
+ * lent for the request (run_pool.c); "reaped" then means that the run
+ * has given its worker back. */
+enum run_kind { RUN_CHILD = 1, RUN_CANNED = 2, RUN_POOL = 3 };
 
 struct fcgi_run {
 	int kind;
@@ -59,6 +64,13 @@ struct fcgi_run {
 	int timer_open;
 	struct fcgi_run *next, *prev; /* the reaper's list */
 
+	/* RUN_POOL */
+	const struct fcgi_run_host *host;
+	void *ticket;	 /* the host's, until release or cancel */
+	int attached;	 /* a worker (pid) is running the request */
+	int have_status; /* the worker reported the function's value */
+	int32_t status;
+
 	/* RUN_CANNED */
 	struct fcgi_buf canned_out;
 	char canned_err[1024];
@@ -80,6 +92,9 @@ static struct reaper *reaper;
 static char readbuf[65536];
 
 static void run_maybe_finish(struct fcgi_run *r);
+static void pool_detach(struct fcgi_run *r, int kill_worker);
+static void pool_on_timer(struct fcgi_run *r);
+static void pool_abort(struct fcgi_run *r);
 static void reaper_scan(struct fcgi_run *r);
 static void close_pipe(uv_pipe_t *p, int *open);
 
@@ -336,6 +351,8 @@ static uint32_t child_status(struct fcgi_run *r)
 	int sig, len;
 	struct fcgi_buf resp;
 
+	if (r->have_status)
+		return (uint32_t)r->status;
 	if (r->status_fd >= 0) {
 		n = read(r->status_fd, &v, sizeof(v));
 		close(r->status_fd);
@@ -374,7 +391,7 @@ static void run_maybe_finish(struct fcgi_run *r)
 
 	if (r->done)
 		return;
-	if (r->kind == RUN_CHILD) {
+	if (r->kind != RUN_CANNED) {
 		if (!r->reaped || r->in_open || r->out_open || r->err_open)
 			return;
 	}
@@ -386,7 +403,7 @@ static void run_maybe_finish(struct fcgi_run *r)
 	if (r->handles > 0)
 		return;
 	r->done = 1;
-	status = r->kind == RUN_CHILD ? child_status(r) : r->app_status;
+	status = r->kind != RUN_CANNED ? child_status(r) : r->app_status;
 	r->cb->on_done(r->arg, status, FCGI_REQUEST_COMPLETE);
 }
 
@@ -402,6 +419,13 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 
 static void after_eof(struct fcgi_run *r)
 {
+	if (r->kind == RUN_POOL) {
+		if (r->exited && !r->reaped && !r->out_open && !r->err_open) {
+			pool_detach(r, 0);
+			run_maybe_finish(r);
+		}
+		return;
+	}
 	if (r->exited && !r->reaped && !r->out_open && !r->err_open) {
 		run_reap(r);
 		run_maybe_finish(r);
@@ -460,6 +484,10 @@ static void on_timer(struct fcgi_timer *t)
 						 strlen(r->canned_err));
 		}
 		run_maybe_finish(r);
+		return;
+	}
+	if (r->kind == RUN_POOL) {
+		pool_on_timer(r);
 		return;
 	}
 	if (r->reaped)
@@ -690,6 +718,211 @@ int fcgi_run_canned(struct fcgi_run **out, const struct fcgi_run_info *info,
 	return 0;
 }
 
+/* ---- runs on pool workers ---- */
+
+int fcgi_run_pooled(struct fcgi_run **out, const struct fcgi_run_info *info,
+		    const struct fcgi_mem *mem, const char *what,
+		    const struct fcgi_run_host *host, void *ticket,
+		    int child_fds[3])
+{
+	struct fcgi_run *r;
+	int fds[6] = { -1, -1, -1, -1, -1, -1 };
+
+	child_fds[0] = child_fds[1] = child_fds[2] = -1;
+	r = run_alloc(info, mem, RUN_POOL, what);
+	if (r == NULL)
+		return FCGI_ENOMEM;
+	if (pipe2(fds, O_CLOEXEC) != 0 || pipe2(fds + 2, O_CLOEXEC) != 0 ||
+	    pipe2(fds + 4, O_CLOEXEC) != 0) {
+		close_fds(fds, 6);
+		run_discard(r);
+		return FCGI_ELIMIT;
+	}
+	r->host = host;
+	r->ticket = ticket;
+	r->in_open = open_pipe(r, &r->in, fds[1]) == 0;
+	r->out_open = open_pipe(r, &r->out, fds[2]) == 0;
+	r->err_open = open_pipe(r, &r->err, fds[4]) == 0;
+	if (!r->in_open || !r->out_open || !r->err_open) {
+		/* Nothing can run it: it ends, empty, from the loop. */
+		if (!r->in_open)
+			close(fds[1]);
+		if (!r->out_open)
+			close(fds[2]);
+		if (!r->err_open)
+			close(fds[4]);
+		close(fds[0]);
+		close(fds[3]);
+		close(fds[5]);
+		r->aborted = r->exited = r->reaped = 1;
+		r->have_status = 1;
+		r->status = 126;
+		r->ticket = NULL;
+		close_pipe(&r->in, &r->in_open);
+		close_pipe(&r->out, &r->out_open);
+		close_pipe(&r->err, &r->err_open);
+		fcgi_timer_arm(&r->timer, 1);
+		*out = r;
+		return 0;
+	}
+	uv_read_start((uv_stream_t *)&r->out, on_alloc, on_out_read);
+	uv_read_start((uv_stream_t *)&r->err, on_alloc, on_err_read);
+	child_fds[0] = fds[0];
+	child_fds[1] = fds[3];
+	child_fds[2] = fds[5];
+	*out = r;
+	return 0;
+}
+
+void fcgi_run_attach(struct fcgi_run *r, pid_t pid)
+{
+	r->pid = pid;
+	r->attached = 1;
+}
+
+/* Give the worker back (kill_worker: it must not be reused); the run
+ * then waits only for its pipes. */
+static void pool_detach(struct fcgi_run *r, int kill_worker)
+{
+	if (r->reaped)
+		return;
+	if (r->attached && r->host != NULL && r->ticket != NULL)
+		r->host->release(r->ticket, kill_worker);
+	r->attached = 0;
+	r->pid = 0;
+	r->ticket = NULL;
+	r->reaped = 1;
+	fcgi_timer_stop(&r->timer);
+}
+
+static void pool_close_all(struct fcgi_run *r)
+{
+	close_pipe(&r->in, &r->in_open);
+	close_pipe(&r->out, &r->out_open);
+	close_pipe(&r->err, &r->err_open);
+	run_maybe_finish(r);
+}
+
+void fcgi_run_reported(struct fcgi_run *r, int32_t status)
+{
+	if (r->kind != RUN_POOL || r->reaped || !r->attached)
+		return;
+	r->have_status = 1;
+	r->status = status;
+	r->exited = 1;
+	if (r->aborted) {
+		/* A signal may be on its way to it: never reuse it. */
+		pool_detach(r, 1);
+		pool_close_all(r);
+		return;
+	}
+	if (!r->out_open && !r->err_open) {
+		pool_detach(r, 0);
+		run_maybe_finish(r);
+		return;
+	}
+	/* The worker closed its ends before reporting; what still holds
+	 * the pipes gets a grace period. */
+	r->progress = 0;
+	fcgi_timer_arm(&r->timer, r->grace_ms);
+}
+
+void fcgi_run_worker_died(struct fcgi_run *r, int wstatus)
+{
+	if (r->kind != RUN_POOL || r->reaped)
+		return;
+	if (!r->have_status)
+		r->wstatus = wstatus;
+	r->attached = 0;
+	r->pid = 0;
+	r->ticket = NULL; /* the pool is done with it */
+	r->exited = 1;
+	r->reaped = 1;
+	fcgi_timer_stop(&r->timer);
+	if (r->aborted || (!r->out_open && !r->err_open)) {
+		pool_close_all(r);
+		return;
+	}
+	r->progress = 0;
+	fcgi_timer_arm(&r->timer, r->grace_ms);
+}
+
+void fcgi_run_lost(struct fcgi_run *r, const char *why)
+{
+	struct fcgi_buf resp;
+
+	if (r->kind != RUN_POOL || r->reaped)
+		return;
+	r->ticket = NULL;
+	r->attached = 0;
+	r->exited = r->reaped = 1;
+	r->have_status = 1;
+	r->status = 126; /* the shell's "cannot execute" */
+	if (!r->aborted) {
+		r->cb->on_stderr(r->arg, (const uint8_t *)why, strlen(why));
+		if (r->out_bytes == 0) {
+			fcgi_buf_init(&resp, r->mem, 0);
+			if (fcgi_cgi_error_response(
+				    &resp, 503,
+				    "no worker could be started\n") == 0)
+				r->cb->on_stdout(r->arg, resp.data, resp.len);
+			fcgi_buf_free(&resp);
+		}
+	}
+	r->aborted = 1;
+	pool_close_all(r);
+}
+
+static void pool_on_timer(struct fcgi_run *r)
+{
+	if (r->attached && !r->exited) {
+		/* SIGTERM was not enough; the pool sees it die. */
+		kill(-r->pid, SIGKILL);
+		kill(r->pid, SIGKILL);
+		return;
+	}
+	if (!r->exited)
+		return;
+	/* Output still flowing, or held back by a slow client, is not a
+	 * straggler. */
+	if (!r->aborted && (r->paused || r->progress)) {
+		r->progress = 0;
+		fcgi_timer_arm(&r->timer, r->grace_ms);
+		return;
+	}
+	r->aborted = 1;
+	pool_detach(r, 1);
+	pool_close_all(r);
+}
+
+/* abort() for a pooled run; r->aborted is set and stdin closed. */
+static void pool_abort(struct fcgi_run *r)
+{
+	if (!r->attached && !r->exited) {
+		/* Still queued: no worker ever saw it. */
+		if (r->host != NULL && r->ticket != NULL)
+			r->host->cancel(r->ticket);
+		r->ticket = NULL;
+		r->exited = r->reaped = 1;
+		r->have_status = 1;
+		r->status = 128 + SIGTERM;
+		pool_close_all(r);
+		return;
+	}
+	if (r->attached && !r->exited) {
+		/* The worker leads its own session: its group is the
+		 * request's, as a forked child's is. */
+		kill(-r->pid, SIGTERM);
+		kill(r->pid, SIGTERM);
+		fcgi_timer_arm(&r->timer, r->grace_ms);
+		if (r->host != NULL && r->ticket != NULL)
+			r->host->condemn(r->ticket);
+		return;
+	}
+	pool_detach(r, 1);
+	pool_close_all(r);
+}
+
 /* ---- the shared ops ---- */
 
 struct stdin_write {
@@ -724,9 +957,9 @@ ssize_t fcgi_run_write_stdin(void *run, const uint8_t *data, size_t len)
 	uv_buf_t b;
 	int n;
 
-	if (r->kind != RUN_CHILD || !r->in_open || r->stdin_eof || r->aborted ||
-	    len == 0)
-		return (ssize_t)(r->kind == RUN_CHILD ? r->in_pending : 0);
+	if (r->kind == RUN_CANNED || !r->in_open || r->stdin_eof ||
+	    r->aborted || len == 0)
+		return (ssize_t)(r->kind != RUN_CANNED ? r->in_pending : 0);
 	if (r->in_pending == 0) {
 		b = uv_buf_init((char *)(uintptr_t)data,
 				len > UINT32_MAX ? UINT32_MAX : (unsigned)len);
@@ -762,7 +995,7 @@ void fcgi_run_close_stdin(void *run)
 {
 	struct fcgi_run *r = run;
 
-	if (r->kind != RUN_CHILD || r->stdin_eof)
+	if (r->kind == RUN_CANNED || r->stdin_eof)
 		return;
 	r->stdin_eof = 1;
 	if (r->in_pending == 0)
@@ -773,7 +1006,7 @@ void fcgi_run_pause(void *run, int paused)
 {
 	struct fcgi_run *r = run;
 
-	if (r->kind != RUN_CHILD || r->aborted ||
+	if (r->kind == RUN_CANNED || r->aborted ||
 	    (r->paused != 0) == (paused != 0))
 		return;
 	r->paused = paused != 0;
@@ -807,6 +1040,10 @@ void fcgi_run_abort(void *run)
 	fcgi_run_pause(r, 0);
 	r->aborted = 1;
 	close_pipe(&r->in, &r->in_open);
+	if (r->kind == RUN_POOL) {
+		pool_abort(r);
+		return;
+	}
 	if (!r->reaped) {
 		/* The child may not have called setsid() yet: signal it by
 		 * pid as well as by group. */

@@ -2,8 +2,9 @@
 /*
  * builtin.c - the built-in responders of serve --fn builtin: answers a
  * web server or client under test can ask for by name, with arguments in
- * QUERY_STRING.  Each runs in a child of its own (see lib/runner.c), so
- * crash and hang may do exactly what they say.
+ * QUERY_STRING.  Each runs in a process of its own, a pool worker or a
+ * child (see lib/run_pool.c and lib/runner.c), so crash and hang may do
+ * exactly what they say.
  */
 #include <errno.h>
 #include <signal.h>
@@ -486,9 +487,26 @@ static int b_hang(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 	return 1;
 }
 
+/* How many times this process has run counter: 1 on every request under
+ * --isolate request, 1, 2, 3... on one worker of the pool.  With the pid,
+ * so that a test can tell the workers apart. */
+static int b_counter(const struct fcgi_params *p, FILE *in, FILE *out,
+		     FILE *err)
+{
+	static unsigned long long calls;
+
+	(void)p;
+	(void)in;
+	(void)err;
+	calls++;
+	fprintf(out, "Content-Type: text/plain\r\n\r\n%llu %ld\n", calls,
+		(long)getpid());
+	return 0;
+}
+
 const struct fcgi_fn_entry mock_builtins[] = {
-	{ "hello", b_hello },	{ "echo", b_echo },   { "env", b_env },
-	{ "status", b_status }, { "sleep", b_sleep }, { "big", b_big },
-	{ "stderr", b_stderr }, { "slow", b_slow },   { "crash", b_crash },
-	{ "hang", b_hang },	{ NULL, NULL },
+	{ "hello", b_hello },	{ "echo", b_echo },	  { "env", b_env },
+	{ "status", b_status }, { "sleep", b_sleep },	  { "big", b_big },
+	{ "stderr", b_stderr }, { "slow", b_slow },	  { "crash", b_crash },
+	{ "hang", b_hang },	{ "counter", b_counter }, { NULL, NULL },
 };

@@ -72,6 +72,39 @@ teardown() {
 		"fcgitool serve: --root needs --exec"
 }
 
+@test "serve: --workers and --isolate: bounds and combinations" {
+	run -2 --separate-stderr "$FCGITOOL" serve --workers 0
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --workers '0': not a number from 1 to 1024"
+	run -2 --separate-stderr "$FCGITOOL" serve --workers 1025
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --workers '1025': not a number from 1 to 1024"
+	run -2 --separate-stderr "$FCGITOOL" serve --workers four
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --workers 'four': not a number from 1 to 1024"
+	run -2 --separate-stderr "$FCGITOOL" serve --isolate process
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --isolate 'process': not 'pool' or 'request'"
+	run -2 --separate-stderr "$FCGITOOL" serve --exec --workers 2
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: --exec and --workers cannot be combined"
+	run -2 --separate-stderr "$FCGITOOL" serve --exec --isolate pool
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: --exec and --isolate cannot be combined"
+	run -2 --separate-stderr "$FCGITOOL" serve --isolate request \
+		--workers 2
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: --workers needs --isolate pool"
+	# The bounds themselves are taken.
+	start_serve --workers 1 "$SOCK"
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	children_are "$SERVE_PID" 1
+	stop_serve
+	start_serve --workers 1024 --isolate pool "$SOCK"
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+}
+
 @test "serve: a --root that is not a directory is named" {
 	run -2 --separate-stderr "$FCGITOOL" serve --exec --root "$D/nowhere"
 	assert_equal "$stderr" \
@@ -252,11 +285,153 @@ teardown() {
 }
 
 @test "serve --timeout kills a function that ignores SIGTERM; no process is left" {
-	start_serve --timeout 0.3 "$SOCK"
+	start_serve --isolate request --timeout 0.3 "$SOCK"
 	run -0 "$FCGILOAD" -a 408 "$SOCK" "/hang?term=ignore"
 	# SIGKILL one second after SIGTERM, then the child is reaped.
 	wait_until 5 no_children "$SERVE_PID"
 	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+}
+
+@test "serve --timeout kills a pool worker that ignores SIGTERM; a new one serves" {
+	start_serve --workers 1 --timeout 0.3 "$SOCK"
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	old=$(child_pids "$SERVE_PID")
+	run -0 "$FCGILOAD" -a 408 -e "Status: 408 Request Timeout" "$SOCK" \
+		"/hang?term=ignore"
+	# SIGKILL one second after SIGTERM; the worker is reaped and
+	# replaced.
+	wait_until 5 pool_renewed "$SERVE_PID" 1 "$old"
+	run -0 "$FCGILOAD" -v "$SOCK" /counter
+	assert_line "1 $(child_pids "$SERVE_PID")"
+}
+
+# ---- the worker pool --------------------------------------------------------
+
+@test "serve: a worker keeps its state between requests; --isolate request does not" {
+	start_serve --workers 1 "$SOCK"
+	for k in 1 2 3; do
+		run -0 "$FCGILOAD" -v "$SOCK" /counter
+		assert_line "$k $(child_pids "$SERVE_PID")"
+	done
+	stop_serve
+	start_serve --isolate request "$SOCK"
+	pids=""
+	for k in 1 2 3; do
+		run -0 "$FCGILOAD" -v "$SOCK" /counter
+		line=$(echo "$output" | grep -E '^[0-9]+ [0-9]+$')
+		assert_equal "${line% *}" 1
+		pids="$pids ${line#* }"
+	done
+	# Three requests, three processes.
+	assert_equal "$(echo "$pids" | tr ' ' '\n' | grep -c .)" 3
+	assert_equal "$(echo "$pids" | tr ' ' '\n' | sort -u | grep -c .)" 3
+}
+
+@test "serve: a crash in a pooled worker fails only its request; a new worker answers" {
+	start_serve --workers 2 "$SOCK"
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	old=$(child_pids "$SERVE_PID")
+	# A slow request on one worker while the other crashes.
+	"$FCGILOAD" -t 30 -e "chunk 3 of 3" "$SOCK" "/slow?chunks=3&ms=300" \
+		>"$D/slow.out" &
+	slow=$!
+	track "$slow"
+	sleep 0.2
+	run -0 "$FCGILOAD" -v -a 139 -e "Status: 500 Internal Server Error" \
+		"$SOCK" /crash
+	assert_line "fcgitool: function 'crash' killed by signal 11 (Segmentation fault)"
+	wait "$slow"
+	grep -q "ok=1 failed=0" "$D/slow.out"
+	# One worker was replaced, the other kept.
+	wait_until 5 children_are "$SERVE_PID" 2
+	assert_equal "$(comm -12 <(echo "$old") <(child_pids "$SERVE_PID") |
+		wc -l)" 1
+	# With one worker, the request after a crash gets a fresh one.
+	stop_serve
+	start_serve --workers 1 "$SOCK"
+	run -0 "$FCGILOAD" -v "$SOCK" /counter
+	assert_line "1 $(child_pids "$SERVE_PID")"
+	old=$(child_pids "$SERVE_PID")
+	run -0 "$FCGILOAD" -a 134 "$SOCK" "/crash?sig=6"
+	run -0 "$FCGILOAD" -v "$SOCK" /counter
+	new=$(child_pids "$SERVE_PID")
+	assert_line "1 $new"
+	[ "$new" != "$old" ]
+}
+
+@test "serve: a hang under --timeout gets 408 and the pool recovers" {
+	start_serve --workers 2 --timeout 0.5 "$SOCK"
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	old=$(child_pids "$SERVE_PID")
+	# Both workers hang: two 408s, then two new workers.
+	run -0 "$FCGILOAD" -c 2 -n 2 -a 408 -e "Status: 408 Request Timeout" \
+		"$SOCK" /hang
+	wait_until 5 pool_renewed "$SERVE_PID" 2 "$old"
+	run -0 "$FCGILOAD" -c 4 -n 20 -e "Hello" "$SOCK" /hello
+}
+
+@test "serve: requests wait for a busy pool, in order, and all are answered" {
+	start_serve --workers 1 "$SOCK"
+	SECONDS=0
+	run -0 "$FCGILOAD" -c 4 -n 4 -e "slept 400 ms" "$SOCK" "/sleep?ms=400"
+	assert_output --partial "requests=4 ok=4 failed=0"
+	# One worker: one after another.
+	[ "$SECONDS" -ge 1 ]
+	# A request aborted while it waits never reaches a worker.
+	"$FCGILOAD" -t 30 -e "slept 1000 ms" "$SOCK" "/sleep?ms=1000" \
+		>"$D/first.out" &
+	first=$!
+	track "$first"
+	sleep 0.2
+	run -1 --separate-stderr "$FCGITOOL" request --abort-after 200 \
+		"$SOCK" "/counter"
+	assert_equal "$stderr" "fcgitool request: '/counter': appStatus 143"
+	wait "$first"
+	run -0 "$FCGILOAD" -v "$SOCK" /counter
+	assert_line "1 $(child_pids "$SERVE_PID")"
+}
+
+@test "serve: workers, busy or idle, go when the server is killed" {
+	start_serve --workers 2 "$SOCK"
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	workers=$(child_pids "$SERVE_PID")
+	"$FCGILOAD" -t 10 "$SOCK" /hang >/dev/null 2>&1 &
+	track $!
+	sleep 0.3
+	kill -KILL "$SERVE_PID"
+	gone() {
+		for p in $workers; do
+			[ -d "/proc/$p" ] && return 1
+		done
+		return 0
+	}
+	wait_until 5 gone
+}
+
+@test "serve: params too large to send inline reach a pooled function whole" {
+	start_serve --workers 1 "$SOCK"
+	big=$(head -c 60000 /dev/zero | tr '\0' 'x')
+	run -0 "$FCGILOAD" -v -p "X_BIG=$big" -e "$big" "$SOCK" /echo
+	run -0 "$FCGILOAD" -v -p "X_SMALL=yes" -e '"X_SMALL":"yes"' "$SOCK" /echo
+}
+
+@test "serve: the fd count after load in both isolation modes equals before" {
+	for how in pool request; do
+		start_serve --isolate "$how" --timeout 0.5 "$SOCK"
+		# The pool is forked at the first request.
+		run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+		before=$(fd_count "$SERVE_PID")
+		run -0 "$FCGILOAD" -t 60 -c 8 -n 400 -e "Hello" "$SOCK" /hello
+		run -0 "$FCGILOAD" -t 60 -k -c 4 -m 4 -n 200 -b 3000 -E \
+			"$SOCK" "/echo?raw=1"
+		run -0 "$FCGILOAD" -t 60 -c 4 -n 10 -a 139 "$SOCK" /crash
+		run -0 "$FCGILOAD" -t 60 -c 4 -n 4 -a 408 "$SOCK" /hang
+		run -0 "$FCGILOAD" -t 60 -c 8 -n 50 -e "Hello" "$SOCK" /hello
+		sleep 0.3
+		assert_equal "$(fd_count "$SERVE_PID")" "$before"
+		stop_serve
+		assert_equal "$SERVE_STATUS" 0
+	done
 }
 
 # ---- the process runner -----------------------------------------------------
@@ -415,15 +590,31 @@ print(data.hex())' "$SOCK" >"$D/answer"
 }
 
 @test "serve stops the runner on ABORT_REQUEST and answers at once" {
-	start_serve "$SOCK"
-	SECONDS=0
-	run -1 --separate-stderr "$FCGITOOL" request --abort-after 200 \
-		"$SOCK" "/sleep?ms=20000"
-	# The function died of SIGTERM: appStatus 128 + 15.
-	assert_equal "$stderr" \
-		"fcgitool request: '/sleep?ms=20000': appStatus 143"
-	[ "$SECONDS" -lt 5 ]
-	wait_until 5 no_children "$SERVE_PID"
+	for how in request pool; do
+		if [ "$how" = request ]; then
+			start_serve --isolate request "$SOCK"
+		else
+			start_serve --workers 4 "$SOCK"
+		fi
+		run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+		old=$(child_pids "$SERVE_PID")
+		SECONDS=0
+		run -1 --separate-stderr "$FCGITOOL" request \
+			--abort-after 200 "$SOCK" "/sleep?ms=20000"
+		# The function died of SIGTERM: appStatus 128 + 15.
+		assert_equal "$stderr" \
+			"fcgitool request: '/sleep?ms=20000': appStatus 143"
+		[ "$SECONDS" -lt 5 ]
+		if [ "$how" = request ]; then
+			wait_until 5 no_children "$SERVE_PID"
+		else
+			# The killed worker is replaced; the others stay.
+			wait_until 5 children_are "$SERVE_PID" 4
+			[ "$(comm -12 <(echo "$old") \
+				<(child_pids "$SERVE_PID") | wc -l)" -eq 3 ]
+		fi
+		stop_serve
+	done
 }
 
 @test "serve runs the Authorizer role and refuses Filter" {

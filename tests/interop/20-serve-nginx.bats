@@ -140,11 +140,14 @@ EOF
 }
 
 @test "nginx + serve: a client that goes away stops the runner" {
-	start_both
+	start_both --workers 1
+	run -0 curl -sS "$URL/hello"
+	old=$(child_pids "$SERVE_PID")
 	# curl gives up after 0.5 s; nginx then closes its FastCGI
-	# connection, which stops the sleeping function.
+	# connection, which stops the sleeping function: its worker is
+	# killed and replaced.
 	run curl -sS -m 0.5 "$URL/sleep?ms=30000"
-	wait_until 5 no_children "$SERVE_PID"
+	wait_until 5 pool_renewed "$SERVE_PID" 1 "$old"
 	run -0 curl -sS "$URL/hello"
 	assert_output "Hello, world!"
 }

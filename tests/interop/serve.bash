@@ -60,6 +60,25 @@ no_children() {
 	[ "$(children "$1")" -eq 0 ]
 }
 
+# child_pids PID: the process ids of PID's children, one per line, sorted.
+child_pids() {
+	ps -o pid= --ppid "$1" | tr -d ' ' | sort
+}
+
+# pool_renewed PID N OLD: PID has exactly N children and none of them is
+# in OLD (a list from child_pids): the pool's workers were replaced.
+pool_renewed() {
+	local now
+	now=$(child_pids "$1")
+	[ "$(echo "$now" | grep -c .)" -eq "$2" ] || return 1
+	[ -z "$(comm -12 <(echo "$now") <(echo "$3"))" ]
+}
+
+# children_are PID N: PID has exactly N child processes.
+children_are() {
+	[ "$(children "$1")" -eq "$2" ]
+}
+
 # wait_until SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
 wait_until() {
 	local n=$(($1 * 10)) _

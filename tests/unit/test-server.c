@@ -418,6 +418,21 @@ static void test_server_runner_errors(void **state)
 			 FCGI_EINVAL);
 	assert_int_equal(fcgi_func_runner_add_lib(e, "x.so", err, sizeof(err)),
 			 FCGI_EINVAL);
+	/* Isolation: a function runner's only, known modes, bounded. */
+	assert_int_equal(
+		fcgi_func_runner_set_isolation(e, FCGI_ISOLATE_POOL, 4),
+		FCGI_EINVAL);
+	assert_int_equal(fcgi_func_runner_set_isolation(f, 7, 4), FCGI_EINVAL);
+	assert_int_equal(fcgi_func_runner_set_isolation(f, FCGI_ISOLATE_POOL,
+							FCGI_WORKERS_MAX + 1),
+			 FCGI_EINVAL);
+	assert_int_equal(fcgi_func_runner_set_isolation(f, FCGI_ISOLATE_POOL,
+							FCGI_WORKERS_MAX),
+			 0);
+	assert_int_equal(
+		fcgi_func_runner_set_isolation(f, FCGI_ISOLATE_REQUEST, 0), 0);
+	assert_true(fcgi_default_workers() >= 4);
+	assert_true(fcgi_default_workers() <= 64);
 	fcgi_runner_free(e);
 	fcgi_runner_free(f);
 	fcgi_runner_free(NULL);
@@ -481,6 +496,49 @@ static void test_server_crash_and_unknown(void **state)
 	assert_true(out_has(&h.a[2], "Status: 404 Not Found"));
 	assert_int_equal(h.a[3].app, 0);
 	h_free(&h);
+}
+
+/* The same three requests in both isolation modes, the pool with one
+ * worker: the crash costs only its request, and the worker is replaced
+ * for the next one. */
+static void test_server_crash_isolation(void **state)
+{
+	struct harness h;
+	struct fcgi_server_stats st;
+
+	(void)state;
+	for (int how = 0; how < 2; how++) {
+		assert_int_equal(h_init(&h, NULL, NULL), 0);
+		assert_int_equal(fcgi_func_runner_set_isolation(
+					 h.runner,
+					 how == 0 ? FCGI_ISOLATE_POOL
+						  : FCGI_ISOLATE_REQUEST,
+					 1),
+				 0);
+		h.script[1] = "/www/crash";
+		h.script[2] = "/www/hello";
+		h.script[3] = "/www/test:exit";
+		h_run(&h);
+		assert_int_equal(h.a[1].app, 128 + SIGSEGV);
+		assert_true(
+			out_has(&h.a[1], "Status: 500 Internal Server Error"));
+		assert_non_null(h.a[1].err.data);
+		assert_non_null(memmem(h.a[1].err.data, h.a[1].err.len,
+				       "function 'crash' killed by signal 11",
+				       36));
+		assert_int_equal(h.a[2].app, 0);
+		assert_true(out_has(&h.a[2], "\r\n\r\nhi\n"));
+		assert_int_equal(h.a[3].app, 3);
+		assert_int_equal(h.a[3].err.len, 4);
+		fcgi_server_stats(h.srv, &st);
+		assert_int_equal(st.completed, 3);
+		assert_int_equal(st.runs, 0);
+		/* Once requests have run, the mode stays. */
+		assert_int_equal(fcgi_func_runner_set_isolation(
+					 h.runner, FCGI_ISOLATE_POOL, 2),
+				 how == 0 ? FCGI_EINVAL : 0);
+		h_free(&h);
+	}
 }
 
 static void test_server_timeout(void **state)
@@ -621,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_server_runner_errors),
 		cmocka_unit_test(test_server_hello_and_values),
 		cmocka_unit_test(test_server_crash_and_unknown),
+		cmocka_unit_test(test_server_crash_isolation),
 		cmocka_unit_test(test_server_timeout),
 		cmocka_unit_test(test_server_refusals),
 		cmocka_unit_test(test_server_params_limit),
