@@ -1,14 +1,22 @@
 #!/bin/sh
 # proxy.sh - what fcgitool proxy costs: wrk -> nginx -> php-fpm directly,
 # against wrk -> nginx -> fcgitool proxy -> php-fpm, with the proxy's
-# record log off (--quiet) and on (--log FILE), at the same concurrency
-# in the same run.  Reports requests/s as a ratio to the direct path and
-# the p50/p99 latency the proxy adds, for a small and a 1 MiB response.
-# Needs nginx, php-fpm and wrk; about a minute.  Usage: bench/proxy.sh
+# record log off (--quiet) and on (--log FILE), in the same run, for a
+# small and a 1 MiB response.  Reports, as ratios to the direct path:
+#   - requests/s at BENCH_CONNS connections (on a small machine wrk, nginx
+#     and php-fpm share the cores with the proxy, so this mostly says how
+#     much CPU one more process takes);
+#   - the proxy's own CPU time per request (utime+stime from /proc over a
+#     fixed run, divided by the requests wrk counted), against nginx's CPU
+#     time per request on the direct path;
+#   - p50/p99 latency at one connection, which is what the hop adds when
+#     nothing queues.
+# Needs nginx, php-fpm and wrk; about 90 seconds.  Usage: bench/proxy.sh
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 tool=${FCGITOOL:-$top/build/release/fcgitool/fcgitool}
-secs=${BENCH_SECS:-6}
+secs=${BENCH_SECS:-5}
+secs1=${BENCH_SECS1:-3}
 conns=${BENCH_CONNS:-16}
 
 if [ ! -x "$tool" ]; then
@@ -77,9 +85,11 @@ wait_sock "$d/php.sock"
 # Two proxies: one quiet, one writing the full record log to a file.
 "$tool" proxy --quiet --listen "$d/quiet.sock" --upstream "$d/php.sock" \
 	2>"$d/quiet.err" &
+quiet_pid=$!
 pids="$pids $!"
 "$tool" proxy --log "$d/records.log" --listen "$d/log.sock" \
 	--upstream "$d/php.sock" 2>"$d/log.err" &
+log_pid=$!
 pids="$pids $!"
 wait_sock "$d/quiet.sock"
 wait_sock "$d/log.sock"
@@ -163,10 +173,20 @@ for path in direct quiet log; do
 	done
 done
 
-# run NAME URL: wrk, then "NAME req/s p50-ms p99-ms" into $d/results.
-run() {
-	wrk -t2 -c"$conns" -d1s "$2" >/dev/null 2>&1 # warm up
-	wrk -t2 -c"$conns" -d"${secs}s" --latency "$2" >"$d/wrk.out" 2>&1
+# nginx runs one worker; its CPU time is what nginx spends on requests.
+worker=$(pgrep -P "$ngx" | head -n 1)
+if [ -z "$worker" ]; then
+	echo "proxy.sh: cannot find the nginx worker" >&2
+	exit 1
+fi
+hz=$(getconf CLK_TCK)
+
+ticks() { # pid: utime+stime in clock ticks (the comm field has no spaces)
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# wrk_parse NAME FILE: "NAME requests req/s p50-ms p99-ms"
+wrk_parse() {
 	awk -v name="$1" '
 	function ms(v) {
 		if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
@@ -176,40 +196,74 @@ run() {
 	}
 	/^ +50%/ { p50 = ms($2) }
 	/^ +99%/ { p99 = ms($2) }
+	/ requests in / { n = $1 }
 	/^Requests\/sec:/ { rps = $2 }
 	/Non-2xx/ { bad = $NF }
 	END {
 		if (bad > 0) { print name ": " bad " non-2xx answers" > "/dev/stderr"; exit 1 }
-		printf "%s %s %.3f %.3f\n", name, rps, p50, p99
-	}' "$d/wrk.out" >>"$d/results"
+		if (n == 0) { print name ": no requests" > "/dev/stderr"; exit 1 }
+		printf "%s %d %s %.3f %.3f", name, n, rps, p50, p99
+	}' "$2"
+}
+
+# run NAME URL PID: wrk at $conns connections, counting the CPU time of
+# the nginx worker and of PID (the proxy, or "-"), then wrk at one
+# connection; one line into $d/results:
+# NAME req/s p50 p99 nginx-us/req proxy-us/req c1-p50 c1-p99
+run() {
+	wrk -t2 -c"$conns" -d1s "$2" >/dev/null 2>&1 # warm up
+	w0=$(ticks "$worker")
+	p0=0
+	[ "$3" = - ] || p0=$(ticks "$3")
+	wrk -t2 -c"$conns" -d"${secs}s" --latency "$2" >"$d/wrk.out" 2>&1
+	w1=$(ticks "$worker")
+	p1=0
+	[ "$3" = - ] || p1=$(ticks "$3")
+	wrk -t1 -c1 -d"${secs1}s" --latency "$2" >"$d/wrk1.out" 2>&1
+	many=$(wrk_parse "$1" "$d/wrk.out")
+	one=$(wrk_parse "$1" "$d/wrk1.out")
+	echo "$many $one" | awk -v hz="$hz" -v w="$((w1 - w0))" \
+	    -v p="$((p1 - p0))" '{
+		us = 1e6 / hz / $2
+		printf "%s %s %s %s %.1f %.1f %s %s\n", $1, $3, $4, $5,
+		    w * us, p * us, $9, $10
+	}' >>"$d/results"
 }
 
 echo "== proxy: nginx -> fcgitool proxy -> php-fpm vs nginx -> php-fpm" \
-	"(wrk -t2 -c$conns, ${secs}s each)"
+	"(wrk -t2 -c$conns ${secs}s, then -t1 -c1 ${secs1}s, each)"
 for s in small big; do
 	: >"$d/results"
-	run direct "http://127.0.0.1:$port/direct/$s.php"
-	run quiet "http://127.0.0.1:$port/quiet/$s.php"
-	run log "http://127.0.0.1:$port/log/$s.php"
+	run direct "http://127.0.0.1:$port/direct/$s.php" -
+	run quiet "http://127.0.0.1:$port/quiet/$s.php" "$quiet_pid"
+	run log "http://127.0.0.1:$port/log/$s.php" "$log_pid"
 	case $s in
 	small) what="6-byte response" ;;
 	*) what="1 MiB response" ;;
 	esac
-	awk -v what="$what" '
-	{ rps[$1] = $2; p50[$1] = $3; p99[$1] = $4 }
+	awk -v what="$what" -v conns="$conns" '
+	{
+		rps[$1] = $2; p50[$1] = $3; p99[$1] = $4; ngx[$1] = $5
+		cpu[$1] = $6; q50[$1] = $7; q99[$1] = $8
+	}
 	END {
 		printf "%s\n", what
-		printf "  %-34s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms\n",
-		    "nginx -> php-fpm", rps["direct"], p50["direct"], p99["direct"]
+		printf "  %-32s %7.0f req/s at %d conns; nginx %.1f us CPU/req;" \
+		    " 1 conn p50 %.3f ms p99 %.3f ms\n", "nginx -> php-fpm",
+		    rps["direct"], conns, ngx["direct"], q50["direct"],
+		    q99["direct"]
 		split("quiet log", k, " ")
 		label["quiet"] = "via proxy, log off (--quiet)"
 		label["log"] = "via proxy, record log to a file"
 		for (i = 1; i <= 2; i++) {
 			n = k[i]
-			printf "  %-34s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms" \
-			    "  (x%.2f throughput, p50 %+.3f ms, p99 %+.3f ms)\n",
-			    label[n], rps[n], p50[n], p99[n], rps[n] / rps["direct"],
-			    p50[n] - p50["direct"], p99[n] - p99["direct"]
+			printf "  %-32s %7.0f req/s (x%.2f); proxy %.1f us" \
+			    " CPU/req (x%.2f of nginx direct); 1 conn p50" \
+			    " %.3f ms (x%.2f, %+.3f) p99 %.3f ms (x%.2f, %+.3f)\n",
+			    label[n], rps[n], rps[n] / rps["direct"], cpu[n],
+			    cpu[n] / ngx["direct"], q50[n], q50[n] / q50["direct"],
+			    q50[n] - q50["direct"], q99[n], q99[n] / q99["direct"],
+			    q99[n] - q99["direct"]
 		}
 	}' "$d/results"
 done
