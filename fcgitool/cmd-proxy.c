@@ -73,7 +73,7 @@ struct proxy_args {
 struct proxy_run {
 	uv_loop_t loop;
 	uv_signal_t sig[2];
-	uv_check_t flush;
+	uv_prepare_t flush;
 	struct fcgi_proxy *proxy;
 	struct proxy_out out;
 };
@@ -259,8 +259,10 @@ static void on_signal(uv_signal_t *s, int signum)
 	fcgi_proxy_stop(r->proxy, on_stopped, r);
 }
 
-/* Once per loop iteration, so that a log file is never far behind. */
-static void on_check(uv_check_t *h)
+/* Just before the loop waits, so that whatever the last round of
+ * callbacks logged is out before the proxy sits idle, and the log costs
+ * one write per round rather than one per line or per character. */
+static void on_prepare(uv_prepare_t *h)
 {
 	struct proxy_run *r = h->data;
 
@@ -273,6 +275,10 @@ static int open_outputs(struct proxy_args *a, struct proxy_out *o)
 	char err[512];
 
 	o->log = stderr;
+	/* stderr is unbuffered, and a line through it took dozens of
+	 * write(2)s; on_prepare() flushes it like a log file instead. */
+	if (a->log_path == NULL)
+		setvbuf(stderr, NULL, _IOFBF, 64 * 1024);
 	if (a->log_path != NULL) {
 		o->log = fopen(a->log_path, "a");
 		if (o->log == NULL) {
@@ -368,9 +374,9 @@ int cmd_proxy(int argc, char **argv)
 	r.sig[0].data = r.sig[1].data = &r;
 	uv_signal_start(&r.sig[0], on_signal, SIGINT);
 	uv_signal_start(&r.sig[1], on_signal, SIGTERM);
-	uv_check_init(&r.loop, &r.flush);
+	uv_prepare_init(&r.loop, &r.flush);
 	r.flush.data = &r;
-	uv_check_start(&r.flush, on_check);
+	uv_prepare_start(&r.flush, on_prepare);
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 	fcgi_proxy_free(r.proxy);
 	uv_loop_close(&r.loop);
