@@ -1,11 +1,13 @@
 #!/bin/sh
 # serve.sh - what fcgitool serve's answer costs: requests per second and
-# CPU time per request of `serve --fn builtin` hello, against a libfcgi
-# hello program under spawn-fcgi and php-fpm's hello.php, all driven by the
-# same load tool (tests/helpers/fcgiload, FastCGI straight over a unix
-# socket) at the same concurrency, in the same run.  Two patterns: a new
-# connection per request (nginx's default) and kept connections (nginx
-# with fastcgi_keep_conn).  Reported as ratios of serve to each peer.
+# CPU time per request of `serve --fn builtin` hello, in both isolation
+# modes (a pool of 4 pre-forked workers, and a fork per request), against
+# a libfcgi hello program under spawn-fcgi and php-fpm's hello.php (4
+# static workers), all driven by the same load tool
+# (tests/helpers/fcgiload, FastCGI straight over a unix socket) at the
+# same concurrency, in the same run.  Two patterns: a new connection per
+# request (nginx's default) and kept connections (nginx with
+# fastcgi_keep_conn).  Reported as ratios of serve to each peer.
 # Needs cc, libfcgi-dev and spawn-fcgi, and php-fpm for its row; about
 # 40 seconds.  Usage: bench/serve.sh   (BENCH_SECS, BENCH_CONNS)
 set -eu
@@ -91,9 +93,14 @@ spawn-fcgi -n -s "$d/libfcgi.sock" -- "$d/hello" >"$d/spawn.log" 2>&1 &
 libfcgi_pid=$!
 pids="$pids $libfcgi_pid"
 
-"$tool" serve --fn builtin "unix:$d/serve.sock" 2>"$d/serve.err" &
+"$tool" serve --fn builtin --workers 4 "unix:$d/serve.sock" \
+	2>"$d/serve.err" &
 serve_pid=$!
 pids="$pids $serve_pid"
+"$tool" serve --fn builtin --isolate request "unix:$d/serve-req.sock" \
+	2>"$d/serve-req.err" &
+req_pid=$!
+pids="$pids $req_pid"
 
 fpm_pid=""
 if [ -n "$fpm" ]; then
@@ -117,6 +124,7 @@ EOF
 fi
 wait_sock "$d/libfcgi.sock"
 wait_sock "$d/serve.sock"
+wait_sock "$d/serve-req.sock"
 [ -z "$fpm_pid" ] || wait_sock "$d/php.sock"
 sleep 0.3
 
@@ -140,7 +148,7 @@ run() {
 	RPS=$(echo "$out" | sed -n 's/.*rps=\([0-9.]*\).*/\1/p')
 	CPU=$(awk -v d=$((t1 - t0)) -v n="$n" -v hz="$tck" \
 		'BEGIN { printf "%.1f", n ? d / hz / n * 1e6 : 0 }')
-	printf '  %-10s %-24s %10s %14s\n' "$7" "$name" "$RPS" "$CPU"
+	printf '  %-10s %-26s %10s %14s\n' "$7" "$name" "$RPS" "$CPU"
 }
 
 ratio() { # a b
@@ -149,26 +157,41 @@ ratio() { # a b
 
 echo "== serve: fcgitool serve --fn builtin vs libfcgi (spawn-fcgi) and php-fpm, hello"
 echo "   fcgiload over unix sockets, $conns connections, ${secs} s per run;"
-echo "   serve forks a child per request, libfcgi is one process,"
-echo "   php-fpm has 4 static workers; CPU is the server side's, children included"
-printf '  %-10s %-24s %10s %14s\n' pattern server "req/s" "CPU us/req"
+echo "   serve pool: 4 pre-forked workers (--isolate pool, the default);"
+echo "   serve request: a fork per request (--isolate request);"
+echo "   libfcgi is one process, php-fpm has 4 static workers;"
+echo "   CPU is the server side's, workers and children included"
+printf '  %-10s %-26s %10s %14s\n' pattern server "req/s" "CPU us/req"
 for keep in no yes; do
 	pat=new-conn
 	[ "$keep" = yes ] && pat=kept-conn
-	run "fcgitool serve" "$serve_pid" self "$d/serve.sock" \
+	run "fcgitool serve (pool)" "$serve_pid" tree "$d/serve.sock" \
 		/www/hello "$keep" "$pat"
-	s_rps=$RPS s_cpu=$CPU
+	p_rps=$RPS p_cpu=$CPU
+	run "fcgitool serve (request)" "$req_pid" self "$d/serve-req.sock" \
+		/www/hello "$keep" "$pat"
+	r_rps=$RPS r_cpu=$CPU
 	run "libfcgi hello" "$libfcgi_pid" self "$d/libfcgi.sock" \
 		/www/hello "$keep" "$pat"
 	l_rps=$RPS l_cpu=$CPU
-	line="  $pat: serve/libfcgi req/s $(ratio "$s_rps" "$l_rps"), CPU/req $(ratio "$s_cpu" "$l_cpu")"
 	if [ -n "$fpm_pid" ]; then
 		run "php-fpm hello.php" "$fpm_pid" tree "$d/php.sock" \
 			"$d/www/hello.php" "$keep" "$pat"
-		line="$line; serve/php-fpm req/s $(ratio "$s_rps" "$RPS"), CPU/req $(ratio "$s_cpu" "$CPU")"
+		f_rps=$RPS f_cpu=$CPU
 	fi
-	summary="${summary:-}$line
+	for m in pool request; do
+		if [ $m = pool ]; then
+			s_rps=$p_rps s_cpu=$p_cpu
+		else
+			s_rps=$r_rps s_cpu=$r_cpu
+		fi
+		line="  $pat, serve $m: /libfcgi req/s $(ratio "$s_rps" "$l_rps"), CPU/req $(ratio "$s_cpu" "$l_cpu")"
+		if [ -n "$fpm_pid" ]; then
+			line="$line; /php-fpm req/s $(ratio "$s_rps" "$f_rps"), CPU/req $(ratio "$s_cpu" "$f_cpu")"
+		fi
+		summary="${summary:-}$line
 "
+	done
 done
 echo "ratios (above 1: serve is faster, or uses more CPU per request):"
 printf '%s' "$summary"
