@@ -701,3 +701,36 @@ get-values 0 FCGI_MPXS_CONNS="
 	run -0 --separate-stderr "$FCGITOOL" request "$ADDR" /x
 	assert_equal "$output" "hello world"
 }
+
+@test "mutated and random answers never crash the client" {
+	local i pos n rc valid
+	# A whole answer: STDOUT "Content-Type: text/plain\r\n\r\nhi", its
+	# end, END_REQUEST.
+	valid='\x01\x06\x00\x01\x00\x1e\x02\x00Content-Type: text/plain\r\n\r\nhi\x00\x00'
+	valid+='\x01\x06\x00\x01\x00\x00\x00\x00'
+	valid+='\x01\x03\x00\x01\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+	for i in $(seq 1 40); do
+		if [ $((i % 5)) = 0 ]; then
+			head -c $((RANDOM % 300 + 1)) /dev/urandom >answer.bin
+		else
+			printf "$valid" >answer.bin
+			for n in 1 2 3; do
+				pos=$((RANDOM % 70))
+				head -c 1 /dev/urandom |
+					dd of=answer.bin bs=1 seek="$pos" conv=notrunc 2>/dev/null
+			done
+		fi
+		rm -f "$SOCK"
+		printf 'read-request\nsend-file %s\nclose\n' "$BATS_TEST_TMPDIR/answer.bin" >script.txt
+		peer <script.txt
+		rc=0
+		"$FCGITOOL" request -v -m 2 "$SOCK" /x >out.txt 2>err.txt || rc=$?
+		case $rc in
+		0 | 1 | 3 | 4) ;;
+		*) fail "exit $rc for $(od -An -tx1 answer.bin | tr -d '\n'): $(cat err.txt)" ;;
+		esac
+		! grep -q -e Sanitizer -e 'runtime error' err.txt ||
+			fail "$(od -An -tx1 answer.bin | tr -d '\n'): $(cat err.txt)"
+		peer_done
+	done
+}
