@@ -35,8 +35,10 @@ static void on_done(struct fcgi_client_req *r,
 
 	(void)r;
 	run->inflight--;
-	/* After a timeout or an interruption the rest is not sent. */
-	if (res->error == FCGI_ETIMEDOUT || res->error == FCGI_ECANCELED)
+	/* After a timeout, an interruption or a failed connect the rest is
+	 * not sent. */
+	if (res->error == FCGI_ETIMEDOUT || res->error == FCGI_ECANCELED ||
+	    res->error == FCGI_ECONNECT)
 		run->stop = 1;
 	request_out_done(run->ro, ctx);
 	submit(run);

@@ -193,6 +193,13 @@ EOF
 		"fcgitool request: cannot connect to 'unix:$SOCK': no such file or directory"
 }
 
+@test "-n stops at the first connection failure" {
+	run -3 --separate-stderr "$FCGITOOL" request -v -n 3 "$SOCK" /x
+	assert_equal "$(grep -c '\*\* connect unix:' <<<"$stderr")" 1
+	assert_equal "${stderr_lines[-1]}" \
+		"fcgitool request: cannot connect to 'unix:$SOCK': no such file or directory"
+}
+
 @test "a refused TCP connection is a connection failure" {
 	local port
 	port=$(free_port)
