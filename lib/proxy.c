@@ -152,7 +152,8 @@ struct rbuf {
 	struct rbuf *next; /* in the pool */
 	struct pconn *pc;
 	enum fcgi_dir dir;
-	size_t len;
+	size_t off; /* bytes written at once, before the request was queued */
+	size_t len; /* off plus the bytes the write request carries */
 	size_t cap;
 	uint8_t data[];
 };
@@ -685,6 +686,19 @@ static void receiver_gone(struct pconn *pc, enum fcgi_dir dir, int status)
 	maybe_close(pc);
 }
 
+/* n bytes from d reached dir's receiver. */
+static void wrote(struct pconn *pc, enum fcgi_dir dir, const uint8_t *d,
+		  size_t n)
+{
+	struct fcgi_proxy *p = pc->p;
+	struct flow *f = &pc->f[dir];
+
+	f->written += n;
+	p->st.bytes[dir] += n;
+	if (p->o.checksums)
+		sha_update(&f->sha_w, d, n);
+}
+
 static void on_written(uv_write_t *req, int status)
 {
 	struct rbuf *rb = (struct rbuf *)(void *)req;
@@ -693,13 +707,9 @@ static void on_written(uv_write_t *req, int status)
 	enum fcgi_dir dir = rb->dir;
 	struct flow *f = &pc->f[dir];
 
-	f->pending -= rb->len;
-	if (status == 0) {
-		f->written += rb->len;
-		p->st.bytes[dir] += rb->len;
-		if (p->o.checksums)
-			sha_update(&f->sha_w, rb->data, rb->len);
-	}
+	f->pending -= rb->len - rb->off;
+	if (status == 0)
+		wrote(pc, dir, rb->data + rb->off, rb->len - rb->off);
 	rbuf_put(p, rb);
 	if (status != 0 && status != UV_ECANCELED) {
 		receiver_gone(pc, dir, status);
@@ -713,7 +723,12 @@ static void on_written(uv_write_t *req, int status)
 	maybe_close(pc);
 }
 
-/* Queue len bytes of rb toward dir's receiver; takes rb. */
+/*
+ * Send len bytes of rb toward dir's receiver; takes rb.  When nothing is
+ * queued, what the socket takes at once is done with; the rest, and any
+ * error, go through a write request as before.  Most small answers thus cost one write(2)
+ * and no callback, pending entry or epoll_ctl(2) for POLLOUT.
+ */
 static void forward(struct pconn *pc, enum fcgi_dir dir, struct rbuf *rb,
 		    size_t len)
 {
@@ -730,14 +745,28 @@ static void forward(struct pconn *pc, enum fcgi_dir dir, struct rbuf *rb,
 	rb->pc = pc;
 	rb->dir = dir;
 	rb->len = len;
+	rb->off = 0;
 	b = uv_buf_init((char *)rb->data, (unsigned)len);
+	/* Only when no write request of ours is outstanding: libuv may have
+	 * sent one whose callback (which counts and hashes it) has not run. */
+	rc = f->pending == 0 ? uv_try_write(dst, &b, 1) : UV_EAGAIN;
+	if (rc > 0) {
+		rb->off = (size_t)rc;
+		wrote(pc, dir, rb->data, rb->off);
+		if (rb->off == len) {
+			rbuf_put(p, rb);
+			return;
+		}
+		b = uv_buf_init((char *)rb->data + rb->off,
+				(unsigned)(len - rb->off));
+	}
 	rc = uv_write(&rb->req, dst, &b, 1, on_written);
 	if (rc != 0) {
 		rbuf_put(p, rb);
 		receiver_gone(pc, dir, rc);
 		return;
 	}
-	f->pending += len;
+	f->pending += len - rb->off;
 	if (f->pending > p->o.max_pending) {
 		read_stop(pc, dir);
 		f->paused = 1;
