@@ -352,7 +352,9 @@ int cmd_proxy(int argc, char **argv)
 		return status;
 	}
 	a.po.render = r.out.render;
-	a.po.on_request = proxy_out_request;
+	/* Only --summary prints requests; without it the library need not
+	 * work out their method, script, status and stderr lines. */
+	a.po.on_request = a.summary ? proxy_out_request : NULL;
 	a.po.on_conn_end = proxy_out_conn_end;
 	a.po.on_tap = proxy_out_tap;
 	a.po.arg = &r.out;

@@ -1464,7 +1464,8 @@ struct fcgi_proxy_opts {
 	unsigned unix_mode;	      /* mode of a unix listen socket (0600) */
 	/* Each connection at its end, after which it is freed. */
 	void (*on_conn_end)(void *arg, const struct fcgi_proxy_conn_info *ci);
-	/* Each request, once. */
+	/* Each request, once.  NULL: none, and the method, script, status
+	 * and stderr lines that only it reports are not worked out. */
 	void (*on_request)(void *arg, const struct fcgi_proxy_request_info *ri);
 	/* Every forwarded byte and every end, in order (e.g. for pcapng). */
 	void (*on_tap)(void *arg, const struct fcgi_proxy_tap *t);

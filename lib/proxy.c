@@ -412,7 +412,8 @@ static void req_begin(struct pconn *pc, uint16_t id)
 	r->id = id;
 	r->t_begin = uv_hrtime();
 	fcgi_cgi_init(&r->cgi, NULL, pc->p->o.limits.headers_max_bytes);
-	r->cgi_on = 1;
+	/* Only on_request reports the status, method, script and lines. */
+	r->cgi_on = pc->p->o.on_request != NULL;
 	r->next = pc->reqs;
 	pc->reqs = r;
 	pc->nreqs++;
@@ -467,7 +468,8 @@ static void req_stdout(struct pconn *pc, struct preq *r, const uint8_t *d,
 	(void)pc;
 }
 
-static void req_stderr(struct preq *r, const uint8_t *d, size_t len)
+static void req_stderr(struct pconn *pc, struct preq *r, const uint8_t *d,
+		       size_t len)
 {
 	if (len == 0) {
 		r->stderr_ended = 1;
@@ -475,10 +477,12 @@ static void req_stderr(struct preq *r, const uint8_t *d, size_t len)
 	}
 	r->stderr_started = 1;
 	r->err += len;
+	r->err_last = d[len - 1];
+	if (pc->p->o.on_request == NULL)
+		return; /* nobody asked for the lines */
 	for (size_t i = 0; i < len; i++)
 		if (d[i] == '\n')
 			r->err_lines++;
-	r->err_last = d[len - 1];
 }
 
 /* ---- observer callbacks ------------------------------------------------ */
@@ -512,7 +516,8 @@ static int obs_event(void *arg, const struct fcgi_event *ev)
 		return 0;
 	switch (ev->type) {
 	case FCGI_EV_PARAMS:
-		req_params(r, ev->params);
+		if (pc->p->o.on_request != NULL)
+			req_params(r, ev->params);
 		break;
 	case FCGI_EV_STDIN:
 		r->in += ev->len;
@@ -521,7 +526,7 @@ static int obs_event(void *arg, const struct fcgi_event *ev)
 		req_stdout(pc, r, ev->data, ev->len);
 		break;
 	case FCGI_EV_STDERR:
-		req_stderr(r, ev->data, ev->len);
+		req_stderr(pc, r, ev->data, ev->len);
 		break;
 	case FCGI_EV_END:
 		req_emit(pc, r, 1, ev->app_status, ev->protocol_status,
