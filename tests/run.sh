@@ -38,6 +38,7 @@ run_unit() {
 		out="$log/$name.tap"
 		if [ "${VALGRIND:-0}" = 1 ]; then
 			CMOCKA_MESSAGE_OUTPUT=TAP valgrind -q --error-exitcode=99 \
+				--child-silent-after-fork=yes \
 				--leak-check=full "$t" >"$out" 2>"$log/$name.err"
 		else
 			CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$out" 2>"$log/$name.err"
