@@ -22,11 +22,12 @@ struct cmd {
 /* Keep in the order of fcgitool(1)'s command list. */
 static const struct cmd commands[] = {
 	/* COMMANDS */
-	{"request", cmd_request, "send a request to a FastCGI server"},
-	{"serve", cmd_serve, "run a FastCGI server with scripted responders"},
-	{"proxy", cmd_proxy, "forward and decode traffic between a web server and an app"},
-	{"help", cmd_help, "show the manual page of a command"},
-	{NULL, NULL, NULL},
+	{ "request", cmd_request, "send a request to a FastCGI server" },
+	{ "serve", cmd_serve, "run a FastCGI server with scripted responders" },
+	{ "proxy", cmd_proxy,
+	  "forward and decode traffic between a web server and an app" },
+	{ "help", cmd_help, "show the manual page of a command" },
+	{ NULL, NULL, NULL },
 };
 
 static const char usage_text[] =

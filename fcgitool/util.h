@@ -9,10 +9,10 @@
 /* Exit statuses (fcgitool(1), EXIT STATUS). */
 enum {
 	EXIT_OK = 0,
-	EXIT_PEER = 1,	/* the peer answered, but not as hoped */
+	EXIT_PEER = 1, /* the peer answered, but not as hoped */
 	EXIT_USAGE = 2,
-	EXIT_IO = 3,	/* connection, I/O or timeout */
-	EXIT_PROTO = 4	/* the peer broke the protocol */
+	EXIT_IO = 3,   /* connection, I/O or timeout */
+	EXIT_PROTO = 4 /* the peer broke the protocol */
 };
 
 /* The running subcommand's name, for messages ("request"). */
