@@ -23,7 +23,8 @@ struct cmd {
 static const struct cmd commands[] = {
 	/* COMMANDS */
 	{ "request", cmd_request, "send a request to a FastCGI server" },
-	{ "serve", cmd_serve, "run a FastCGI server with scripted responders" },
+	{ "serve", cmd_serve,
+	  "run a FastCGI server with functions or CGI programs" },
 	{ "proxy", cmd_proxy,
 	  "forward and decode traffic between a web server and an app" },
 	{ "help", cmd_help, "show the manual page of a command" },
