@@ -653,10 +653,15 @@ struct fcgi_render_opts {
 	unsigned only_types;  /* bit (1 << type); 0 = all types */
 	const char *const *redact; /* NULL-terminated param names to mask */
 	int show_params;      /* list each param of PARAMS (default on) */
+	/* Encoded bytes of one pair split across records that are kept to
+	 * show it whole; a larger one shows the first body_limit bytes (at
+	 * most pair_limit) of its name and of its value.  0 = the default
+	 * params_max_bytes (1 MiB). */
+	size_t pair_limit;
 };
 
 /* Defaults: text, no colour, body_limit 64, all types, show_params on,
- * redact = fcgi_render_redact_default(). */
+ * redact = fcgi_render_redact_default(), pair_limit 1 MiB. */
 void fcgi_render_opts_default(struct fcgi_render_opts *o);
 /* The names masked by default: HTTP_AUTHORIZATION, HTTP_COOKIE
  * (NULL-terminated, static). */
@@ -675,9 +680,12 @@ void fcgi_render_free(struct fcgi_render *r);
 /* conn_label: a short name for the connection ("c1") or NULL.  ts: seconds
  * since some start, or a negative number to leave it out.  Records whose
  * type only_types excludes print nothing (violations and notes always
- * print).  rec->content is borrowed for the call; a name-value record is
- * decoded on its own with the codec.  Write errors are left to the FILE
- * (ferror). */
+ * print).  rec->content is borrowed for the call.  Name-value records are
+ * decoded with the codec as one stream per (conn_label, dir, request id,
+ * type): a pair split across records is shown in the record that
+ * completes it.  At most 64 such open pairs are kept, the least recently
+ * fed one is forgotten first, and a BEGIN_REQUEST forgets those of its
+ * request.  Write errors are left to the FILE (ferror). */
 void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 			double ts, enum fcgi_dir dir,
 			const struct fcgi_record *rec);

@@ -6,8 +6,12 @@
  * cJSON is linked here, not only in mock/: the renderer is the single JSON
  * producer of the project, so that every subcommand's --json output has
  * one schema.  Record contents are described with the codec's decoders
- * (fcgi_begin_body_decode, fcgi_nv_decoder_*); this file parses nothing of
- * its own.
+ * (fcgi_begin_body_decode, fcgi_nv_decoder_*, cur_nvlen); this file parses
+ * nothing of its own.
+ *
+ * FastCGI 1.0, 3.4 lets a name-value pair straddle records, so a pair that
+ * a record's end leaves open is kept, per (label, dir, request id, type),
+ * in a small table until the record that completes it.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cursor.h"
 #include "internal.h"
 
 #define DEFAULT_BODY_LIMIT 64
@@ -23,6 +28,7 @@
 #define FIELDS_WIDTH 14 /* "id=1 len=65535" */
 #define ESC_CHUNK 256	/* input bytes escaped per step in text mode */
 #define JBUF_INITIAL 4096
+#define NV_OPEN_MAX 64 /* pairs kept open across records at once */
 
 #define COLOR_TO_APP "\033[36m"
 #define COLOR_TO_WEB "\033[32m"
@@ -35,6 +41,28 @@ static const char *const redact_default[] = {
 	NULL,
 };
 
+/*
+ * A name-value pair that a record's end left open, kept until the record
+ * that completes it.  A pair up to pair_limit bytes is gathered by a
+ * decoder fed from the pair's first byte, so that the decoder's byte
+ * limit applies to this pair alone; a larger one ("huge") keeps only its
+ * lengths and the first body_limit bytes of its name and of its value.
+ */
+struct nv_open {
+	uint64_t stamp; /* last use; 0 = the slot is free */
+	char *label;	/* copy, or NULL for a NULL label */
+	enum fcgi_dir dir;
+	uint16_t id;
+	uint8_t type;
+	uint64_t seen; /* encoded bytes of the pair so far */
+	struct fcgi_nv_decoder d;
+	int huge;
+	uint32_t name_len, value_len;
+	uint64_t data_have;	      /* name and value bytes passed */
+	size_t keep_name, keep_value; /* bytes of each in keep */
+	struct fcgi_buf keep;
+};
+
 struct fcgi_render {
 	FILE *out;
 	struct fcgi_render_opts o;
@@ -45,13 +73,20 @@ struct fcgi_render {
 	struct fcgi_buf scratch; /* NUL-terminated copies for cJSON */
 	char *jbuf;		 /* print buffer for cJSON */
 	size_t jcap;
+	struct nv_open open[NV_OPEN_MAX];
+	size_t nopen;	/* slots in use */
+	uint64_t clock; /* last stamp given */
 };
 
-/* What the codec made of a name-value record's content on its own. */
+/* What the codec made of a name-value record's content. */
 struct nv_view {
-	size_t pairs;
-	size_t partial; /* bytes of a pair cut at the record's end */
-	int err;	/* FCGI_ENOMEM (or another decoder code), or 0 */
+	size_t pairs;	     /* pairs completed in this record */
+	size_t partial;	     /* bytes of a pair left open at the record's end */
+	uint64_t unfinished; /* an empty record ended a pair this long */
+	int continued;	     /* pair 0 began in an earlier record */
+	int capped;	     /* pair 0 was too large to keep whole: */
+	uint32_t name_len, value_len; /* its real lengths */
+	int err; /* FCGI_ENOMEM (or another decoder code), or 0 */
 };
 
 const char *const *fcgi_render_redact_default(void)
@@ -61,12 +96,16 @@ const char *const *fcgi_render_redact_default(void)
 
 void fcgi_render_opts_default(struct fcgi_render_opts *o)
 {
+	struct fcgi_limits l;
+
 	o->json = 0;
 	o->color = 0;
 	o->body_limit = DEFAULT_BODY_LIMIT;
 	o->only_types = 0;
 	o->redact = redact_default;
 	o->show_params = 1;
+	fcgi_limits_default(&l);
+	o->pair_limit = l.params_max_bytes;
 }
 
 int fcgi_render_want_color(FILE *f)
@@ -100,6 +139,12 @@ struct fcgi_render *fcgi_render_new(FILE *out,
 		fcgi_render_opts_default(&r->o);
 	if (r->o.body_limit == 0)
 		r->o.body_limit = DEFAULT_BODY_LIMIT;
+	if (r->o.pair_limit == 0) {
+		struct fcgi_limits l;
+
+		fcgi_limits_default(&l);
+		r->o.pair_limit = l.params_max_bytes;
+	}
 	fcgi_params_init(&r->params, NULL);
 	/* One record holds at most 65535 bytes, so no limit is needed: a
 	 * declared length beyond the content is a pair cut at the end. */
@@ -108,10 +153,15 @@ struct fcgi_render *fcgi_render_new(FILE *out,
 	return r;
 }
 
+static void open_drop(struct fcgi_render *r, struct nv_open *e);
+
 void fcgi_render_free(struct fcgi_render *r)
 {
 	if (r == NULL)
 		return;
+	for (size_t i = 0; i < NV_OPEN_MAX; i++)
+		if (r->open[i].stamp != 0)
+			open_drop(r, &r->open[i]);
 	fcgi_params_free(&r->params);
 	fcgi_nv_decoder_free(&r->nv);
 	fcgi_buf_free(&r->scratch);
@@ -280,46 +330,322 @@ static int is_fixed(unsigned type)
 	       type == FCGI_UNKNOWN_TYPE;
 }
 
-static int redacted(const struct fcgi_render *r, const struct fcgi_nv *nv)
+/*
+ * 1 if the value of a pair named nv->name is to be masked.  full_len is
+ * the real length of the name, of which nv holds the first bytes when the
+ * pair was too large to keep: such a name is masked when it may be a
+ * masked one, as its bytes not kept cannot be compared.
+ */
+static int redacted(const struct fcgi_render *r, const struct fcgi_nv *nv,
+		    size_t full_len)
 {
 	if (r->o.redact == NULL)
 		return 0;
 	for (const char *const *p = r->o.redact; *p != NULL; p++) {
 		size_t l = strlen(*p);
 
-		if (l == nv->name_len && memcmp(*p, nv->name, l) == 0)
+		if (l == full_len && nv->name_len <= l &&
+		    memcmp(*p, nv->name, nv->name_len) == 0)
 			return 1;
 	}
 	return 0;
 }
 
+/* ---- name-value pairs across records -------------------------------- */
+
+/* 1 if both lengths of a pair (FastCGI 1.0, 3.4) are whole in p[0..n),
+ * with *hdr their size; 0 if more bytes are needed. */
+static int pair_lengths(const uint8_t *p, size_t n, uint32_t *nlen,
+			uint32_t *vlen, size_t *hdr)
+{
+	struct fcgi_cursor c;
+
+	cur_init(&c, p, n);
+	if (cur_nvlen(&c, nlen) != 0 || cur_nvlen(&c, vlen) != 0)
+		return 0;
+	*hdr = n - cur_left(&c);
+	return 1;
+}
+
+static int label_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static struct nv_open *open_find(struct fcgi_render *r, const char *label,
+				 enum fcgi_dir dir, uint16_t id, uint8_t type)
+{
+	if (r->nopen == 0)
+		return NULL;
+	for (size_t i = 0; i < NV_OPEN_MAX; i++) {
+		struct nv_open *e = &r->open[i];
+
+		if (e->stamp != 0 && e->dir == dir && e->id == id &&
+		    e->type == type && label_eq(e->label, label))
+			return e;
+	}
+	return NULL;
+}
+
+static void open_drop(struct fcgi_render *r, struct nv_open *e)
+{
+	free(e->label);
+	fcgi_nv_decoder_free(&e->d);
+	fcgi_buf_free(&e->keep);
+	memset(e, 0, sizeof(*e));
+	r->nopen--;
+}
+
+/* Forget the open pairs of one request: a BEGIN_REQUEST starts its
+ * streams afresh. */
+static void open_forget_request(struct fcgi_render *r, const char *label,
+				enum fcgi_dir dir, uint16_t id)
+{
+	for (size_t i = 0; i < NV_OPEN_MAX && r->nopen > 0; i++) {
+		struct nv_open *e = &r->open[i];
+
+		if (e->stamp != 0 && e->dir == dir && e->id == id &&
+		    label_eq(e->label, label))
+			open_drop(r, e);
+	}
+}
+
+/* A new entry, the least recently used one forgotten when the table is
+ * full.  NULL when memory runs out. */
+static struct nv_open *open_add(struct fcgi_render *r, const char *label,
+				enum fcgi_dir dir, uint16_t id, uint8_t type)
+{
+	struct nv_open *e = NULL;
+	char *copy = NULL;
+
+	if (label != NULL) {
+		size_t n = strlen(label) + 1;
+
+		copy = malloc(n);
+		if (copy == NULL)
+			return NULL;
+		memcpy(copy, label, n);
+	}
+	for (size_t i = 0; i < NV_OPEN_MAX; i++) {
+		if (r->open[i].stamp == 0) {
+			e = &r->open[i];
+			break;
+		}
+		if (e == NULL || r->open[i].stamp < e->stamp)
+			e = &r->open[i];
+	}
+	if (e->stamp != 0)
+		open_drop(r, e);
+	e->stamp = ++r->clock;
+	e->label = copy;
+	e->dir = dir;
+	e->id = id;
+	e->type = type;
+	fcgi_nv_decoder_init(&e->d, NULL, r->o.pair_limit, 0);
+	fcgi_buf_init(&e->keep, NULL, 0);
+	r->nopen++;
+	return e;
+}
+
+/* The pair's lengths are known and it is too large to keep: from now on
+ * count its bytes, keeping the first body_limit of name and value. */
+static void huge_start(struct nv_open *e, uint32_t nlen, uint32_t vlen)
+{
+	fcgi_nv_decoder_free(&e->d);
+	e->huge = 1;
+	e->name_len = nlen;
+	e->value_len = vlen;
+	e->data_have = 0;
+}
+
+/* Pass name and value bytes of a huge pair; *used says how many of in
+ * belonged to it.  Returns 1 when the pair is complete (and added to
+ * r->params with the bytes kept), 0 when more is needed, or
+ * FCGI_ENOMEM. */
+static int huge_feed(struct fcgi_render *r, struct nv_open *e,
+		     const uint8_t *in, size_t len, size_t *used)
+{
+	uint64_t total = (uint64_t)e->name_len + e->value_len;
+	uint64_t left = total - e->data_have;
+	/* Never more than pair_limit, whatever body_limit says. */
+	size_t lim = r->o.body_limit < r->o.pair_limit ? r->o.body_limit
+						       : r->o.pair_limit;
+	size_t n = left < len ? (size_t)left : len;
+	size_t i = 0, k;
+	const uint8_t *kept;
+	int rc;
+
+	if (e->data_have < e->name_len) {
+		uint64_t nleft = e->name_len - e->data_have;
+
+		i = nleft < n ? (size_t)nleft : n;
+		k = e->keep_name < lim ? lim - e->keep_name : 0;
+		k = k < i ? k : i;
+		if (fcgi_buf_append(&e->keep, in, k) != 0)
+			return FCGI_ENOMEM;
+		e->keep_name += k;
+	}
+	k = e->keep_value < lim ? lim - e->keep_value : 0;
+	k = k < n - i ? k : n - i;
+	if (fcgi_buf_append(&e->keep, in + i, k) != 0)
+		return FCGI_ENOMEM;
+	e->keep_value += k;
+	e->data_have += n;
+	e->seen += n;
+	*used = n;
+	if (e->data_have < total)
+		return 0;
+	kept = e->keep.data;
+	rc = fcgi_params_add(&r->params, kept, e->keep_name,
+			     kept != NULL ? kept + e->keep_name : NULL,
+			     e->keep_value);
+	return rc < 0 ? rc : 1;
+}
+
 /*
- * Decode a name-value record's content on its own (as PHP-FPM does) into
- * r->params.  Returns the pair count and the bytes of a pair that the
- * record's end cut off.
+ * Feed an entry the bytes of its pair from in[*pos..len), and no further:
+ * the bytes after the pair are the next pairs' and are decoded afresh.
+ * Returns 1 when the pair completed (it is then the last of r->params),
+ * 0 when in ran out first, or a negative code.
  */
-static struct nv_view nv_decode(struct fcgi_render *r,
+static int open_continue(struct fcgi_render *r, struct nv_open *e,
+			 const uint8_t *in, size_t len, size_t *pos)
+{
+	uint32_t nlen, vlen;
+	size_t hdr, n, pairs;
+	int rc;
+
+	for (;;) {
+		if (e->huge) {
+			rc = huge_feed(r, e, in + *pos, len - *pos, &n);
+			*pos += n;
+			return rc;
+		}
+		if (*pos == len)
+			return 0;
+		/* Until both lengths are whole, a byte at a time, so that
+		 * the decoder never runs into the next pair. */
+		if (!pair_lengths(e->d.lenbuf, e->d.lenbuf_have, &nlen, &vlen,
+				  &hdr))
+			n = 1;
+		else
+			n = (size_t)e->d.name_len + e->d.value_len - e->d.have;
+		if (n > len - *pos)
+			n = len - *pos;
+		pairs = e->d.pairs;
+		rc = fcgi_nv_decoder_feed(&e->d, in + *pos, n, &r->params);
+		if (rc == FCGI_ELIMIT &&
+		    pair_lengths(e->d.lenbuf, e->d.lenbuf_have, &nlen, &vlen,
+				 &hdr)) {
+			*pos += n;
+			e->seen += n;
+			huge_start(e, nlen, vlen);
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+		*pos += n;
+		e->seen += n;
+		if (e->d.pairs != pairs)
+			return 1;
+	}
+}
+
+/* Start an entry with the open pair's bytes, in[0..len).  0 or a negative
+ * code. */
+static int open_start(struct fcgi_render *r, struct nv_open *e,
+		      const uint8_t *in, size_t len)
+{
+	uint32_t nlen, vlen;
+	size_t hdr, used;
+	int rc;
+
+	rc = fcgi_nv_decoder_feed(&e->d, in, len, &r->params);
+	e->seen = len;
+	if (rc != FCGI_ELIMIT)
+		return rc;
+	/* The lengths are whole (the limit is judged on them) and were
+	 * taken straight from in. */
+	if (!pair_lengths(in, len, &nlen, &vlen, &hdr))
+		return rc;
+	huge_start(e, nlen, vlen);
+	e->seen = hdr;
+	rc = huge_feed(r, e, in + hdr, len - hdr, &used);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Decode a name-value record's content into r->params: first the end of
+ * a pair that an earlier record of the same stream left open, if any,
+ * then the record's own pairs with a fresh decoder, which allocates
+ * nothing unless the record leaves a pair open.
+ */
+static struct nv_view nv_decode(struct fcgi_render *r, const char *label,
+				enum fcgi_dir dir,
 				const struct fcgi_record *rec)
 {
-	struct nv_view v = { 0, 0, 0 };
-	size_t len = rec->h.content_length;
+	struct nv_view v = { 0, 0, 0, 0, 0, 0, 0, 0 };
+	size_t len = rec->h.content_length, pos = 0;
+	const struct fcgi_header *h = &rec->h;
+	struct nv_open *e;
 	int rc;
 
 	fcgi_params_clear(&r->params);
-	/* A fresh decoder per record; its pair buffer is only ever used
-	 * for a pair cut at the end, so this costs nothing otherwise. */
+	e = open_find(r, label, dir, h->request_id, h->type);
+	if (e != NULL && len == 0) {
+		/* The stream ended inside the pair. */
+		v.unfinished = e->seen;
+		open_drop(r, e);
+		return v;
+	}
+	if (e != NULL) {
+		e->stamp = ++r->clock;
+		rc = open_continue(r, e, rec->content, len, &pos);
+		if (rc == 0) {
+			v.partial = len;
+			return v;
+		}
+		v.continued = rc == 1;
+		v.capped = rc == 1 && e->huge;
+		v.name_len = e->name_len;
+		v.value_len = e->value_len;
+		open_drop(r, e);
+		if (rc < 0) {
+			v.pairs = fcgi_params_count(&r->params);
+			v.err = rc;
+			return v;
+		}
+	}
+	if (pos == len) {
+		v.pairs = fcgi_params_count(&r->params);
+		return v;
+	}
 	fcgi_nv_decoder_free(&r->nv);
 	fcgi_nv_decoder_init(&r->nv, NULL, 0, 0);
-	rc = fcgi_nv_decoder_feed(&r->nv, rec->content, len, &r->params);
+	rc = fcgi_nv_decoder_feed(&r->nv, rec->content + pos, len - pos,
+				  &r->params);
 	v.pairs = fcgi_params_count(&r->params);
 	if (rc != 0) {
 		v.err = rc;
 		return v;
 	}
+	if (fcgi_nv_decoder_finish(&r->nv) != FCGI_EPROTO)
+		return v;
 	/* Incomplete at the end: the length bytes and the name and value
 	 * bytes gathered so far belong to a pair the record cut. */
-	if (fcgi_nv_decoder_finish(&r->nv) == FCGI_EPROTO)
-		v.partial = r->nv.lenbuf_have + r->nv.have;
+	v.partial = r->nv.lenbuf_have + r->nv.have;
+	e = open_add(r, label, dir, h->request_id, h->type);
+	if (e == NULL) {
+		v.err = FCGI_ENOMEM;
+		return v;
+	}
+	rc = open_start(r, e, rec->content + len - v.partial, v.partial);
+	if (rc != 0) {
+		open_drop(r, e);
+		v.err = rc;
+	}
 	return v;
 }
 
@@ -417,43 +743,70 @@ static void text_indent(struct fcgi_render *r, size_t indent)
 		putc(' ', r->out);
 }
 
-static void text_nv(struct fcgi_render *r, const struct fcgi_record *rec,
-		    size_t indent)
+/* One pair line; pair 0 of v may have begun earlier or have been cut. */
+static void text_pair(struct fcgi_render *r, const struct nv_view *v, size_t i,
+		      size_t indent)
 {
-	struct nv_view v;
+	int cut = i == 0 && v->capped;
 	struct fcgi_nv nv;
+	size_t nlen, vlen;
+
+	fcgi_params_at(&r->params, i, &nv);
+	nlen = cut ? v->name_len : nv.name_len;
+	vlen = cut ? v->value_len : nv.value_len;
+	text_indent(r, indent);
+	if (i == 0 && v->continued) {
+		fputs("(pair continues from the previous record)\n", r->out);
+		text_indent(r, indent);
+	}
+	put_escaped(r->out, nv.name, nv.name_len);
+	if (nlen > nv.name_len)
+		fprintf(r->out, " ... (+%zu bytes)", nlen - nv.name_len);
+	if (redacted(r, &nv, nlen)) {
+		fputs(" = ***", r->out);
+	} else if (vlen == 0) {
+		fputs(" =", r->out);
+	} else {
+		fputs(" = ", r->out);
+		put_escaped(r->out, nv.value, nv.value_len);
+		if (vlen > nv.value_len)
+			fprintf(r->out, " ... (+%zu bytes)",
+				vlen - nv.value_len);
+	}
+	putc('\n', r->out);
+}
+
+static void text_nv(struct fcgi_render *r, const char *label, enum fcgi_dir dir,
+		    const struct fcgi_record *rec, size_t indent)
+{
+	struct nv_view v = nv_decode(r, label, dir, rec);
 
 	if (rec->h.type == FCGI_PARAMS && rec->h.content_length == 0) {
 		fputs("end of stream\n", r->out);
-		return;
-	}
-	v = nv_decode(r, rec);
-	fprintf(r->out, "%zu %s", v.pairs, v.pairs == 1 ? "pair" : "pairs");
-	if (v.err != 0)
-		fprintf(r->out, " (the rest not shown: %s)",
-			fcgi_strerror(v.err));
-	putc('\n', r->out);
-	if (!r->o.show_params)
-		return;
-	for (size_t i = 0; i < v.pairs; i++) {
-		fcgi_params_at(&r->params, i, &nv);
-		text_indent(r, indent);
-		put_escaped(r->out, nv.name, nv.name_len);
-		if (redacted(r, &nv)) {
-			fputs(" = ***", r->out);
-		} else if (nv.value_len == 0) {
-			fputs(" =", r->out);
-		} else {
-			fputs(" = ", r->out);
-			put_escaped(r->out, nv.value, nv.value_len);
-		}
+	} else {
+		fprintf(r->out, "%zu %s", v.pairs,
+			v.pairs == 1 ? "pair" : "pairs");
+		if (v.err != 0)
+			fprintf(r->out, " (the rest not shown: %s)",
+				fcgi_strerror(v.err));
 		putc('\n', r->out);
 	}
+	if (!r->o.show_params)
+		return;
+	for (size_t i = 0; i < v.pairs; i++)
+		text_pair(r, &v, i, indent);
 	if (v.partial > 0 && v.err == 0) {
 		text_indent(r, indent);
 		fprintf(r->out,
 			"(%zu bytes of a pair continue in the next record)\n",
 			v.partial);
+	}
+	if (v.unfinished > 0) {
+		text_indent(r, indent);
+		fprintf(r->out,
+			"(the stream ends inside a pair: its %llu bytes are "
+			"not shown)\n",
+			(unsigned long long)v.unfinished);
 	}
 }
 
@@ -500,7 +853,7 @@ static void text_record(struct fcgi_render *r, const char *label, double ts,
 		text_fixed(r, rec);
 	} else if (is_nv(h->type)) {
 		/* Pair lines start under the type column, two further in. */
-		text_nv(r, rec, w + 5);
+		text_nv(r, label, dir, rec, w + 5);
 		return;
 	} else if (h->content_length == 0) {
 		fputs("end of stream", r->out);
@@ -758,13 +1111,14 @@ static void j_fixed(struct jctx *j, const struct fcgi_record *rec)
 	}
 }
 
-static void j_nv(struct jctx *j, const struct fcgi_record *rec)
+static void j_nv(struct jctx *j, const char *label, enum fcgi_dir dir,
+		 const struct fcgi_record *rec)
 {
 	struct nv_view v;
 	struct fcgi_nv nv;
 	cJSON *arr, *p;
 
-	v = nv_decode(j->r, rec);
+	v = nv_decode(j->r, label, dir, rec);
 	if (v.err != 0) {
 		j->oom = 1;
 		return;
@@ -772,11 +1126,15 @@ static void j_nv(struct jctx *j, const struct fcgi_record *rec)
 	j_num(j, j->obj, "pairs", (double)v.pairs);
 	if (v.partial > 0)
 		j_num(j, j->obj, "partialBytes", (double)v.partial);
+	if (v.unfinished > 0)
+		j_num(j, j->obj, "unfinishedBytes", (double)v.unfinished);
 	if (!j->r->o.show_params || j->oom)
 		return;
 	arr = cJSON_CreateArray();
 	j_add(j, j->obj, "params", arr);
 	for (size_t i = 0; i < v.pairs && !j->oom; i++) {
+		int cut = i == 0 && v.capped;
+
 		fcgi_params_at(&j->r->params, i, &nv);
 		p = cJSON_CreateObject();
 		if (p == NULL || !cJSON_AddItemToArray(arr, p)) {
@@ -785,12 +1143,19 @@ static void j_nv(struct jctx *j, const struct fcgi_record *rec)
 			break;
 		}
 		j_bytes(j, p, "name", "nameB64", nv.name, nv.name_len);
-		if (redacted(j->r, &nv)) {
+		if (redacted(j->r, &nv, cut ? v.name_len : nv.name_len)) {
 			j_str(j, p, "value", "***");
 			j_bool(j, p, "redacted", 1);
 		} else {
 			j_bytes(j, p, "value", "valueB64", nv.value,
 				nv.value_len);
+		}
+		if (i == 0 && v.continued)
+			j_bool(j, p, "continued", 1);
+		if (cut) {
+			j_bool(j, p, "truncated", 1);
+			j_num(j, p, "nameLength", v.name_len);
+			j_num(j, p, "valueLength", v.value_len);
 		}
 	}
 }
@@ -831,7 +1196,7 @@ static void json_record(struct fcgi_render *r, const char *label, double ts,
 	if (is_fixed(h->type))
 		j_fixed(&j, rec);
 	else if (is_nv(h->type))
-		j_nv(&j, rec);
+		j_nv(&j, label, dir, rec);
 	else if (is_stream(h->type) || h->type > FCGI_MAXTYPE || h->type == 0)
 		j_data(&j, rec);
 	j_end(&j);
@@ -843,10 +1208,14 @@ void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 			double ts, enum fcgi_dir dir,
 			const struct fcgi_record *rec)
 {
-	if (r == NULL || rec == NULL || !type_shown(r, rec->h.type))
+	if (r == NULL || rec == NULL)
 		return;
 	if (rec->content == NULL && rec->h.content_length != 0)
 		return; /* API misuse: no bytes to describe */
+	if (rec->h.type == FCGI_BEGIN_REQUEST && r->nopen > 0)
+		open_forget_request(r, conn_label, dir, rec->h.request_id);
+	if (!type_shown(r, rec->h.type))
+		return;
 	if (r->o.json)
 		json_record(r, conn_label, ts, dir, rec);
 	else

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test-trace.c - the renderer: text and JSON lines, byte for byte. */
+#include <sys/resource.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -236,6 +238,7 @@ static const char *const record_keys[] = {
 	"?unknownType:n",
 	"?pairs:n",
 	"?partialBytes:n",
+	"?unfinishedBytes:n",
 	"?params:a",
 	"?data:s",
 	"?dataB64:s",
@@ -252,7 +255,9 @@ static const char *const note_keys[] = {
 	"?ts:n", "?conn:s", "kind:s", "what:s", "?detail:s", NULL,
 };
 static const char *const param_keys[] = {
-	"?name:s", "?nameB64:s", "?value:s", "?valueB64:s", "?redacted:b", NULL,
+	"?name:s",	  "?nameB64:s",	  "?value:s",	  "?valueB64:s",
+	"?redacted:b",	  "?continued:b", "?truncated:b", "?nameLength:n",
+	"?valueLength:n", NULL,
 };
 
 static const uint8_t begin_rk[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
@@ -983,6 +988,7 @@ static void test_trace_opts_default(void **state)
 	assert_int_equal(o.body_limit, 64);
 	assert_int_equal(o.only_types, 0);
 	assert_int_equal(o.show_params, 1);
+	assert_int_equal(o.pair_limit, 1024 * 1024);
 	assert_ptr_equal(o.redact, d);
 	assert_string_equal(d[0], "HTTP_AUTHORIZATION");
 	assert_string_equal(d[1], "HTTP_COOKIE");
@@ -1578,6 +1584,720 @@ static void test_trace_json_alloc_failure(void **state)
 	assert_true(fail_at > 5);
 }
 
+/* ---- pairs split across records ------------------------------------------ */
+
+/* Render one record into an open capture, without a time stamp. */
+static void feed(struct cap *c, const char *label, enum fcgi_dir dir,
+		 uint8_t type, uint16_t id, const void *content, size_t len)
+{
+	struct fcgi_record rec = mkrec(type, id, content, len, 0);
+
+	fcgi_render_record(c->r, label, -1, dir, &rec);
+}
+
+/* Expected output, built with printf formats. */
+struct want {
+	char *text;
+	size_t len;
+	FILE *f;
+};
+
+static void want_open(struct want *w)
+{
+	w->text = NULL;
+	w->len = 0;
+	w->f = open_memstream(&w->text, &w->len);
+	assert_non_null(w->f);
+}
+
+static void want_add(struct want *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void want_add(struct want *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(w->f, fmt, ap);
+	va_end(ap);
+}
+
+/* The beginning of a JSON record line, up to the contentLength. */
+static void want_jrec(struct want *w, const char *label, const char *dir,
+		      const char *type, int code, unsigned id, size_t len)
+{
+	if (label != NULL)
+		want_add(w, "{\"conn\":\"%s\",", label);
+	else
+		want_add(w, "{");
+	want_add(w,
+		 "\"kind\":\"record\",\"dir\":\"%s\",\"offset\":0,\"record\":1,"
+		 "\"type\":\"%s\",\"typeCode\":%d,\"id\":%u,\"contentLength\":%"
+		 "zu,"
+		 "\"paddingLength\":0,",
+		 dir, type, code, id, len);
+}
+
+/* Compare a capture with what was wanted, then free both. */
+static void expect_want(struct cap *c, struct want *w)
+{
+	assert_int_equal(fclose(w->f), 0);
+	expect_str(cap_close(c), w->text);
+	free(w->text);
+}
+
+static void opts_of(struct fcgi_render_opts *o, int json)
+{
+	fcgi_render_opts_default(o);
+	o->json = json;
+}
+
+/* "HTTP_ACCEPT" = "hello" cut inside its value, after "hel". */
+static void split_value(struct cap *c, const char *label)
+{
+	uint8_t buf[64], pair[32];
+	size_t n, pl;
+
+	pl = put_spair(pair, "HTTP_ACCEPT", "hello");
+	n = put_spair(buf, "A", "1");
+	memcpy(buf + n, pair, 16);
+	feed(c, label, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n + 16);
+	memcpy(buf, pair + 16, pl - 16);
+	n = pl - 16;
+	n += put_spair(buf + n, "B", "2");
+	feed(c, label, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n);
+	feed(c, label, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, NULL, 0);
+}
+
+static void test_trace_split_value(void **state)
+{
+	struct fcgi_render_opts o;
+	struct cap c;
+	struct want w;
+
+	(void)state;
+	opts_of(&o, 0);
+	cap_open(&c, &o);
+	split_value(&c, "c1");
+	want_open(&w);
+	want_add(&w,
+		 "c1 -> PARAMS             id=1 len=20     1 pair\n"
+		 "        A = 1\n"
+		 "        (16 bytes of a pair continue in the next record)\n"
+		 "c1 -> PARAMS             id=1 len=6      2 pairs\n"
+		 "        (pair continues from the previous record)\n"
+		 "        HTTP_ACCEPT = hello\n"
+		 "        B = 2\n"
+		 "c1 -> PARAMS             id=1 len=0      end of stream\n");
+	expect_want(&c, &w);
+
+	opts_of(&o, 1);
+	cap_open(&c, &o);
+	split_value(&c, "c1");
+	want_open(&w);
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 20);
+	want_add(&w, "\"pairs\":1,\"partialBytes\":16,\"params\":["
+		     "{\"name\":\"A\",\"value\":\"1\"}]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 6);
+	want_add(&w,
+		 "\"pairs\":2,\"params\":["
+		 "{\"name\":\"HTTP_ACCEPT\",\"value\":\"hello\","
+		 "\"continued\":true},{\"name\":\"B\",\"value\":\"2\"}]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 0);
+	want_add(&w, "\"pairs\":0,\"params\":[]}\n");
+	expect_want(&c, &w);
+}
+
+/* "N" = 130 bytes, so a 4-byte value length, cut after 2 of its bytes;
+ * then "M" = "" cut after its name length, a 1-byte length. */
+static void split_length(struct cap *c)
+{
+	uint8_t pair[160], buf[160];
+	char v[130];
+	size_t pl, n;
+
+	memset(v, 'v', sizeof(v));
+	pl = put_pair(pair, "N", 1, v, sizeof(v));
+	assert_int_equal(pair[1], 0x80);
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 3);
+	memcpy(buf, pair + 3, pl - 3);
+	n = pl - 3;
+	n += put_spair(buf + n, "M", "");
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n - 2);
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf + n - 2, 2);
+}
+
+static void test_trace_split_length(void **state)
+{
+	struct fcgi_render_opts o;
+	struct cap c;
+	struct want w;
+
+	(void)state;
+	opts_of(&o, 0);
+	cap_open(&c, &o);
+	split_length(&c);
+	want_open(&w);
+	want_add(
+		&w,
+		"-> PARAMS             id=1 len=3      0 pairs\n"
+		"     (3 bytes of a pair continue in the next record)\n"
+		"-> PARAMS             id=1 len=134    1 pair\n"
+		"     (pair continues from the previous record)\n"
+		"     N = %.130s\n"
+		"     (1 bytes of a pair continue in the next record)\n"
+		"-> PARAMS             id=1 len=2      1 pair\n"
+		"     (pair continues from the previous record)\n"
+		"     M =\n",
+		"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+		"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+		"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+		"v");
+	expect_want(&c, &w);
+
+	opts_of(&o, 1);
+	cap_open(&c, &o);
+	split_length(&c);
+	want_open(&w);
+	want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 3);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":3,\"params\":[]}\n");
+	want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 134);
+	want_add(
+		&w,
+		"\"pairs\":1,\"partialBytes\":1,\"params\":[{\"name\":\"N\","
+		"\"value\":\"%.130s\",\"continued\":true}]}\n",
+		"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+		"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+		"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+		"v");
+	want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 2);
+	want_add(&w, "\"pairs\":1,\"params\":[{\"name\":\"M\",\"value\":\"\","
+		     "\"continued\":true}]}\n");
+	expect_want(&c, &w);
+}
+
+/* What `request -p BIG=<100000 x>` sends: one pair in 3 records of at
+ * most 40000 bytes, the last one followed by another pair. */
+static void split_three(struct cap *c, uint8_t *buf, size_t *total)
+{
+	static char big[100000];
+	size_t n;
+
+	memset(big, 'x', sizeof(big));
+	n = put_pair(buf, "BIG", 3, big, sizeof(big));
+	n += put_spair(buf + n, "Z", "9");
+	*total = n;
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, 40000);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf + 40000, 40000);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf + 80000, n - 80000);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, NULL, 0);
+}
+
+static void test_trace_split_three(void **state)
+{
+	static uint8_t buf[100100];
+	static char xs[100001];
+	struct fcgi_render_opts o;
+	struct cap c;
+	struct want w;
+	size_t n;
+
+	(void)state;
+	memset(xs, 'x', 100000);
+	opts_of(&o, 0);
+	cap_open(&c, &o);
+	split_three(&c, buf, &n);
+	assert_int_equal(n, 100012);
+	want_open(&w);
+	want_add(&w,
+		 "c1 -> PARAMS             id=1 len=40000  0 pairs\n"
+		 "        (40000 bytes of a pair continue in the next record)\n"
+		 "c1 -> PARAMS             id=1 len=40000  0 pairs\n"
+		 "        (40000 bytes of a pair continue in the next record)\n"
+		 "c1 -> PARAMS             id=1 len=20012  2 pairs\n"
+		 "        (pair continues from the previous record)\n"
+		 "        BIG = %s\n"
+		 "        Z = 9\n"
+		 "c1 -> PARAMS             id=1 len=0      end of stream\n",
+		 xs);
+	expect_want(&c, &w);
+
+	opts_of(&o, 1);
+	cap_open(&c, &o);
+	split_three(&c, buf, &n);
+	want_open(&w);
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 40000);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":40000,\"params\":[]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 40000);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":40000,\"params\":[]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 20012);
+	want_add(&w,
+		 "\"pairs\":2,\"params\":[{\"name\":\"BIG\",\"value\":\"%s\","
+		 "\"continued\":true},{\"name\":\"Z\",\"value\":\"9\"}]}\n",
+		 xs);
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 0);
+	want_add(&w, "\"pairs\":0,\"params\":[]}\n");
+	expect_want(&c, &w);
+}
+
+/* Two connections, two requests and both directions at once: each pair
+ * is continued by the record of its own stream. */
+static void split_interleaved(struct cap *c)
+{
+	uint8_t p1[32], p2[32], p3[32], p4[32], p5[32];
+	size_t l1, l2, l3, l4, l5;
+
+	l1 = put_spair(p1, "ONE", "first");
+	l2 = put_spair(p2, "TWO", "second");
+	l3 = put_spair(p3, "THREE", "third");
+	l4 = put_spair(p4, "FCGI_MAX_CONNS", "");
+	l5 = put_spair(p5, "FCGI_MAX_CONNS", "10");
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, p1, 6);
+	feed(c, "c2", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, p2, 4);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 2, p3, 3);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_GET_VALUES, 0, p4, 5);
+	feed(c, "c1", FCGI_DIR_TO_WEB, FCGI_GET_VALUES_RESULT, 0, p5, 9);
+	feed(c, "c2", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, p2 + 4, l2 - 4);
+	feed(c, "c1", FCGI_DIR_TO_WEB, FCGI_GET_VALUES_RESULT, 0, p5 + 9,
+	     l5 - 9);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 2, p3 + 3, l3 - 3);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, p1 + 6, l1 - 6);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_GET_VALUES, 0, p4 + 5, l4 - 5);
+}
+
+static void test_trace_split_interleaved(void **state)
+{
+	struct fcgi_render_opts o;
+	struct cap c;
+	struct want w;
+
+	(void)state;
+	opts_of(&o, 0);
+	cap_open(&c, &o);
+	split_interleaved(&c);
+	want_open(&w);
+	want_add(&w, "c1 -> PARAMS             id=1 len=6      0 pairs\n"
+		     "        (6 bytes of a pair continue in the next record)\n"
+		     "c2 -> PARAMS             id=1 len=4      0 pairs\n"
+		     "        (4 bytes of a pair continue in the next record)\n"
+		     "c1 -> PARAMS             id=2 len=3      0 pairs\n"
+		     "        (3 bytes of a pair continue in the next record)\n"
+		     "c1 -> GET_VALUES         id=0 len=5      0 pairs\n"
+		     "        (5 bytes of a pair continue in the next record)\n"
+		     "c1 <- GET_VALUES_RESULT  id=0 len=9      0 pairs\n"
+		     "        (9 bytes of a pair continue in the next record)\n"
+		     "c2 -> PARAMS             id=1 len=7      1 pair\n"
+		     "        (pair continues from the previous record)\n"
+		     "        TWO = second\n"
+		     "c1 <- GET_VALUES_RESULT  id=0 len=9      1 pair\n"
+		     "        (pair continues from the previous record)\n"
+		     "        FCGI_MAX_CONNS = 10\n"
+		     "c1 -> PARAMS             id=2 len=9      1 pair\n"
+		     "        (pair continues from the previous record)\n"
+		     "        THREE = third\n"
+		     "c1 -> PARAMS             id=1 len=4      1 pair\n"
+		     "        (pair continues from the previous record)\n"
+		     "        ONE = first\n"
+		     "c1 -> GET_VALUES         id=0 len=11     1 pair\n"
+		     "        (pair continues from the previous record)\n"
+		     "        FCGI_MAX_CONNS =\n");
+	expect_want(&c, &w);
+
+	opts_of(&o, 1);
+	cap_open(&c, &o);
+	split_interleaved(&c);
+	want_open(&w);
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 6);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":6,\"params\":[]}\n");
+	want_jrec(&w, "c2", "to-app", "PARAMS", 4, 1, 4);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":4,\"params\":[]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 2, 3);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":3,\"params\":[]}\n");
+	want_jrec(&w, "c1", "to-app", "GET_VALUES", 9, 0, 5);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":5,\"params\":[]}\n");
+	want_jrec(&w, "c1", "to-web", "GET_VALUES_RESULT", 10, 0, 9);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":9,\"params\":[]}\n");
+	want_jrec(&w, "c2", "to-app", "PARAMS", 4, 1, 7);
+	want_add(&w, "\"pairs\":1,\"params\":[{\"name\":\"TWO\","
+		     "\"value\":\"second\",\"continued\":true}]}\n");
+	want_jrec(&w, "c1", "to-web", "GET_VALUES_RESULT", 10, 0, 9);
+	want_add(&w, "\"pairs\":1,\"params\":[{\"name\":\"FCGI_MAX_CONNS\","
+		     "\"value\":\"10\",\"continued\":true}]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 2, 9);
+	want_add(&w, "\"pairs\":1,\"params\":[{\"name\":\"THREE\","
+		     "\"value\":\"third\",\"continued\":true}]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 4);
+	want_add(&w, "\"pairs\":1,\"params\":[{\"name\":\"ONE\","
+		     "\"value\":\"first\",\"continued\":true}]}\n");
+	want_jrec(&w, "c1", "to-app", "GET_VALUES", 9, 0, 11);
+	want_add(&w, "\"pairs\":1,\"params\":[{\"name\":\"FCGI_MAX_CONNS\","
+		     "\"value\":\"\",\"continued\":true}]}\n");
+	expect_want(&c, &w);
+}
+
+/* A masked name cut in its middle, then a masked one cut before its
+ * value, and one that is not masked. */
+static void split_redact(struct cap *c)
+{
+	uint8_t p1[64], p2[64], buf[64];
+	size_t l1, l2, n;
+
+	l1 = put_spair(p1, "HTTP_COOKIE", "sid=42");
+	l2 = put_spair(p2, "SECRET", "s3");
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, p1, 7);
+	memcpy(buf, p1 + 7, l1 - 7);
+	memcpy(buf + l1 - 7, p2, 8);
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, l1 - 7 + 8);
+	n = l2 - 8;
+	memcpy(buf, p2 + 8, n);
+	n += put_spair(buf + n, "HTTP_COOKIE2", "shown");
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n);
+}
+
+static void test_trace_split_redact(void **state)
+{
+	const char *const mask[] = { "HTTP_COOKIE", "SECRET", NULL };
+	struct fcgi_render_opts o;
+	struct cap c;
+	struct want w;
+
+	(void)state;
+	opts_of(&o, 0);
+	o.redact = mask;
+	cap_open(&c, &o);
+	split_redact(&c);
+	want_open(&w);
+	want_add(&w, "-> PARAMS             id=1 len=7      0 pairs\n"
+		     "     (7 bytes of a pair continue in the next record)\n"
+		     "-> PARAMS             id=1 len=20     1 pair\n"
+		     "     (pair continues from the previous record)\n"
+		     "     HTTP_COOKIE = ***\n"
+		     "     (8 bytes of a pair continue in the next record)\n"
+		     "-> PARAMS             id=1 len=21     2 pairs\n"
+		     "     (pair continues from the previous record)\n"
+		     "     SECRET = ***\n"
+		     "     HTTP_COOKIE2 = shown\n");
+	expect_want(&c, &w);
+
+	opts_of(&o, 1);
+	o.redact = mask;
+	cap_open(&c, &o);
+	split_redact(&c);
+	want_open(&w);
+	want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 7);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":7,\"params\":[]}\n");
+	want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 20);
+	want_add(&w, "\"pairs\":1,\"partialBytes\":8,\"params\":["
+		     "{\"name\":\"HTTP_COOKIE\",\"value\":\"***\","
+		     "\"redacted\":true,\"continued\":true}]}\n");
+	want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 21);
+	want_add(&w, "\"pairs\":2,\"params\":["
+		     "{\"name\":\"SECRET\",\"value\":\"***\",\"redacted\":true,"
+		     "\"continued\":true},"
+		     "{\"name\":\"HTTP_COOKIE2\",\"value\":\"shown\"}]}\n");
+	expect_want(&c, &w);
+}
+
+/* A pair above pair_limit: kept are its lengths and the first body_limit
+ * bytes of its name and value; a masked one stays masked. */
+static void split_capped(struct cap *c)
+{
+	static const char name[] = "A_LONG_PARAM_NAME";
+	uint8_t pair[256], buf[256];
+	char v[100];
+	size_t pl, n;
+
+	for (size_t i = 0; i < sizeof(v); i++)
+		v[i] = (char)('a' + i % 26);
+	pl = put_pair(pair, name, sizeof(name) - 1, v, sizeof(v));
+	assert_int_equal(pl, 119);
+	/* Cut after the name length, then inside the name, then in the
+	 * value, then the end and a small pair. */
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 1);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair + 1, 5);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair + 6, 20);
+	memcpy(buf, pair + 26, pl - 26);
+	n = pl - 26;
+	n += put_spair(buf + n, "X", "y");
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, buf, n);
+	/* A masked one, whose name is cut too. */
+	pl = put_pair(pair, "HTTP_COOKIE", 11, v, 60);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 2);
+	feed(c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair + 2, pl - 2);
+}
+
+static void test_trace_split_capped(void **state)
+{
+	struct fcgi_render_opts o;
+	struct cap c;
+	struct want w;
+
+	(void)state;
+	opts_of(&o, 0);
+	o.pair_limit = 64;
+	o.body_limit = 8;
+	cap_open(&c, &o);
+	split_capped(&c);
+	want_open(&w);
+	want_add(&w,
+		 "c1 -> PARAMS             id=1 len=1      0 pairs\n"
+		 "        (1 bytes of a pair continue in the next record)\n"
+		 "c1 -> PARAMS             id=1 len=5      0 pairs\n"
+		 "        (5 bytes of a pair continue in the next record)\n"
+		 "c1 -> PARAMS             id=1 len=20     0 pairs\n"
+		 "        (20 bytes of a pair continue in the next record)\n"
+		 "c1 -> PARAMS             id=1 len=97     2 pairs\n"
+		 "        (pair continues from the previous record)\n"
+		 "        A_LONG_P ... (+9 bytes) = abcdefgh ... (+92 bytes)\n"
+		 "        X = y\n"
+		 "c1 -> PARAMS             id=1 len=2      0 pairs\n"
+		 "        (2 bytes of a pair continue in the next record)\n"
+		 "c1 -> PARAMS             id=1 len=71     1 pair\n"
+		 "        (pair continues from the previous record)\n"
+		 "        HTTP_COO ... (+3 bytes) = ***\n");
+	expect_want(&c, &w);
+
+	opts_of(&o, 1);
+	o.pair_limit = 64;
+	o.body_limit = 8;
+	cap_open(&c, &o);
+	split_capped(&c);
+	want_open(&w);
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 1);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":1,\"params\":[]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 5);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":5,\"params\":[]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 20);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":20,\"params\":[]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 97);
+	want_add(&w,
+		 "\"pairs\":2,\"params\":["
+		 "{\"name\":\"A_LONG_P\",\"value\":\"abcdefgh\","
+		 "\"continued\":true,\"truncated\":true,\"nameLength\":17,"
+		 "\"valueLength\":100},{\"name\":\"X\",\"value\":\"y\"}]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 2);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":2,\"params\":[]}\n");
+	want_jrec(&w, "c1", "to-app", "PARAMS", 4, 1, 71);
+	want_add(&w,
+		 "\"pairs\":1,\"params\":["
+		 "{\"name\":\"HTTP_COO\",\"value\":\"***\",\"redacted\":true,"
+		 "\"continued\":true,\"truncated\":true,\"nameLength\":11,"
+		 "\"valueLength\":60}]}\n");
+	expect_want(&c, &w);
+}
+
+/* Peak resident memory in KiB. */
+static long max_rss_kib(void)
+{
+	struct rusage ru;
+
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+/* A pair declaring 2^31-1 bytes of value under the default pair_limit:
+ * the whole 2 GiB is sent, the trace keeps 64 bytes of it. */
+static void test_trace_split_huge(void **state)
+{
+	static uint8_t body[FCGI_MAX_CONTENT];
+	uint64_t left = 0x7fffffffu;
+	struct fcgi_render_opts o;
+	struct cap c;
+	const char *last, *first;
+	size_t n, records = 1;
+	long rss;
+
+	(void)state;
+	opts_of(&o, 0);
+	assert_int_equal(o.pair_limit, 1024 * 1024);
+	memset(body, 'h', sizeof(body));
+	body[0] = 3;
+	body[1] = 0xff, body[2] = 0xff, body[3] = 0xff, body[4] = 0xff;
+	memcpy(body + 5, "BIG", 3);
+	rss = max_rss_kib();
+	cap_open(&c, &o);
+	n = sizeof(body);
+	feed(&c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, body, n);
+	left -= n - 8;
+	memset(body, 'h', 8);
+	while (left > 0) {
+		n = left < sizeof(body) ? (size_t)left : sizeof(body);
+		feed(&c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, body, n);
+		left -= n;
+		records++;
+	}
+	cap_close(&c);
+	/* The first record of the pair was cut, not decoded as junk. */
+	first = "c1 -> PARAMS             id=1 len=65535  0 pairs\n"
+		"        (65535 bytes of a pair continue in the next record)\n";
+	assert_memory_equal(c.text, first, strlen(first));
+	assert_int_equal(records, 32769);
+	last = c.text + c.len - 1;
+	while (last > c.text && strncmp(last, "\nc1 -> ", 7) != 0)
+		last--;
+	assert_string_equal(
+		last + 1, "c1 -> PARAMS             id=1 len=32775  1 pair\n"
+			  "        (pair continues from the previous record)\n"
+			  "        BIG = "
+			  "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+			  "hhhhhhhhhhhhhh ... (+2147483583 bytes)\n");
+	free(c.text);
+	/* Nothing near the declared size was held. */
+	assert_true(max_rss_kib() - rss < 64 * 1024);
+}
+
+/* A stream that ends inside a pair, and a BEGIN_REQUEST that starts its
+ * request afresh. */
+static void test_trace_split_unfinished(void **state)
+{
+	struct fcgi_render_opts o;
+	uint8_t pair[32];
+	struct cap c;
+	struct want w;
+	size_t pl;
+
+	(void)state;
+	pl = put_spair(pair, "NAME", "value");
+	for (int json = 0; json <= 1; json++) {
+		opts_of(&o, json);
+		cap_open(&c, &o);
+		feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 4);
+		feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair + 4, 2);
+		feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, NULL, 0);
+		feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 4);
+		feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1, begin_rk,
+		     8);
+		feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, pl);
+		want_open(&w);
+		if (!json) {
+			want_add(
+				&w,
+				"-> PARAMS             id=1 len=4      0 "
+				"pairs\n"
+				"     (4 bytes of a pair continue in the next "
+				"record)\n"
+				"-> PARAMS             id=1 len=2      0 "
+				"pairs\n"
+				"     (2 bytes of a pair continue in the next "
+				"record)\n"
+				"-> PARAMS             id=1 len=0      end of "
+				"stream\n"
+				"     (the stream ends inside a pair: its 6 "
+				"bytes "
+				"are not shown)\n"
+				"-> PARAMS             id=1 len=4      0 "
+				"pairs\n"
+				"     (4 bytes of a pair continue in the next "
+				"record)\n"
+				"-> BEGIN_REQUEST      id=1 len=8      "
+				"role=RESPONDER flags=KEEP_CONN\n"
+				"-> PARAMS             id=1 len=11     1 pair\n"
+				"     NAME = value\n");
+			expect_want(&c, &w);
+			continue;
+		}
+		want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 4);
+		want_add(&w, "\"pairs\":0,\"partialBytes\":4,\"params\":[]}\n");
+		want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 2);
+		want_add(&w, "\"pairs\":0,\"partialBytes\":2,\"params\":[]}\n");
+		want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 0);
+		want_add(&w, "\"pairs\":0,\"unfinishedBytes\":6,"
+			     "\"params\":[]}\n");
+		want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 4);
+		want_add(&w, "\"pairs\":0,\"partialBytes\":4,\"params\":[]}\n");
+		want_jrec(&w, NULL, "to-app", "BEGIN_REQUEST", 1, 1, 8);
+		want_add(&w,
+			 "\"role\":\"RESPONDER\",\"roleCode\":1,\"flags\":1,"
+			 "\"keepConn\":true}\n");
+		want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 11);
+		want_add(&w, "\"pairs\":1,\"params\":[{\"name\":\"NAME\","
+			     "\"value\":\"value\"}]}\n");
+		expect_want(&c, &w);
+	}
+}
+
+/* 65 open pairs: the one fed least recently is forgotten, and its next
+ * record is decoded on its own as if no pair were open. */
+static void split_eviction(struct cap *c, const uint8_t *pair)
+{
+	for (uint16_t id = 1; id <= 64; id++)
+		feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, id, pair, 3);
+	/* Id 1 is fed again, so id 2 is now the oldest. */
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair + 3, 1);
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 65, pair, 3);
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair + 4, 4);
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 3, pair + 3, 5);
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 65, pair + 3, 5);
+	feed(c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 2, pair + 3, 5);
+}
+
+static void test_trace_split_eviction(void **state)
+{
+	struct fcgi_render_opts o;
+	uint8_t pair[16];
+	struct cap c;
+	struct want w;
+	char f[16];
+
+	(void)state;
+	/* 01 05 'K' "hello", cut after 'K'; "hello" on its own declares
+	 * lengths 'h' (104) and 'e' (101). */
+	assert_int_equal(put_spair(pair, "K", "hello"), 8);
+	opts_of(&o, 0);
+	cap_open(&c, &o);
+	split_eviction(&c, pair);
+	want_open(&w);
+	for (unsigned id = 1; id <= 65; id++) {
+		snprintf(f, sizeof(f), "id=%u len=3", id);
+		want_add(&w,
+			 "-> PARAMS             %-14s  0 pairs\n"
+			 "     (3 bytes of a pair continue in the next "
+			 "record)\n",
+			 f);
+		if (id == 64)
+			want_add(&w,
+				 "-> PARAMS             id=1 len=1      0 "
+				 "pairs\n"
+				 "     (1 bytes of a pair continue in the next "
+				 "record)\n");
+	}
+	want_add(&w, "-> PARAMS             id=1 len=4      1 pair\n"
+		     "     (pair continues from the previous record)\n"
+		     "     K = hello\n"
+		     "-> PARAMS             id=3 len=5      1 pair\n"
+		     "     (pair continues from the previous record)\n"
+		     "     K = hello\n"
+		     "-> PARAMS             id=65 len=5     1 pair\n"
+		     "     (pair continues from the previous record)\n"
+		     "     K = hello\n"
+		     "-> PARAMS             id=2 len=5      0 pairs\n"
+		     "     (5 bytes of a pair continue in the next record)\n");
+	expect_want(&c, &w);
+
+	opts_of(&o, 1);
+	cap_open(&c, &o);
+	split_eviction(&c, pair);
+	want_open(&w);
+	for (unsigned id = 1; id <= 65; id++) {
+		want_jrec(&w, NULL, "to-app", "PARAMS", 4, id, 3);
+		want_add(&w, "\"pairs\":0,\"partialBytes\":3,\"params\":[]}\n");
+		if (id != 64)
+			continue;
+		want_jrec(&w, NULL, "to-app", "PARAMS", 4, 1, 1);
+		want_add(&w, "\"pairs\":0,\"partialBytes\":1,\"params\":[]}\n");
+	}
+	for (size_t i = 0; i < 3; i++) {
+		static const unsigned done[3] = { 1, 3, 65 };
+
+		want_jrec(&w, NULL, "to-app", "PARAMS", 4, done[i],
+			  i == 0 ? 4 : 5);
+		want_add(&w, "\"pairs\":1,\"params\":[{\"name\":\"K\","
+			     "\"value\":\"hello\",\"continued\":true}]}\n");
+	}
+	want_jrec(&w, NULL, "to-app", "PARAMS", 4, 2, 5);
+	want_add(&w, "\"pairs\":0,\"partialBytes\":5,\"params\":[]}\n");
+	expect_want(&c, &w);
+}
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1614,6 +2334,15 @@ int main(void)
 		cmocka_unit_test(test_trace_json_violation_and_note),
 		cmocka_unit_test(test_trace_json_schema),
 		cmocka_unit_test(test_trace_json_alloc_failure),
+		cmocka_unit_test(test_trace_split_value),
+		cmocka_unit_test(test_trace_split_length),
+		cmocka_unit_test(test_trace_split_three),
+		cmocka_unit_test(test_trace_split_interleaved),
+		cmocka_unit_test(test_trace_split_redact),
+		cmocka_unit_test(test_trace_split_capped),
+		cmocka_unit_test(test_trace_split_huge),
+		cmocka_unit_test(test_trace_split_unfinished),
+		cmocka_unit_test(test_trace_split_eviction),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
