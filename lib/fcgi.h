@@ -54,11 +54,7 @@ enum fcgi_type {
 	FCGI_MAXTYPE = FCGI_UNKNOWN_TYPE
 };
 
-enum fcgi_role {
-	FCGI_RESPONDER = 1,
-	FCGI_AUTHORIZER = 2,
-	FCGI_FILTER = 3
-};
+enum fcgi_role { FCGI_RESPONDER = 1, FCGI_AUTHORIZER = 2, FCGI_FILTER = 3 };
 
 #define FCGI_KEEP_CONN 1
 
@@ -95,7 +91,7 @@ enum fcgi_error {
 	FCGI_ENOMEM = -3,   /* an allocation failed */
 	FCGI_ELIMIT = -4,   /* a configured limit would be exceeded */
 	FCGI_EINVAL = -5,   /* a bad argument from the caller */
-	FCGI_EIO = -6,      /* a read or write failed */
+	FCGI_EIO = -6,	    /* a read or write failed */
 	FCGI_ETIMEDOUT = -7,
 	FCGI_ECLOSED = -8,  /* the peer closed the connection */
 	FCGI_ECONNECT = -9, /* connecting failed */
@@ -137,8 +133,7 @@ struct fcgi_buf {
 	const struct fcgi_mem *mem;
 };
 
-void fcgi_buf_init(struct fcgi_buf *b, const struct fcgi_mem *mem,
-		   size_t max);
+void fcgi_buf_init(struct fcgi_buf *b, const struct fcgi_mem *mem, size_t max);
 /* Ensure room for n more bytes.  0, FCGI_ENOMEM or FCGI_ELIMIT. */
 int fcgi_buf_reserve(struct fcgi_buf *b, size_t n);
 int fcgi_buf_append(struct fcgi_buf *b, const void *p, size_t n);
@@ -157,7 +152,7 @@ struct fcgi_limits {
 	size_t params_max_pairs;  /* pairs in one PARAMS stream */
 	size_t values_max_bytes;  /* GET_VALUES(_RESULT) content */
 	size_t headers_max_bytes; /* CGI response header block */
-	unsigned max_requests;    /* request ids active at once per conn */
+	unsigned max_requests;	  /* request ids active at once per conn */
 };
 
 /* Defaults: 1 MiB and 8192 pairs of params, 64 KiB of values, 64 KiB of
@@ -193,9 +188,8 @@ uint8_t fcgi_padding_for(size_t content_length, unsigned align);
 int fcgi_record_encode(struct fcgi_buf *out, uint8_t type, uint16_t id,
 		       const void *content, size_t len);
 /* The same with explicit padding length (0..255), for crafting records. */
-int fcgi_record_encode_padded(struct fcgi_buf *out, uint8_t type,
-			      uint16_t id, const void *content, size_t len,
-			      uint8_t padding);
+int fcgi_record_encode_padded(struct fcgi_buf *out, uint8_t type, uint16_t id,
+			      const void *content, size_t len, uint8_t padding);
 
 /* Fixed bodies (8 bytes each). */
 struct fcgi_begin_body {
@@ -229,10 +223,10 @@ struct fcgi_record {
 /* Why a decoder stopped; see fcgi_decoder_error(). */
 enum fcgi_decoder_state {
 	FCGI_DEC_OK = 0,
-	FCGI_DEC_BAD_VERSION,	   /* fatal: the stream is not FastCGI 1 */
-	FCGI_DEC_TRUNC_HEADER,	   /* at end of input */
-	FCGI_DEC_TRUNC_CONTENT,	   /* at end of input */
-	FCGI_DEC_TRUNC_PADDING	   /* at end of input */
+	FCGI_DEC_BAD_VERSION,	/* fatal: the stream is not FastCGI 1 */
+	FCGI_DEC_TRUNC_HEADER,	/* at end of input */
+	FCGI_DEC_TRUNC_CONTENT, /* at end of input */
+	FCGI_DEC_TRUNC_PADDING	/* at end of input */
 };
 
 /* Incremental record decoder: takes bytes in chunks of any size and yields
@@ -326,8 +320,7 @@ int fcgi_params_gets(const struct fcgi_params *p, const char *name,
 		     struct fcgi_nv *out);
 size_t fcgi_params_count(const struct fcgi_params *p);
 /* Pair i in order (i < count); views are valid until the params change. */
-void fcgi_params_at(const struct fcgi_params *p, size_t i,
-		    struct fcgi_nv *out);
+void fcgi_params_at(const struct fcgi_params *p, size_t i, struct fcgi_nv *out);
 /* Append every pair, encoded, to out. */
 int fcgi_params_encode(const struct fcgi_params *p, struct fcgi_buf *out);
 
@@ -367,9 +360,10 @@ int fcgi_nv_decode_all(const uint8_t *in, size_t len, struct fcgi_params *out,
 /* ------------------------------------------------------------------ */
 
 enum fcgi_severity {
-	FCGI_SEV_SPEC = 1,    /* breaks FastCGI 1.0 */
-	FCGI_SEV_INTEROP = 2, /* legal, but a real peer rejects or misreads it */
-	FCGI_SEV_NOTE = 3     /* a "should" of the spec not followed */
+	FCGI_SEV_SPEC = 1, /* breaks FastCGI 1.0 */
+	FCGI_SEV_INTEROP =
+		2,	  /* legal, but a real peer rejects or misreads it */
+	FCGI_SEV_NOTE = 3 /* a "should" of the spec not followed */
 };
 
 enum fcgi_dir {
@@ -417,34 +411,34 @@ struct fcgi_violation {
 	enum fcgi_vcode code;
 	enum fcgi_severity severity;
 	enum fcgi_dir dir;
-	uint64_t offset;     /* byte offset in that direction's stream */
-	uint64_t record;     /* 1-based record number in that direction */
+	uint64_t offset; /* byte offset in that direction's stream */
+	uint64_t record; /* 1-based record number in that direction */
 	uint16_t request_id;
-	char message[160];   /* one line, no trailing newline */
+	char message[160]; /* one line, no trailing newline */
 };
 
-const char *fcgi_vcode_name(enum fcgi_vcode code);	/* "bad-version" */
+const char *fcgi_vcode_name(enum fcgi_vcode code);    /* "bad-version" */
 const char *fcgi_severity_name(enum fcgi_severity s); /* "spec" */
-const char *fcgi_dir_name(enum fcgi_dir d);	/* "to-app" / "to-web" */
+const char *fcgi_dir_name(enum fcgi_dir d);	      /* "to-app" / "to-web" */
 
 /* ------------------------------------------------------------------ */
 /* Conversation state machine (pure)                                   */
 /* ------------------------------------------------------------------ */
 
 enum fcgi_conn_mode {
-	FCGI_MODE_APP,	    /* we are the app: recv() takes to-app bytes */
-	FCGI_MODE_WEB,	    /* we are the web server: recv() takes to-web */
-	FCGI_MODE_OBSERVER  /* both directions fed, nothing is sent */
+	FCGI_MODE_APP,	   /* we are the app: recv() takes to-app bytes */
+	FCGI_MODE_WEB,	   /* we are the web server: recv() takes to-web */
+	FCGI_MODE_OBSERVER /* both directions fed, nothing is sent */
 };
 
 enum fcgi_event_type {
-	FCGI_EV_BEGIN = 1,	/* role, flags */
-	FCGI_EV_PARAMS,		/* params: the whole set, at the empty PARAMS */
-	FCGI_EV_STDIN,		/* data, len; len 0: end of stream */
+	FCGI_EV_BEGIN = 1, /* role, flags */
+	FCGI_EV_PARAMS,	   /* params: the whole set, at the empty PARAMS */
+	FCGI_EV_STDIN,	   /* data, len; len 0: end of stream */
 	FCGI_EV_DATA,
 	FCGI_EV_STDOUT,
 	FCGI_EV_STDERR,
-	FCGI_EV_END,		/* app_status, protocol_status */
+	FCGI_EV_END, /* app_status, protocol_status */
 	FCGI_EV_ABORT,
 	FCGI_EV_GET_VALUES,	   /* params: the names asked */
 	FCGI_EV_GET_VALUES_RESULT, /* params: the answers */
@@ -647,12 +641,12 @@ ssize_t fcgi_cgi_feed(struct fcgi_cgi *r, const uint8_t *in, size_t len);
 /* ------------------------------------------------------------------ */
 
 struct fcgi_render_opts {
-	int json;	      /* JSON lines instead of text */
-	int color;	      /* ANSI colour in text mode */
-	size_t body_limit;    /* bytes of each stream record shown; 0 = 64 */
-	unsigned only_types;  /* bit (1 << type); 0 = all types */
+	int json;	     /* JSON lines instead of text */
+	int color;	     /* ANSI colour in text mode */
+	size_t body_limit;   /* bytes of each stream record shown; 0 = 64 */
+	unsigned only_types; /* bit (1 << type); 0 = all types */
 	const char *const *redact; /* NULL-terminated param names to mask */
-	int show_params;      /* list each param of PARAMS (default on) */
+	int show_params;	   /* list each param of PARAMS (default on) */
 	/* Encoded bytes of one pair split across records that are kept to
 	 * show it whole; a larger one shows the first body_limit bytes (at
 	 * most pair_limit) of its name and of its value.  0 = the default
@@ -692,8 +686,8 @@ void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 			   double ts, const struct fcgi_violation *v);
 /* A free-form note in the same stream ("connected to ..."). */
-void fcgi_render_note(struct fcgi_render *r, const char *conn_label,
-		      double ts, const char *what, const char *detail);
+void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
+		      const char *what, const char *detail);
 /* Write bytes with unprintable ones escaped as C escapes (\r \n \t \xNN,
  * and backslash and double quote preceded by a backslash) into out[0..n),
  * always NUL-terminated when n > 0.  Stops before an escape that would
@@ -767,9 +761,8 @@ int fcgi_io_listen(uv_loop_t *loop, const struct fcgi_addr *a, int backlog,
 		   unsigned unix_mode, uv_connection_cb cb, void *data,
 		   uv_stream_t **out, char *err, size_t errlen);
 /* Listen on an inherited listening socket (FCGI_LISTENSOCK_FILENO 0). */
-int fcgi_io_listen_fd(uv_loop_t *loop, int fd, int backlog,
-		      uv_connection_cb cb, void *data, uv_stream_t **out,
-		      char *err, size_t errlen);
+int fcgi_io_listen_fd(uv_loop_t *loop, int fd, int backlog, uv_connection_cb cb,
+		      void *data, uv_stream_t **out, char *err, size_t errlen);
 /* 1 if fd is a listening socket (the way a web server starts an app). */
 int fcgi_io_fd_is_listener(int fd);
 /* Accept one connection from a listening stream; NULL on failure. */
@@ -1389,14 +1382,14 @@ struct fcgi_proxy_dir_stats {
 /* One proxied connection, at its end.  Pointers are valid during the
  * callback only. */
 struct fcgi_proxy_conn_info {
-	uint64_t conn;	    /* 1, 2, ... in the order of accepting */
-	const char *label;  /* "c1" */
-	const char *peer;   /* the web server's address ("unix", "[::1]:5") */
-	double opened;	    /* seconds since the proxy started */
+	uint64_t conn;	   /* 1, 2, ... in the order of accepting */
+	const char *label; /* "c1" */
+	const char *peer;  /* the web server's address ("unix", "[::1]:5") */
+	double opened;	   /* seconds since the proxy started */
 	double closed;
 	struct fcgi_proxy_dir_stats dir[2]; /* indexed by enum fcgi_dir */
-	uint64_t requests;  /* BEGIN_REQUEST records seen */
-	size_t violations;  /* reported by the observer */
+	uint64_t requests;		    /* BEGIN_REQUEST records seen */
+	size_t violations;		    /* reported by the observer */
 	const char *reason; /* how it ended: "closed", "reset by the app",
 			       "strict: record-too-large", ... */
 };
@@ -1501,24 +1494,22 @@ int fcgi_proxy_new(struct fcgi_proxy **out, uv_loop_t *loop,
 		   size_t errlen);
 /* The bound listen address ("unix:/run/x.sock", "127.0.0.1:40123" with
  * the real port when port 0 was asked) into out; returns out. */
-const char *fcgi_proxy_address(const struct fcgi_proxy *p, char *out,
-			       size_t n);
+const char *fcgi_proxy_address(const struct fcgi_proxy *p, char *out, size_t n);
 /*
  * Stop: close the listener and every connection at once (each reported
  * through on_conn_end with reason "proxy stopped"); done (may be NULL)
  * runs from the loop when every handle is closed.  A second call does
  * nothing.  Safe from any loop callback, e.g. a uv_signal_t watcher.
  */
-void fcgi_proxy_stop(struct fcgi_proxy *p, void (*done)(void *arg),
-		     void *arg);
+void fcgi_proxy_stop(struct fcgi_proxy *p, void (*done)(void *arg), void *arg);
 /* Counters. */
 struct fcgi_proxy_stats {
-	uint64_t accepted;     /* connections, all time */
-	unsigned open;	       /* connections now */
-	uint64_t requests;     /* BEGIN_REQUEST records seen, all time */
-	uint64_t violations;   /* all time */
-	uint64_t timeouts;     /* requests answered by the proxy */
-	uint64_t bytes[2];     /* written, by direction, all time */
+	uint64_t accepted;   /* connections, all time */
+	unsigned open;	     /* connections now */
+	uint64_t requests;   /* BEGIN_REQUEST records seen, all time */
+	uint64_t violations; /* all time */
+	uint64_t timeouts;   /* requests answered by the proxy */
+	uint64_t bytes[2];   /* written, by direction, all time */
 };
 void fcgi_proxy_stats(const struct fcgi_proxy *p, struct fcgi_proxy_stats *st);
 /* Free a stopped proxy once its done callback ran (or one whose loop is
