@@ -22,6 +22,9 @@ teardown() {
 # from stdin; it logs what it reads to $LOG.
 peer() {
 	cat >"$BATS_TEST_TMPDIR/script"
+	# A socket file left by an earlier peer in the same test would let
+	# wait_for return before this one has bound.
+	rm -f "$SOCK"
 	"$FAKEPEER" -l "$LOG" "$@" "$SOCK" "$BATS_TEST_TMPDIR/script" \
 		2>"$BATS_TEST_TMPDIR/peer.err" 3>&- &
 	PEER_PID=$!
