@@ -9,7 +9,8 @@ set -u
 
 PKGS="gcc make pkg-config libuv1-dev libpcap-dev libreadline-dev libcjson-dev
 libcmocka-dev bats bats-assert bats-support clang mandoc curl nginx-light
-php-fpm fcgiwrap libfcgi-bin libfcgi-dev spawn-fcgi tcpdump wrk jq"
+php-fpm fcgiwrap libfcgi-bin libfcgi-dev spawn-fcgi tcpdump wrk jq
+hyperfine"
 
 missing=""
 for p in $PKGS; do
