@@ -679,3 +679,80 @@ print(data.hex())' "$SOCK" >"$D/answer"
 	grep -q "ok=1 failed=0" "$D/load.out"
 	[ ! -e "$SOCK" ]
 }
+
+@test "serve stops gracefully on SIGINT: open requests finish, listeners close" {
+	start_serve "$SOCK"
+	"$FCGILOAD" -t 10 -e "slept 800 ms" "$SOCK" "/sleep?ms=800" \
+		>"$D/load.out" &
+	load=$!
+	track "$load"
+	sleep 0.3
+	kill -INT "$SERVE_PID"
+	# The listener goes at once, while the request is still running.
+	wait_until 5 test ! -e "$SOCK"
+	run -3 "$FCGILOAD" -t 2 "$SOCK" /hello
+	kill -0 "$SERVE_PID"
+	# The open request gets its whole answer, then the server exits 0.
+	wait "$load"
+	run -0 cat "$D/load.out"
+	assert_line --partial "requests=1 ok=1 failed=0"
+	gone() { ! kill -0 "$SERVE_PID" 2>/dev/null; }
+	wait_until 5 gone
+	SERVE_STATUS=0
+	wait "$SERVE_PID" || SERVE_STATUS=$?
+	assert_equal "$SERVE_STATUS" 0
+	[ ! -e "$SOCK" ]
+}
+
+@test "serve --exec keeps HTTP_PROXY and pairs with NUL or '=' out of the environment" {
+	mkdir -p "$D/www"
+	printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\nenv\n' \
+		>"$D/www/env.cgi"
+	chmod +x "$D/www/env.cgi"
+	set -- -p HTTP_PROXY=http://evil -P 'X_NUL=a\0b' -P 'X\x3dY=v' \
+		-p X_NORMAL=yes
+	# The built-in env shows that all four arrive at the server.
+	start_serve "$D/fn.sock"
+	run -0 --separate-stderr "$FCGITOOL" request "$@" "$D/fn.sock" /env
+	assert_line "HTTP_PROXY=http://evil"
+	assert_line 'X_NUL=a\x00b'
+	assert_line "X=Y=v"
+	assert_line "X_NORMAL=yes"
+	# The CGI program gets only the normal one.
+	start_serve --exec --root "$D/www" "$SOCK"
+	run -0 --separate-stderr "$FCGITOOL" request --root "$D/www" "$@" \
+		"$SOCK" /env.cgi
+	assert_line "X_NORMAL=yes"
+	assert_line "SCRIPT_FILENAME=$D/www/env.cgi"
+	refute_line --regexp '^HTTP_PROXY='
+	refute_line --regexp '^X_NUL'
+	refute_line --regexp '^X='
+	[ -z "$stderr" ]
+}
+
+@test "serve: timed-out requests leave no fds and no memory behind" {
+	start_serve --workers 4 --timeout 0.2 "$SOCK"
+	# Warm up: the pool is forked and replaced once, buffers are grown.
+	run -0 "$FCGILOAD" -t 20 -c 10 -n 20 -a 408 \
+		-e "Status: 408 Request Timeout" "$SOCK" "/sleep?ms=5000"
+	wait_until 5 children_are "$SERVE_PID" 4
+	sleep 0.3
+	fds0=$(fd_count "$SERVE_PID")
+	rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$SERVE_PID/status")
+	# 200 requests, 10 at a time, each stopped by the timeout.
+	SECONDS=0
+	run -0 "$FCGILOAD" -t 30 -c 10 -n 200 -a 408 \
+		-e "Status: 408 Request Timeout" "$SOCK" "/sleep?ms=5000"
+	assert_line --partial "requests=200 ok=200 failed=0"
+	[ "$SECONDS" -lt 20 ]
+	wait_until 5 children_are "$SERVE_PID" 4
+	sleep 0.3
+	assert_equal "$(fd_count "$SERVE_PID")" "$fds0"
+	rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$SERVE_PID/status")
+	echo "# rss after warm-up $rss0 kB, after 200 timeouts $rss1 kB" >&3
+	# Less than 4 MiB more (kB).
+	[ $((rss1 - rss0)) -lt 4096 ]
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+}
