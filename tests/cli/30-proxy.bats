@@ -504,3 +504,56 @@ sha() {
 	grep -q ' c3 connection .*reason=proxy stopped' "$LOG"
 	grep -q ' c3 request id=1 - - status=- stdin=0 stdout=0 stderr=0 stderr-lines=0 unfinished ' "$LOG"
 }
+
+@test "an app that never reads holds the web server back; the proxy's memory stays bounded" {
+	# One request with 64 MiB of STDIN.
+	"$PEER" request -p REQUEST_METHOD=POST -b 67108864 >"$D/req"
+	# The app accepts the connection and reads nothing while the test
+	# runs.
+	start_app -w 60000 -H -t 60
+	start_proxy --quiet --listen "$PX" --upstream "$APP"
+	# The web side pushes until it has sent everything, or its writes
+	# have made no progress for 2 s (at most 8 s in all), sampling the
+	# proxy's VmRSS (kB) all along.  It prints: size sent rss-before
+	# rss-peak.
+	run -0 timeout 15 python3 -c '
+import select, socket, sys, time
+path, req, pid = sys.argv[1:4]
+def rss():
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+with open(req, "rb") as f:
+    data = memoryview(f.read())
+rss0 = peak = rss()
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+s.setblocking(False)
+sent = 0
+start = last = time.monotonic()
+while sent < len(data):
+    now = time.monotonic()
+    if now - start > 8 or now - last > 2:
+        break
+    if select.select([], [s], [], 0.1)[1]:
+        try:
+            sent += s.send(data[sent:sent + 65536])
+            last = time.monotonic()
+        except BlockingIOError:
+            pass
+    peak = max(peak, rss())
+print(len(data), sent, rss0, max(peak, rss()))' "$PX" "$D/req" "$PROXY_PID"
+	local size sent rss0 peak
+	read -r size sent rss0 peak <<<"$output"
+	echo "# pushed $sent of $size bytes; rss before $rss0 kB, peak $peak kB" >&3
+	# The web side tried to push 64 MiB and more ...
+	[ "$size" -ge 67108864 ]
+	[ "$size" -eq "$(stat -c %s "$D/req")" ]
+	# ... but its writes blocked: far from everything left it.
+	[ "$sent" -gt 0 ]
+	[ "$sent" -lt $((size / 2)) ]
+	# The proxy grew by less than 8 MiB (kB).
+	[ $((peak - rss0)) -lt 8192 ]
+	stop_proxy
+}
