@@ -49,9 +49,14 @@ req() {
 	assert_equal "$(sha256sum <back.bin | cut -d' ' -f1)" \
 		"$(sha256sum <body.bin | cut -d' ' -f1)"
 	# The same through a pipe (copied aside to learn CONTENT_LENGTH).
-	run -0 bash -c "cat body.bin | '$FCGITOOL' request --root '$PEER_WWW' \
-		-H 'Content-Type: application/octet-stream' -d @- '$SOCK' /echo.php |
-		sha256sum | cut -d' ' -f1"
+	# On failure, show php-fpm's log and the records, minus the bodies.
+	run -0 bash -c "cat body.bin | '$FCGITOOL' request -v --root '$PEER_WWW' \
+		-H 'Content-Type: application/octet-stream' -d @- '$SOCK' /echo.php \
+		2>trace.txt | sha256sum | cut -d' ' -f1"
+	if [ "$output" != "$(sha256sum <body.bin | cut -d' ' -f1)" ]; then
+		grep -v -e ' STDIN  ' -e ' STDOUT  ' trace.txt | tail -20
+		cat "$PHPFPM_LOG"
+	fi
 	assert_equal "$output" "$(sha256sum <body.bin | cut -d' ' -f1)"
 }
 
