@@ -636,6 +636,11 @@ void fcgi_cgi_free(struct fcgi_cgi *r);
  */
 ssize_t fcgi_cgi_feed(struct fcgi_cgi *r, const uint8_t *in, size_t len);
 
+/* The reason phrase of an HTTP status ("Request Timeout" for 408), or of
+ * its class ("Client Error") for a status without a common phrase; never
+ * NULL. */
+const char *fcgi_http_reason(unsigned status);
+
 /* ------------------------------------------------------------------ */
 /* Renderer (the one printer of records, events and violations)        */
 /* ------------------------------------------------------------------ */

@@ -171,3 +171,57 @@ void fcgi_limits_default(struct fcgi_limits *l)
 	l->headers_max_bytes = 64 * 1024;
 	l->max_requests = 1024;
 }
+
+/* RFC 9110, 15: reason phrases for the answers fcgitool makes itself. */
+static const struct fcgi_tok reasons[] = {
+	{ 200, "OK" },
+	{ 201, "Created" },
+	{ 202, "Accepted" },
+	{ 204, "No Content" },
+	{ 301, "Moved Permanently" },
+	{ 302, "Found" },
+	{ 303, "See Other" },
+	{ 304, "Not Modified" },
+	{ 307, "Temporary Redirect" },
+	{ 308, "Permanent Redirect" },
+	{ 400, "Bad Request" },
+	{ 401, "Unauthorized" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 408, "Request Timeout" },
+	{ 409, "Conflict" },
+	{ 410, "Gone" },
+	{ 413, "Content Too Large" },
+	{ 414, "URI Too Long" },
+	{ 415, "Unsupported Media Type" },
+	{ 418, "I'm a teapot" },
+	{ 422, "Unprocessable Content" },
+	{ 429, "Too Many Requests" },
+	{ 500, "Internal Server Error" },
+	{ 501, "Not Implemented" },
+	{ 502, "Bad Gateway" },
+	{ 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
+	{ 0, NULL },
+};
+
+const char *fcgi_http_reason(unsigned status)
+{
+	const char *s = fcgi_tok_name(reasons, status);
+
+	if (s != NULL)
+		return s;
+	switch (status / 100) {
+	case 1:
+		return "Informational";
+	case 2:
+		return "Success";
+	case 3:
+		return "Redirection";
+	case 4:
+		return "Client Error";
+	default:
+		return "Server Error";
+	}
+}

@@ -964,24 +964,6 @@ static void update_timer(struct pconn *pc)
 		fcgi_timer_stop(&pc->timer);
 }
 
-static const char *status_reason(unsigned status)
-{
-	switch (status) {
-	case 408:
-		return "Request Timeout";
-	case 500:
-		return "Internal Server Error";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 504:
-		return "Gateway Timeout";
-	default:
-		return NULL;
-	}
-}
-
 /* Append the end of request r: a CGI response when STDOUT has not begun,
  * the ends of the open streams, END_REQUEST (DESIGN rule 3). */
 static int answer_request(struct fcgi_proxy *p, struct preq *r,
@@ -990,17 +972,16 @@ static int answer_request(struct fcgi_proxy *p, struct preq *r,
 	struct fcgi_end_body e;
 	uint8_t end[8];
 	char body[256];
-	const char *rs = status_reason(p->o.timeout_status);
+	const char *rs = fcgi_http_reason(p->o.timeout_status);
 	int n, rc = 0;
 
 	if (!r->stdout_started) {
 		n = snprintf(body, sizeof(body),
-			     "Status: %u%s%s\r\n"
+			     "Status: %u %s\r\n"
 			     "Content-Type: text/plain\r\n\r\n"
 			     "fcgitool proxy: the upstream was silent for "
 			     "%.3f s\n",
-			     p->o.timeout_status, rs != NULL ? " " : "",
-			     rs != NULL ? rs : "",
+			     p->o.timeout_status, rs,
 			     (double)p->o.upstream_timeout_ms / 1000.0);
 		rc = fcgi_record_encode(b, FCGI_STDOUT, r->id, body, (size_t)n);
 	}

@@ -109,59 +109,6 @@ void fcgi_runner_free(struct fcgi_runner *r)
 
 /* ---- HTTP bits for answers we make ourselves ---- */
 
-static const struct fcgi_tok reasons[] = {
-	{ 200, "OK" },
-	{ 201, "Created" },
-	{ 202, "Accepted" },
-	{ 204, "No Content" },
-	{ 301, "Moved Permanently" },
-	{ 302, "Found" },
-	{ 303, "See Other" },
-	{ 304, "Not Modified" },
-	{ 307, "Temporary Redirect" },
-	{ 308, "Permanent Redirect" },
-	{ 400, "Bad Request" },
-	{ 401, "Unauthorized" },
-	{ 403, "Forbidden" },
-	{ 404, "Not Found" },
-	{ 405, "Method Not Allowed" },
-	{ 408, "Request Timeout" },
-	{ 409, "Conflict" },
-	{ 410, "Gone" },
-	{ 413, "Content Too Large" },
-	{ 414, "URI Too Long" },
-	{ 415, "Unsupported Media Type" },
-	{ 418, "I'm a teapot" },
-	{ 422, "Unprocessable Content" },
-	{ 429, "Too Many Requests" },
-	{ 500, "Internal Server Error" },
-	{ 501, "Not Implemented" },
-	{ 502, "Bad Gateway" },
-	{ 503, "Service Unavailable" },
-	{ 504, "Gateway Timeout" },
-	{ 0, NULL },
-};
-
-const char *fcgi_http_reason(unsigned status)
-{
-	const char *s = fcgi_tok_name(reasons, status);
-
-	if (s != NULL)
-		return s;
-	switch (status / 100) {
-	case 1:
-		return "Informational";
-	case 2:
-		return "Success";
-	case 3:
-		return "Redirection";
-	case 4:
-		return "Client Error";
-	default:
-		return "Server Error";
-	}
-}
-
 int fcgi_cgi_error_response(struct fcgi_buf *out, unsigned status,
 			    const char *body)
 {

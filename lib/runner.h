@@ -103,10 +103,6 @@ void fcgi_run_pause(void *run, int paused);
 void fcgi_run_abort(void *run);
 void fcgi_run_destroy(void *run);
 
-/* The reason phrase of an HTTP status ("Request Timeout"), or a generic
- * one for its class. */
-const char *fcgi_http_reason(unsigned status);
-
 /* Append "Status: N Reason\r\nContent-Type: text/plain\r\n\r\nbody" to
  * out.  0, FCGI_ENOMEM, FCGI_ELIMIT. */
 int fcgi_cgi_error_response(struct fcgi_buf *out, unsigned status,

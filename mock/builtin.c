@@ -323,48 +323,6 @@ static int b_env(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 	return 0;
 }
 
-static const char *reason(unsigned long long code)
-{
-	switch (code) {
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 204:
-		return "No Content";
-	case 301:
-		return "Moved Permanently";
-	case 302:
-		return "Found";
-	case 304:
-		return "Not Modified";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 408:
-		return "Request Timeout";
-	case 418:
-		return "I'm a teapot";
-	case 429:
-		return "Too Many Requests";
-	case 500:
-		return "Internal Server Error";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 504:
-		return "Gateway Timeout";
-	default:
-		return "Status";
-	}
-}
-
 static int b_status(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 {
 	unsigned long long code, ex;
@@ -383,7 +341,8 @@ static int b_status(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 	}
 	fprintf(out,
 		"Status: %llu %s\r\nContent-Type: text/plain\r\n\r\n%llu %s\n",
-		code, reason(code), code, reason(code));
+		code, fcgi_http_reason((unsigned)code), code,
+		fcgi_http_reason((unsigned)code));
 	return (int)ex;
 }
 
