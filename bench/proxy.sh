@@ -14,6 +14,7 @@
 # Needs nginx, php-fpm and wrk; about 90 seconds.  Usage: bench/proxy.sh
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 tool=${FCGITOOL:-$top/build/release/fcgitool/fcgitool}
 secs=${BENCH_SECS:-5}
 secs1=${BENCH_SECS1:-3}
@@ -23,13 +24,7 @@ if [ ! -x "$tool" ]; then
 	echo "proxy.sh: $tool is not built; run make bench" >&2
 	exit 1
 fi
-fpm=""
-for b in php-fpm8.2 php-fpm8.3 php-fpm8.1 php-fpm; do
-	if command -v "$b" >/dev/null 2>&1; then
-		fpm=$(command -v "$b")
-		break
-	fi
-done
+find_php_fpm
 for need in nginx wrk; do
 	if ! command -v "$need" >/dev/null 2>&1; then
 		echo "proxy.sh: $need is not installed; skipped" >&2
@@ -41,27 +36,7 @@ if [ -z "$fpm" ]; then
 	exit 0
 fi
 
-d=$(mktemp -d "${TMPDIR:-/tmp}/fcgitool-bench.XXXXXX")
-pids=""
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$d"
-}
-trap cleanup EXIT INT TERM
-
-wait_sock() { # path
-	i=0
-	while [ ! -S "$1" ] && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -S "$1" ]
-}
+bench_tmpdir
 
 mkdir -p "$d/www" "$d/nginx/logs" "$d/nginx/tmp"
 printf '%s\n' '<?php echo "hello\n";' >"$d/www/small.php"

@@ -10,6 +10,7 @@
 # Usage: bench/request.sh   (BENCH_RUNS: runs of the single request)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 tool=${FCGITOOL:-$top/build/release/fcgitool/fcgitool}
 runs=${BENCH_RUNS:-300}
 
@@ -23,28 +24,13 @@ for need in hyperfine cgi-fcgi; do
 		exit 0
 	fi
 done
-fpm=""
-for b in php-fpm8.2 php-fpm8.3 php-fpm8.1 php-fpm; do
-	if command -v "$b" >/dev/null 2>&1; then
-		fpm=$(command -v "$b")
-		break
-	fi
-done
+find_php_fpm
 if [ -z "$fpm" ]; then
 	echo "request.sh: php-fpm is not installed; skipped" >&2
 	exit 0
 fi
 
-d=$(mktemp -d "${TMPDIR:-/tmp}/fcgitool-bench.XXXXXX")
-fpm_pid=""
-cleanup() {
-	if [ -n "$fpm_pid" ]; then
-		kill "$fpm_pid" 2>/dev/null || true
-		wait "$fpm_pid" 2>/dev/null || true
-	fi
-	rm -rf "$d"
-}
-trap cleanup EXIT INT TERM
+bench_tmpdir
 
 mkdir "$d/www"
 cp "$top/tests/fixtures/request/hello.php" "$d/www/"
@@ -60,13 +46,8 @@ pm = static
 pm.max_children = 4
 EOF
 env PHP_INI_SCAN_DIR= "$fpm" -F -O -y "$d/fpm.conf" -n -R >"$d/fpm.out" 2>&1 &
-fpm_pid=$!
-i=0
-while [ ! -S "$d/php.sock" ] && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-if [ ! -S "$d/php.sock" ]; then
+pids="$pids $!"
+if ! wait_sock "$d/php.sock"; then
 	echo "request.sh: php-fpm did not start:" >&2
 	cat "$d/fpm.out" >&2
 	exit 1

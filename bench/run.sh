@@ -1,12 +1,12 @@
 #!/bin/sh
-# run.sh - run every bench/*.sh (but this one) in name order; `make bench`
+# run.sh - run every bench/*.sh (but this one and lib.sh) in name order; `make bench`
 # calls it after building.  A failing benchmark is reported, the others
 # still run, and the exit status says whether all passed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 rc=0
 for b in "$here"/*.sh; do
-	[ "$(basename "$b")" = run.sh ] && continue
+	case $(basename "$b") in run.sh | lib.sh) continue ;; esac
 	if ! sh "$b"; then
 		echo "bench: $(basename "$b") failed" >&2
 		rc=1

@@ -12,6 +12,7 @@
 # 40 seconds.  Usage: bench/serve.sh   (BENCH_SECS, BENCH_CONNS)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 tool=${FCGITOOL:-$top/build/release/fcgitool/fcgitool}
 load=$top/build/release/tests/helpers/fcgiload
 secs=${BENCH_SECS:-5}
@@ -33,35 +34,9 @@ if [ ! -f /usr/include/fcgi_stdio.h ]; then
 	echo "serve.sh: libfcgi-dev is not installed; skipped" >&2
 	exit 0
 fi
-fpm=""
-for b in php-fpm8.2 php-fpm8.3 php-fpm8.1 php-fpm; do
-	if command -v "$b" >/dev/null 2>&1; then
-		fpm=$(command -v "$b")
-		break
-	fi
-done
+find_php_fpm
 
-d=$(mktemp -d "${TMPDIR:-/tmp}/fcgitool-bench.XXXXXX")
-pids=""
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$d"
-}
-trap cleanup EXIT INT TERM
-
-wait_sock() { # path
-	i=0
-	while [ ! -S "$1" ] && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -S "$1" ]
-}
+bench_tmpdir
 
 # CPU seconds * CLK_TCK used so far by a process (with its reaped
 # children) or, for php-fpm, by the master and its live workers.
