@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd-proxy.h"
+#include "proxy.h"
 #include "pcapng.h"
 #include "util.h"
 

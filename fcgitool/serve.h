@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* serve.h - shared by cmd-serve.c and cmd-serve-setup.c. */
+/* serve.h - shared by cmd-serve.c and serve-setup.c. */
 #ifndef FCGITOOL_SERVE_H
 #define FCGITOOL_SERVE_H
 

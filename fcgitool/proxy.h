@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-proxy.h - what cmd-proxy.c and cmd-proxy-out.c share. */
+/* proxy.h - what cmd-proxy.c and proxy-out.c share. */
 #ifndef FCGITOOL_CMD_PROXY_H
 #define FCGITOOL_CMD_PROXY_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-serve-setup.c - fcgitool serve: its runner and its listeners. */
+/* serve-setup.c - fcgitool serve: its runner and its listeners. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd-proxy-out.c - what fcgitool proxy prints besides the records: one
+ * proxy-out.c - what fcgitool proxy prints besides the records: one
  * summary line per request and per connection (text or JSON), and the
  * pcapng capture of what it forwards.
  */
@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "cmd-proxy.h"
+#include "proxy.h"
 #include "pcapng.h"
 #include "util.h"
 
