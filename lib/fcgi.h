@@ -776,8 +776,8 @@ uv_stream_t *fcgi_io_accept(uv_stream_t *server);
 void fcgi_io_close(uv_stream_t *s, void (*cb)(void *arg), void *arg);
 /* Describe the peer of s ("unix", "127.0.0.1:51234") into out. */
 const char *fcgi_io_peername(uv_stream_t *s, char *out, size_t n);
-/* Describe the local address of s ("127.0.0.1:9000", "[::1]:9000", or
- * "unix" for a pipe), e.g. to learn the port after binding port 0. */
+/* Describe the local address of s ("unix:/run/x.sock", "127.0.0.1:9000",
+ * "[::1]:9000"), e.g. to learn the port after binding port 0. */
 const char *fcgi_io_sockname(uv_stream_t *s, char *out, size_t n);
 
 /* ------------------------------------------------------------------ */

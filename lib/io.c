@@ -448,15 +448,25 @@ const char *fcgi_io_peername(uv_stream_t *s, char *out, size_t n)
 const char *fcgi_io_sockname(uv_stream_t *s, char *out, size_t n)
 {
 	struct sockaddr_storage ss;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	size_t plen = sizeof(path) - 1;
 	int len = sizeof(ss);
 
 	if (n == 0)
 		return out;
-	if (s->type != UV_TCP ||
-	    uv_tcp_getsockname((uv_tcp_t *)s, (struct sockaddr *)&ss, &len) !=
-		    0)
-		snprintf(out, n, "unix");
-	else
+	if (s->type == UV_NAMED_PIPE) {
+		/* An abstract or unbound socket has no path to show. */
+		if (uv_pipe_getsockname((uv_pipe_t *)s, path, &plen) != 0 ||
+		    plen == 0 || path[0] == '\0')
+			snprintf(out, n, "unix:(unnamed)");
+		else
+			snprintf(out, n, "unix:%.*s", (int)plen, path);
+	} else if (s->type != UV_TCP ||
+		   uv_tcp_getsockname((uv_tcp_t *)s, (struct sockaddr *)&ss,
+				      &len) != 0) {
+		snprintf(out, n, "?");
+	} else {
 		format_sa(&ss, out, n);
+	}
 	return out;
 }

@@ -1334,7 +1334,6 @@ int fcgi_proxy_new(struct fcgi_proxy **out, uv_loop_t *loop,
 		   const struct fcgi_proxy_opts *opts, char *err, size_t errlen)
 {
 	struct fcgi_proxy *p;
-	char where[160];
 	int rc;
 
 	if (out == NULL || loop == NULL || opts == NULL ||
@@ -1350,17 +1349,13 @@ int fcgi_proxy_new(struct fcgi_proxy **out, uv_loop_t *loop,
 	p->copts.limits = opts->limits;
 	p->t0 = uv_hrtime();
 	fcgi_addr_format(&p->o.upstream, p->upstream, sizeof(p->upstream));
-	fcgi_addr_format(&p->o.listen, where, sizeof(where));
 	rc = fcgi_io_listen(loop, &p->o.listen, p->o.backlog, p->o.unix_mode,
 			    on_accept, p, &p->listener, err, errlen);
 	if (rc != 0) {
 		free(p);
 		return FCGI_EADDR;
 	}
-	if (p->o.listen.family == AF_UNIX)
-		snprintf(p->addr, sizeof(p->addr), "%s", where);
-	else
-		fcgi_io_sockname(p->listener, p->addr, sizeof(p->addr));
+	fcgi_io_sockname(p->listener, p->addr, sizeof(p->addr));
 	note(p, NULL, "listen", "%s, upstream %s", p->addr, p->upstream);
 	*out = p;
 	return 0;

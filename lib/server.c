@@ -1176,40 +1176,6 @@ static struct listener *add_listener(struct fcgi_server *s)
 	return &ls[s->nls];
 }
 
-/* The bound address of a listening stream, as addresses are written. */
-static void bound_name(uv_stream_t *st, char *out, size_t n)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	uv_os_fd_t fd;
-	char host[INET6_ADDRSTRLEN];
-	const struct sockaddr_un *un = (const void *)&ss;
-	const struct sockaddr_in *s4 = (const void *)&ss;
-	const struct sockaddr_in6 *s6 = (const void *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	if (uv_fileno((uv_handle_t *)st, &fd) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
-		snprintf(out, n, "?");
-		return;
-	}
-	if (ss.ss_family == AF_UNIX) {
-		if (len <= sizeof(sa_family_t) || un->sun_path[0] == '\0')
-			snprintf(out, n, "unix:(unnamed)");
-		else
-			snprintf(out, n, "unix:%.*s",
-				 (int)(len - sizeof(sa_family_t)),
-				 un->sun_path);
-	} else if (ss.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(out, n, "[%s]:%u", host,
-			 (unsigned)ntohs(s6->sin6_port));
-	} else {
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(out, n, "%s:%u", host, (unsigned)ntohs(s4->sin_port));
-	}
-}
-
 int fcgi_server_listen(struct fcgi_server *s, const struct fcgi_addr *a,
 		       char *err, size_t errlen)
 {
@@ -1231,7 +1197,7 @@ int fcgi_server_listen(struct fcgi_server *s, const struct fcgi_addr *a,
 	if (rc != 0)
 		return FCGI_EADDR;
 	l->stream = st;
-	bound_name(st, l->name, sizeof(l->name));
+	fcgi_io_sockname(st, l->name, sizeof(l->name));
 	if (a->family == AF_UNIX)
 		snprintf(l->unlink_path, sizeof(l->unlink_path), "%s", a->path);
 	s->nls++;
@@ -1259,7 +1225,7 @@ int fcgi_server_listen_fd(struct fcgi_server *s, int fd, char *err,
 	if (rc != 0)
 		return FCGI_EADDR;
 	l->stream = st;
-	bound_name(st, l->name, sizeof(l->name));
+	fcgi_io_sockname(st, l->name, sizeof(l->name));
 	s->nls++;
 	return 0;
 }

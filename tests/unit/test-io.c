@@ -117,6 +117,9 @@ static void round_trip(const char *text)
 		assert_int_not_equal(a.port, 0);
 	} else {
 		struct stat st;
+		char want[160];
+		snprintf(want, sizeof(want), "unix:%s", a.path);
+		assert_string_equal(name, want);
 		assert_int_equal(stat(a.path, &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0600);
 	}
