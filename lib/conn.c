@@ -433,7 +433,9 @@ static int put_chunks(struct fcgi_conn *c, uint8_t type, uint16_t id,
 
 /* ---- judging records ------------------------------------------------ */
 
-/* Decode a fixed 8-byte body, short ones padded with zeros. */
+/* The first 8 bytes of a fixed body, zero-filled when it is shorter, so
+ * that the codec's decoders read what a short body does hold (the length
+ * is reported separately). */
 static void body8(uint8_t b[8], const struct fcgi_record *rec)
 {
 	size_t n = rec->h.content_length < 8 ? rec->h.content_length : 8;
@@ -447,12 +449,14 @@ static int on_begin(struct fcgi_conn *c, const struct at *at,
 		    const struct fcgi_record *rec)
 {
 	struct fcgi_event ev;
+	struct fcgi_begin_body bb;
 	struct req *r;
 	uint8_t b[8];
 	uint16_t role;
 
 	body8(b, rec);
-	role = (uint16_t)(b[0] << 8 | b[1]);
+	(void)fcgi_begin_body_decode(&bb, b, sizeof(b));
+	role = bb.role;
 	/* FastCGI 1.0, 5.1: the body is 8 bytes; what is there is used. */
 	if (rec->h.content_length != 8)
 		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
@@ -495,15 +499,15 @@ static int on_begin(struct fcgi_conn *c, const struct at *at,
 	}
 	r->st = R_ACTIVE;
 	r->role = role;
-	r->flags = b[2];
+	r->flags = bb.flags;
 	c->active++;
 	c->begins++;
-	c->keep = (b[2] & FCGI_KEEP_CONN) != 0;
+	c->keep = (bb.flags & FCGI_KEEP_CONN) != 0;
 	if (at->silent)
 		return 0;
 	ev_init(&ev, FCGI_EV_BEGIN, at);
 	ev.role = role;
-	ev.flags = b[2];
+	ev.flags = bb.flags;
 	return emit(c, &ev);
 }
 
@@ -756,13 +760,12 @@ static int on_end(struct fcgi_conn *c, const struct at *at,
 		  const struct fcgi_record *rec)
 {
 	struct fcgi_event ev;
+	struct fcgi_end_body eb;
 	struct req *r;
 	uint8_t b[8];
-	uint32_t app_status;
 
 	body8(b, rec);
-	app_status = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-		     (uint32_t)b[2] << 8 | (uint32_t)b[3];
+	(void)fcgi_end_body_decode(&eb, b, sizeof(b));
 	/* FastCGI 1.0, 5.5: the body is 8 bytes. */
 	if (rec->h.content_length != 8)
 		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
@@ -771,15 +774,16 @@ static int on_end(struct fcgi_conn *c, const struct at *at,
 	r = to_web_req(c, at, rec);
 	if (r == NULL)
 		return 0;
-	if (b[4] > FCGI_UNKNOWN_ROLE)
+	if (eb.protocol_status > FCGI_UNKNOWN_ROLE)
 		violate(c, at, FCGI_V_BAD_PSTATUS,
 			"END_REQUEST protocolStatus %u is not defined "
 			"(0..3)",
-			(unsigned)b[4]);
+			(unsigned)eb.protocol_status);
 	/* FastCGI 1.0, 3.3 and 5.5: streams end before END_REQUEST.  A
 	 * request refused with another protocolStatus may have no STDOUT. */
 	if (!(r->st & R_STDOUT_DONE) &&
-	    ((r->st & R_STDOUT_USED) || b[4] == FCGI_REQUEST_COMPLETE))
+	    ((r->st & R_STDOUT_USED) ||
+	     eb.protocol_status == FCGI_REQUEST_COMPLETE))
 		violate(c, at, FCGI_V_END_OPEN_STREAMS,
 			"END_REQUEST for request %u before its STDOUT stream "
 			"ended",
@@ -793,8 +797,8 @@ static int on_end(struct fcgi_conn *c, const struct at *at,
 	if (at->silent)
 		return 0;
 	ev_init(&ev, FCGI_EV_END, at);
-	ev.app_status = app_status;
-	ev.protocol_status = b[4];
+	ev.app_status = eb.app_status;
+	ev.protocol_status = eb.protocol_status;
 	return emit(c, &ev);
 }
 
@@ -865,9 +869,10 @@ static int on_unknown_type(struct fcgi_conn *c, const struct at *at,
 			   const struct fcgi_record *rec)
 {
 	struct fcgi_event ev;
-	uint8_t b[8];
+	uint8_t b[8], type;
 
 	body8(b, rec);
+	(void)fcgi_unknown_body_decode(&type, b, sizeof(b));
 	/* FastCGI 1.0, 4.2: the body is {type, reserved[7]}. */
 	if (rec->h.content_length != 8)
 		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
@@ -877,13 +882,13 @@ static int on_unknown_type(struct fcgi_conn *c, const struct at *at,
 		violate(c, at, FCGI_V_UNEXPECTED,
 			"UNKNOWN_TYPE for type %u without an unknown "
 			"management record to answer",
-			(unsigned)b[0]);
+			(unsigned)type);
 	else
 		c->pending_unknown--;
 	if (at->silent)
 		return 0;
 	ev_init(&ev, FCGI_EV_UNKNOWN_TYPE, at);
-	ev.unknown_type = b[0];
+	ev.unknown_type = type;
 	return emit(c, &ev);
 }
 
