@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c - the command table and dispatch. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,39 @@ static void usage(FILE *f)
 	fputs("\nSee fcgitool(1) and fcgitool help COMMAND.\n", f);
 }
 
+/*
+ * The page of a command in the source tree, when this binary runs from
+ * one (fcgitool/fcgitool or build/VARIANT/fcgitool/fcgitool), so that
+ * help works before make install.  1 and path filled, or 0.
+ */
+static int tree_page(const char *page, char *path, size_t n)
+{
+	static const char *const up[] = { "/../man/", "/../../../man/" };
+	char exe[PATH_MAX];
+	ssize_t len;
+	char *slash;
+	size_t i;
+
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return 0;
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return 0;
+	*slash = '\0';
+	for (i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+		if (snprintf(path, n, "%s%s%s.1", exe, up[i], page) >= (int)n)
+			continue;
+		if (access(path, R_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int cmd_help(int argc, char **argv)
 {
-	char page[64];
+	char page[64], path[PATH_MAX + 64];
 	const struct cmd *c;
 
 	if (argc < 2) {
@@ -62,7 +93,12 @@ int cmd_help(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	snprintf(page, sizeof(page), "fcgitool-%s", c->name);
-	execlp("man", "man", page, (char *)NULL);
+	if (tree_page(page, path, sizeof(path))) {
+		execlp("man", "man", "-l", path, (char *)NULL);
+		execlp("mandoc", "mandoc", "-a", path, (char *)NULL);
+	} else {
+		execlp("man", "man", page, (char *)NULL);
+	}
 	warn("cannot run man: %s", strerror(errno));
 	return EXIT_IO;
 }

@@ -53,6 +53,13 @@ commands() {
 	assert_equal "$stderr" "fcgitool help: 'frobnicate' is not a fcgitool command"
 }
 
+@test "help COMMAND shows the command's manual page from the source tree" {
+	need man "help runs man"
+	run -0 env MANPAGER=cat MANWIDTH=80 "$FCGITOOL" help request
+	assert_line --regexp '^ +fcgitool-request .+ send a request to a FastCGI server$'
+	assert_line --regexp '^SYNOPSIS'
+}
+
 @test "the top-level usage equals the SYNOPSIS of fcgitool(1)" {
 	assert_equal "$("$FCGITOOL" -h | head -1 | sed 's/^usage: //')" \
 		"$(synopsis "$TOP/man/fcgitool.1")"
