@@ -13,6 +13,7 @@
  * a record's end leaves open is kept, per (label, dir, request id, type),
  * in a small table until the record that completes it.
  */
+#include <fenv.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,9 @@
 #define FIELDS_WIDTH 14 /* "id=1 len=65535" */
 #define ESC_CHUNK 256	/* input bytes escaped per step in text mode */
 #define JBUF_INITIAL 4096
-#define NV_OPEN_MAX 64 /* pairs kept open across records at once */
+#define NV_OPEN_MAX 64	 /* pairs kept open across records at once */
+#define TS_FAST_MAX 1e15 /* below: seconds exact in a uint64_t, ulp <= 1/8 */
+#define TS_TEXT_MAX 512	 /* "%.6f " of any double, with room to spare */
 
 #define COLOR_TO_APP "\033[36m"
 #define COLOR_TO_WEB "\033[32m"
@@ -263,40 +266,129 @@ static int utf8_clean(const uint8_t *in, size_t len)
 	return 1;
 }
 
-/* Write in[0..len) escaped, a chunk at a time through a stack buffer. */
+/* 1 if fcgi_escape passes byte c through as it is. */
+static int esc_plain(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
+}
+
+/* Write in[0..len) escaped, as fcgi_escape would: runs of bytes that
+ * need no escape go out with one fwrite each, the others a chunk at a
+ * time through a stack buffer. */
 static void put_escaped(FILE *f, const uint8_t *in, size_t len)
 {
 	char tmp[ESC_CHUNK * 4 + 1];
+	size_t i, k;
 
 	while (len > 0) {
-		size_t k = len < ESC_CHUNK ? len : ESC_CHUNK;
-
-		fcgi_escape(tmp, sizeof(tmp), in, k);
-		fputs(tmp, f);
-		in += k;
-		len -= k;
+		for (i = 0; i < len && esc_plain(in[i]); i++)
+			;
+		if (i > 0) {
+			fwrite(in, 1, i, f);
+			in += i;
+			len -= i;
+		}
+		for (i = 0; i < len && i < ESC_CHUNK && !esc_plain(in[i]); i++)
+			;
+		if (i > 0) {
+			k = fcgi_escape(tmp, sizeof(tmp), in, i);
+			fwrite(tmp, 1, k, f);
+			in += i;
+			len -= i;
+		}
 	}
 }
 
 /* Write a caller's string (label, message, detail) with control bytes
- * escaped, so that one event stays on one line; other bytes as they are.
- * Returns the bytes written. */
+ * escaped, so that one event stays on one line; other bytes as they are,
+ * a run of them with one fwrite.  Returns the bytes written. */
 static size_t put_line_safe(FILE *f, const char *s)
 {
+	const uint8_t *p = (const uint8_t *)s, *q;
 	size_t w = 0;
+	char e[5];
 
-	for (const uint8_t *p = (const uint8_t *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			char e[5];
-
-			w += fcgi_escape(e, sizeof(e), p, 1);
-			fputs(e, f);
-		} else {
-			putc(*p, f);
-			w++;
+	for (;;) {
+		/* NUL is below 0x20: the run stops at the end too. */
+		for (q = p; *q >= 0x20 && *q != 0x7f; q++)
+			;
+		if (q > p) {
+			fwrite(p, 1, (size_t)(q - p), f);
+			w += (size_t)(q - p);
 		}
+		if (*q == '\0')
+			return w;
+		w += fcgi_escape(e, sizeof(e), q, 1);
+		fputs(e, f);
+		p = q + 1;
 	}
-	return w;
+}
+
+/* Decimal digits of v at the end of out[0..n); returns where they start. */
+static char *put_dec(char *out, size_t n, uint64_t v)
+{
+	char *p = out + n;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return p;
+}
+
+/*
+ * "ts " exactly as printf's "%.6f " writes it, into out[0..n) with n of
+ * TS_TEXT_MAX; returns the length.  Below TS_FAST_MAX the fraction is
+ * rounded to microseconds by hand, the way printf rounds: the decimal
+ * nearest to the double's exact value, an exact tie to even.
+ * ts - sec is exact, and fma gives the rounding error of frac * 1e6, so
+ * that y + err is frac * 1e6 exactly and its distance from the next
+ * half microsecond is judged without error.  Everything else (-0, huge
+ * values, a rounding mode other than to nearest) goes to snprintf.
+ */
+static size_t ts_format(char *out, size_t n, double ts)
+{
+	char digits[24], *p;
+	uint64_t sec, usec;
+	double frac, y, err, whole, d;
+	size_t k;
+	int w;
+
+	if (!(ts >= 0 && ts < TS_FAST_MAX) || signbit(ts) ||
+	    fegetround() != FE_TONEAREST || n < sizeof(digits) + 8) {
+		w = snprintf(out, n, "%.6f ", ts);
+		if (w < 0)
+			return 0;
+		return (size_t)w < n ? (size_t)w : n - 1;
+	}
+	sec = (uint64_t)ts;
+	frac = ts - (double)sec;
+	y = frac * 1e6;
+	err = fma(frac, 1e6, -y);
+	whole = floor(y);
+	d = y - whole;
+	usec = (uint64_t)whole;
+	/* y and whole are multiples of y's ulp, and so is 0.5 (y is below
+	 * 2^20): d is 0.5 exactly or at least an ulp away from it, which
+	 * err (at most half an ulp) cannot cross. */
+	if (d > 0.5 || (d == 0.5 && (err > 0 || (err == 0 && (usec & 1)))))
+		usec++;
+	if (usec >= 1000000) {
+		usec -= 1000000;
+		sec++;
+	}
+	p = put_dec(digits, sizeof(digits), sec);
+	k = (size_t)(digits + sizeof(digits) - p);
+	memcpy(out, p, k);
+	out[k++] = '.';
+	for (int i = 5; i >= 0; i--) {
+		out[k + (size_t)i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
+	k += 6;
+	out[k++] = ' ';
+	out[k] = '\0';
+	return k;
 }
 
 /* 1 if ts is to be shown: not negative, and a finite number. */
@@ -654,13 +746,12 @@ static struct nv_view nv_decode(struct fcgi_render *r, const char *label,
 /* "ts label " as requested; returns the columns written. */
 static size_t text_prefix(struct fcgi_render *r, const char *label, double ts)
 {
+	char t[TS_TEXT_MAX];
 	size_t w = 0;
-	int n;
 
 	if (has_ts(ts)) {
-		n = fprintf(r->out, "%.6f ", ts);
-		if (n > 0)
-			w += (size_t)n;
+		w = ts_format(t, sizeof(t), ts);
+		fwrite(t, 1, w, r->out);
 	}
 	if (label != NULL) {
 		w += put_line_safe(r->out, label) + 1;
@@ -739,8 +830,14 @@ static void text_bytes(struct fcgi_render *r, const struct fcgi_record *rec)
 
 static void text_indent(struct fcgi_render *r, size_t indent)
 {
-	for (size_t i = 0; i < indent; i++)
-		putc(' ', r->out);
+	static const char blanks[] = "                                ";
+	size_t k;
+
+	while (indent > 0) {
+		k = indent < sizeof(blanks) - 1 ? indent : sizeof(blanks) - 1;
+		fwrite(blanks, 1, k, r->out);
+		indent -= k;
+	}
 }
 
 /* One pair line; pair 0 of v may have begun earlier or have been cut. */
@@ -810,13 +907,28 @@ static void text_nv(struct fcgi_render *r, const char *label, enum fcgi_dir dir,
 	}
 }
 
+/* Append key and the decimal of v to fields[at..]; returns the new
+ * length.  The caller's buffer holds the longest: 40 bytes for "id=65535
+ * len=65535 pad=255". */
+static size_t fields_add(char *fields, size_t at, const char *key, char *num,
+			 size_t nlen, unsigned v)
+{
+	size_t kl = strlen(key);
+	char *p = put_dec(num, nlen, v);
+	size_t dl = (size_t)(num + nlen - p);
+
+	memcpy(fields + at, key, kl);
+	memcpy(fields + at + kl, p, dl);
+	return at + kl + dl;
+}
+
 static void text_record(struct fcgi_render *r, const char *label, double ts,
 			enum fcgi_dir dir, const struct fcgi_record *rec)
 {
 	const struct fcgi_header *h = &rec->h;
 	const char *name = fcgi_type_name(h->type);
-	char tname[16], fields[40];
-	size_t w, tlen;
+	char tname[16], fields[40], num[8];
+	size_t w, tlen, flen;
 
 	w = text_prefix(r, label, ts);
 	if (name == NULL) {
@@ -832,23 +944,25 @@ static void text_record(struct fcgi_render *r, const char *label, double ts,
 		fputs(COLOR_RESET, r->out);
 	tlen = strlen(name);
 	text_indent(r, tlen < TYPE_WIDTH ? TYPE_WIDTH - tlen + 1 : 1);
+	/* "id=%u len=%u[ pad=%u]", without printf. */
+	flen = fields_add(fields, 0, "id=", num, sizeof(num), h->request_id);
+	flen = fields_add(fields, flen, " len=", num, sizeof(num),
+			  h->content_length);
 	if (h->padding_length != 0)
-		snprintf(fields, sizeof(fields), "id=%u len=%u pad=%u",
-			 (unsigned)h->request_id, (unsigned)h->content_length,
-			 (unsigned)h->padding_length);
-	else
-		snprintf(fields, sizeof(fields), "id=%u len=%u",
-			 (unsigned)h->request_id, (unsigned)h->content_length);
+		flen = fields_add(fields, flen, " pad=", num, sizeof(num),
+				  h->padding_length);
 	/* ABORT_REQUEST, and an empty record of a type outside 1..11, have
 	 * no details: no padding then, so that no line ends in blanks. */
 	if (h->type == FCGI_ABORT_REQUEST ||
 	    (!is_fixed(h->type) && !is_nv(h->type) && !is_stream(h->type) &&
 	     h->content_length == 0)) {
-		fputs(fields, r->out);
+		fwrite(fields, 1, flen, r->out);
 		putc('\n', r->out);
 		return;
 	}
-	fprintf(r->out, "%-*s  ", FIELDS_WIDTH, fields);
+	/* As "%-*s  " with FIELDS_WIDTH. */
+	fwrite(fields, 1, flen, r->out);
+	text_indent(r, (flen < FIELDS_WIDTH ? FIELDS_WIDTH - flen : 0) + 2);
 	if (is_fixed(h->type)) {
 		text_fixed(r, rec);
 	} else if (is_nv(h->type)) {
@@ -1216,10 +1330,16 @@ void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 		open_forget_request(r, conn_label, dir, rec->h.request_id);
 	if (!type_shown(r, rec->h.type))
 		return;
-	if (r->o.json)
+	if (r->o.json) {
 		json_record(r, conn_label, ts, dir, rec);
-	else
-		text_record(r, conn_label, ts, dir, rec);
+		return;
+	}
+	/* The stream's lock taken once for the record's many writes, which
+	 * then find it held: cheaper, and the record's lines stay together
+	 * when threads share the stream. */
+	flockfile(r->out);
+	text_record(r, conn_label, ts, dir, rec);
+	funlockfile(r->out);
 }
 
 void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
@@ -1245,6 +1365,7 @@ void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 		j_end(&j);
 		return;
 	}
+	flockfile(r->out);
 	text_prefix(r, conn_label, ts);
 	if (r->o.color)
 		fputs(COLOR_VIOLATION, r->out);
@@ -1256,6 +1377,7 @@ void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 	if (r->o.color)
 		fputs(COLOR_RESET, r->out);
 	putc('\n', r->out);
+	funlockfile(r->out);
 }
 
 void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
@@ -1273,6 +1395,7 @@ void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
 		j_end(&j);
 		return;
 	}
+	flockfile(r->out);
 	text_prefix(r, conn_label, ts);
 	fputs("** ", r->out);
 	put_line_safe(r->out, what);
@@ -1281,4 +1404,5 @@ void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
 		put_line_safe(r->out, detail);
 	}
 	putc('\n', r->out);
+	funlockfile(r->out);
 }

@@ -618,6 +618,125 @@ static void test_trace_text_prefix(void **state)
 		   "\"contentLength\":0,\"paddingLength\":0}\n");
 }
 
+/* One time stamp as the renderer writes it and as printf's "%.6f" does;
+ * a note is the shortest line that carries one. */
+static void expect_ts_as_printf(FILE *f, struct fcgi_render *r, char **text,
+				size_t *len, double ts)
+{
+	char want[512];
+	size_t at;
+
+	assert_int_equal(fflush(f), 0);
+	at = *len;
+	fcgi_render_note(r, NULL, ts, "x", NULL);
+	assert_int_equal(fflush(f), 0);
+	/* A negative or non-finite ts is not shown at all. */
+	if (ts >= 0 && isfinite(ts))
+		snprintf(want, sizeof(want), "%.6f ** x\n", ts);
+	else
+		snprintf(want, sizeof(want), "** x\n");
+	if (strcmp(*text + at, want) != 0)
+		fail_msg("ts %a: got \"%s\", printf gives \"%s\"", ts,
+			 *text + at, want);
+}
+
+static void test_trace_text_ts_as_printf(void **state)
+{
+	static const double fixed[] = {
+		0.0,
+		-0.0,
+		0.0000005,
+		0.0000015,
+		0.0000025,
+		0.00000049999,
+		0.0000004999999999,
+		0.9999995,
+		0.99999949999,
+		0.99999950001,
+		1.9999995,
+		59.9999999,
+		59.9999995,
+		9.9999995,
+		99.9999995,
+		0.0078125,
+		0.0234375,
+		0.5,
+		1.0000005,
+		12.25,
+		123.4567885,
+		4294967295.9999995,
+		4294967296.0,
+		1e9,
+		1e9 + 0.5e-6,
+		1e12,
+		999999999999999.9,
+		1e15,
+		1e15 + 0.125,
+		1e16,
+		1e20,
+		1e300,
+		9007199254740992.0,
+		1.7976931348623157e308,
+		5e-324,
+		2.2250738585072014e-308,
+		-1,
+		-1e-300,
+		NAN,
+		-NAN,
+		INFINITY,
+		-INFINITY,
+	};
+	uint64_t x = 0x9e3779b97f4a7c15u; /* xorshift64, fixed seed */
+	char *text = NULL;
+	size_t len = 0;
+	struct fcgi_render_opts o;
+	struct fcgi_render *r;
+	FILE *f;
+	double ts;
+
+	(void)state;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	fcgi_render_opts_default(&o);
+	r = fcgi_render_new(f, &o);
+	assert_non_null(r);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		expect_ts_as_printf(f, r, &text, &len, fixed[i]);
+		/* Each value's neighbours: a boundary's both sides. */
+		expect_ts_as_printf(f, r, &text, &len,
+				    nextafter(fixed[i], -INFINITY));
+		expect_ts_as_printf(f, r, &text, &len,
+				    nextafter(fixed[i], INFINITY));
+	}
+	for (int i = 0; i < 40000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		switch (i % 4) {
+		case 0: /* uniform in [0, 1e7) */
+			ts = (double)(x >> 11) / 9007199254740992.0 * 1e7;
+			break;
+		case 1: /* a half microsecond, and the doubles around it */
+			ts = (double)(x % 10000000000u) / 1e6 + 0.5e-6;
+			ts = nextafter(ts, (x >> 40) % 3 == 0	? -INFINITY
+					   : (x >> 40) % 3 == 1 ? INFINITY
+								: ts);
+			break;
+		case 2: /* just below a whole second */
+			ts = (double)(x % 100000u) + 0.9999995 +
+			     (double)((x >> 20) % 16) * 1e-8 - 8e-8;
+			break;
+		default: /* any bit pattern: NaN, inf, huge, tiny */
+			memcpy(&ts, &x, sizeof(ts));
+			break;
+		}
+		expect_ts_as_printf(f, r, &text, &len, ts);
+	}
+	fcgi_render_free(r);
+	assert_int_equal(fclose(f), 0);
+	free(text);
+}
+
 static void test_trace_text_params_hidden(void **state)
 {
 	struct fcgi_render_opts o;
@@ -2314,6 +2433,7 @@ int main(void)
 		cmocka_unit_test(test_trace_text_bad_body_length),
 		cmocka_unit_test(test_trace_text_params),
 		cmocka_unit_test(test_trace_text_prefix),
+		cmocka_unit_test(test_trace_text_ts_as_printf),
 		cmocka_unit_test(test_trace_text_params_hidden),
 		cmocka_unit_test(test_trace_text_values),
 		cmocka_unit_test(test_trace_text_params_split),
