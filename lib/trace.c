@@ -15,6 +15,7 @@
  */
 #include <fenv.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #define NV_OPEN_MAX 64	 /* pairs kept open across records at once */
 #define TS_FAST_MAX 1e15 /* below: seconds exact in a uint64_t, ulp <= 1/8 */
 #define TS_TEXT_MAX 512	 /* "%.6f " of any double, with room to spare */
+#define TEXT_BUF 4096	 /* text gathered before it goes to the stream */
 
 #define COLOR_TO_APP "\033[36m"
 #define COLOR_TO_WEB "\033[32m"
@@ -79,6 +81,10 @@ struct fcgi_render {
 	struct nv_open open[NV_OPEN_MAX];
 	size_t nopen;	/* slots in use */
 	uint64_t clock; /* last stamp given */
+	/* Text of the event being rendered, handed to the stream with one
+	 * fwrite when full and at the event's end. */
+	size_t tlen;
+	char text[TEXT_BUF];
 };
 
 /* What the codec made of a name-value record's content. */
@@ -266,6 +272,62 @@ static int utf8_clean(const uint8_t *in, size_t len)
 	return 1;
 }
 
+/* ---- text output --------------------------------------------------- */
+
+static void t_flush(struct fcgi_render *r)
+{
+	if (r->tlen > 0)
+		fwrite(r->text, 1, r->tlen, r->out);
+	r->tlen = 0;
+}
+
+static void t_put(struct fcgi_render *r, const void *p, size_t n)
+{
+	if (n > TEXT_BUF - r->tlen) {
+		t_flush(r);
+		if (n >= TEXT_BUF) {
+			fwrite(p, 1, n, r->out);
+			return;
+		}
+	}
+	memcpy(r->text + r->tlen, p, n);
+	r->tlen += n;
+}
+
+static void t_puts(struct fcgi_render *r, const char *s)
+{
+	t_put(r, s, strlen(s));
+}
+
+static void t_putc(struct fcgi_render *r, char c)
+{
+	if (r->tlen == TEXT_BUF)
+		t_flush(r);
+	r->text[r->tlen++] = c;
+}
+
+static void t_printf(struct fcgi_render *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void t_printf(struct fcgi_render *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->text + r->tlen, TEXT_BUF - r->tlen, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < TEXT_BUF - r->tlen) {
+		r->tlen += (size_t)n;
+		return;
+	}
+	/* Did not fit: the stream takes it straight, after what is held. */
+	t_flush(r);
+	va_start(ap, fmt);
+	vfprintf(r->out, fmt, ap);
+	va_end(ap);
+}
+
 /* 1 if fcgi_escape passes byte c through as it is. */
 static int esc_plain(uint8_t c)
 {
@@ -275,7 +337,7 @@ static int esc_plain(uint8_t c)
 /* Write in[0..len) escaped, as fcgi_escape would: runs of bytes that
  * need no escape go out with one fwrite each, the others a chunk at a
  * time through a stack buffer. */
-static void put_escaped(FILE *f, const uint8_t *in, size_t len)
+static void put_escaped(struct fcgi_render *r, const uint8_t *in, size_t len)
 {
 	char tmp[ESC_CHUNK * 4 + 1];
 	size_t i, k;
@@ -284,7 +346,7 @@ static void put_escaped(FILE *f, const uint8_t *in, size_t len)
 		for (i = 0; i < len && esc_plain(in[i]); i++)
 			;
 		if (i > 0) {
-			fwrite(in, 1, i, f);
+			t_put(r, in, i);
 			in += i;
 			len -= i;
 		}
@@ -292,7 +354,7 @@ static void put_escaped(FILE *f, const uint8_t *in, size_t len)
 			;
 		if (i > 0) {
 			k = fcgi_escape(tmp, sizeof(tmp), in, i);
-			fwrite(tmp, 1, k, f);
+			t_put(r, tmp, k);
 			in += i;
 			len -= i;
 		}
@@ -302,7 +364,7 @@ static void put_escaped(FILE *f, const uint8_t *in, size_t len)
 /* Write a caller's string (label, message, detail) with control bytes
  * escaped, so that one event stays on one line; other bytes as they are,
  * a run of them with one fwrite.  Returns the bytes written. */
-static size_t put_line_safe(FILE *f, const char *s)
+static size_t put_line_safe(struct fcgi_render *r, const char *s)
 {
 	const uint8_t *p = (const uint8_t *)s, *q;
 	size_t w = 0;
@@ -313,13 +375,13 @@ static size_t put_line_safe(FILE *f, const char *s)
 		for (q = p; *q >= 0x20 && *q != 0x7f; q++)
 			;
 		if (q > p) {
-			fwrite(p, 1, (size_t)(q - p), f);
+			t_put(r, p, (size_t)(q - p));
 			w += (size_t)(q - p);
 		}
 		if (*q == '\0')
 			return w;
 		w += fcgi_escape(e, sizeof(e), q, 1);
-		fputs(e, f);
+		t_puts(r, e);
 		p = q + 1;
 	}
 }
@@ -751,18 +813,18 @@ static size_t text_prefix(struct fcgi_render *r, const char *label, double ts)
 
 	if (has_ts(ts)) {
 		w = ts_format(t, sizeof(t), ts);
-		fwrite(t, 1, w, r->out);
+		t_put(r, t, w);
 	}
 	if (label != NULL) {
-		w += put_line_safe(r->out, label) + 1;
-		putc(' ', r->out);
+		w += put_line_safe(r, label) + 1;
+		t_putc(r, ' ');
 	}
 	return w;
 }
 
 static void text_body_error(struct fcgi_render *r, size_t len)
 {
-	fprintf(r->out, "body %zu bytes, expected 8", len);
+	t_printf(r, "body %zu bytes, expected 8", len);
 }
 
 static void text_fixed(struct fcgi_render *r, const struct fcgi_record *rec)
@@ -781,36 +843,36 @@ static void text_fixed(struct fcgi_render *r, const struct fcgi_record *rec)
 		}
 		name = fcgi_role_name(b.role);
 		if (name != NULL)
-			fprintf(r->out, "role=%s", name);
+			t_printf(r, "role=%s", name);
 		else
-			fprintf(r->out, "role=%u", (unsigned)b.role);
+			t_printf(r, "role=%u", (unsigned)b.role);
 		if (b.flags == FCGI_KEEP_CONN)
-			fputs(" flags=KEEP_CONN", r->out);
+			t_puts(r, " flags=KEEP_CONN");
 		else
-			fprintf(r->out, " flags=0x%02x", (unsigned)b.flags);
+			t_printf(r, " flags=0x%02x", (unsigned)b.flags);
 		break;
 	case FCGI_END_REQUEST:
 		if (fcgi_end_body_decode(&e, rec->content, len) != 0) {
 			text_body_error(r, len);
 			return;
 		}
-		fprintf(r->out, "appStatus=%lu protocolStatus=",
-			(unsigned long)e.app_status);
+		t_printf(r, "appStatus=%lu protocolStatus=",
+			 (unsigned long)e.app_status);
 		name = fcgi_pstatus_name(e.protocol_status);
 		if (name != NULL)
-			fputs(name, r->out);
+			t_puts(r, name);
 		else
-			fprintf(r->out, "%u", (unsigned)e.protocol_status);
+			t_printf(r, "%u", (unsigned)e.protocol_status);
 		break;
 	default: /* FCGI_UNKNOWN_TYPE */
 		if (fcgi_unknown_body_decode(&t, rec->content, len) != 0) {
 			text_body_error(r, len);
 			return;
 		}
-		fprintf(r->out, "type=%u", (unsigned)t);
+		t_printf(r, "type=%u", (unsigned)t);
 		name = fcgi_type_name(t);
 		if (name != NULL)
-			fprintf(r->out, " (%s)", name);
+			t_printf(r, " (%s)", name);
 		break;
 	}
 }
@@ -821,11 +883,11 @@ static void text_bytes(struct fcgi_render *r, const struct fcgi_record *rec)
 	size_t len = rec->h.content_length;
 	size_t show = len < r->o.body_limit ? len : r->o.body_limit;
 
-	putc('"', r->out);
-	put_escaped(r->out, rec->content, show);
-	putc('"', r->out);
+	t_putc(r, '"');
+	put_escaped(r, rec->content, show);
+	t_putc(r, '"');
 	if (show < len)
-		fprintf(r->out, " ... (+%zu bytes)", len - show);
+		t_printf(r, " ... (+%zu bytes)", len - show);
 }
 
 static void text_indent(struct fcgi_render *r, size_t indent)
@@ -835,7 +897,7 @@ static void text_indent(struct fcgi_render *r, size_t indent)
 
 	while (indent > 0) {
 		k = indent < sizeof(blanks) - 1 ? indent : sizeof(blanks) - 1;
-		fwrite(blanks, 1, k, r->out);
+		t_put(r, blanks, k);
 		indent -= k;
 	}
 }
@@ -853,24 +915,23 @@ static void text_pair(struct fcgi_render *r, const struct nv_view *v, size_t i,
 	vlen = cut ? v->value_len : nv.value_len;
 	text_indent(r, indent);
 	if (i == 0 && v->continued) {
-		fputs("(pair continues from the previous record)\n", r->out);
+		t_puts(r, "(pair continues from the previous record)\n");
 		text_indent(r, indent);
 	}
-	put_escaped(r->out, nv.name, nv.name_len);
+	put_escaped(r, nv.name, nv.name_len);
 	if (nlen > nv.name_len)
-		fprintf(r->out, " ... (+%zu bytes)", nlen - nv.name_len);
+		t_printf(r, " ... (+%zu bytes)", nlen - nv.name_len);
 	if (redacted(r, &nv, nlen)) {
-		fputs(" = ***", r->out);
+		t_puts(r, " = ***");
 	} else if (vlen == 0) {
-		fputs(" =", r->out);
+		t_puts(r, " =");
 	} else {
-		fputs(" = ", r->out);
-		put_escaped(r->out, nv.value, nv.value_len);
+		t_puts(r, " = ");
+		put_escaped(r, nv.value, nv.value_len);
 		if (vlen > nv.value_len)
-			fprintf(r->out, " ... (+%zu bytes)",
-				vlen - nv.value_len);
+			t_printf(r, " ... (+%zu bytes)", vlen - nv.value_len);
 	}
-	putc('\n', r->out);
+	t_putc(r, '\n');
 }
 
 static void text_nv(struct fcgi_render *r, const char *label, enum fcgi_dir dir,
@@ -879,14 +940,13 @@ static void text_nv(struct fcgi_render *r, const char *label, enum fcgi_dir dir,
 	struct nv_view v = nv_decode(r, label, dir, rec);
 
 	if (rec->h.type == FCGI_PARAMS && rec->h.content_length == 0) {
-		fputs("end of stream\n", r->out);
+		t_puts(r, "end of stream\n");
 	} else {
-		fprintf(r->out, "%zu %s", v.pairs,
-			v.pairs == 1 ? "pair" : "pairs");
+		t_printf(r, "%zu %s", v.pairs, v.pairs == 1 ? "pair" : "pairs");
 		if (v.err != 0)
-			fprintf(r->out, " (the rest not shown: %s)",
-				fcgi_strerror(v.err));
-		putc('\n', r->out);
+			t_printf(r, " (the rest not shown: %s)",
+				 fcgi_strerror(v.err));
+		t_putc(r, '\n');
 	}
 	if (!r->o.show_params)
 		return;
@@ -894,16 +954,16 @@ static void text_nv(struct fcgi_render *r, const char *label, enum fcgi_dir dir,
 		text_pair(r, &v, i, indent);
 	if (v.partial > 0 && v.err == 0) {
 		text_indent(r, indent);
-		fprintf(r->out,
-			"(%zu bytes of a pair continue in the next record)\n",
-			v.partial);
+		t_printf(r,
+			 "(%zu bytes of a pair continue in the next record)\n",
+			 v.partial);
 	}
 	if (v.unfinished > 0) {
 		text_indent(r, indent);
-		fprintf(r->out,
-			"(the stream ends inside a pair: its %llu bytes are "
-			"not shown)\n",
-			(unsigned long long)v.unfinished);
+		t_printf(r,
+			 "(the stream ends inside a pair: its %llu bytes are "
+			 "not shown)\n",
+			 (unsigned long long)v.unfinished);
 	}
 }
 
@@ -936,12 +996,11 @@ static void text_record(struct fcgi_render *r, const char *label, double ts,
 		name = tname;
 	}
 	if (r->o.color)
-		fputs(dir == FCGI_DIR_TO_APP ? COLOR_TO_APP : COLOR_TO_WEB,
-		      r->out);
-	fputs(dir == FCGI_DIR_TO_APP ? "-> " : "<- ", r->out);
-	fputs(name, r->out);
+		t_puts(r, dir == FCGI_DIR_TO_APP ? COLOR_TO_APP : COLOR_TO_WEB);
+	t_puts(r, dir == FCGI_DIR_TO_APP ? "-> " : "<- ");
+	t_puts(r, name);
 	if (r->o.color)
-		fputs(COLOR_RESET, r->out);
+		t_puts(r, COLOR_RESET);
 	tlen = strlen(name);
 	text_indent(r, tlen < TYPE_WIDTH ? TYPE_WIDTH - tlen + 1 : 1);
 	/* "id=%u len=%u[ pad=%u]", without printf. */
@@ -956,12 +1015,12 @@ static void text_record(struct fcgi_render *r, const char *label, double ts,
 	if (h->type == FCGI_ABORT_REQUEST ||
 	    (!is_fixed(h->type) && !is_nv(h->type) && !is_stream(h->type) &&
 	     h->content_length == 0)) {
-		fwrite(fields, 1, flen, r->out);
-		putc('\n', r->out);
+		t_put(r, fields, flen);
+		t_putc(r, '\n');
 		return;
 	}
 	/* As "%-*s  " with FIELDS_WIDTH. */
-	fwrite(fields, 1, flen, r->out);
+	t_put(r, fields, flen);
 	text_indent(r, (flen < FIELDS_WIDTH ? FIELDS_WIDTH - flen : 0) + 2);
 	if (is_fixed(h->type)) {
 		text_fixed(r, rec);
@@ -970,11 +1029,11 @@ static void text_record(struct fcgi_render *r, const char *label, double ts,
 		text_nv(r, label, dir, rec, w + 5);
 		return;
 	} else if (h->content_length == 0) {
-		fputs("end of stream", r->out);
+		t_puts(r, "end of stream");
 	} else {
 		text_bytes(r, rec);
 	}
-	putc('\n', r->out);
+	t_putc(r, '\n');
 }
 
 /* ---- JSON ---------------------------------------------------------- */
@@ -1334,11 +1393,12 @@ void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 		json_record(r, conn_label, ts, dir, rec);
 		return;
 	}
-	/* The stream's lock taken once for the record's many writes, which
-	 * then find it held: cheaper, and the record's lines stay together
-	 * when threads share the stream. */
+	/* The text is gathered in r->text and written at the end; a record
+	 * longer than that takes several writes, and the lock held across
+	 * them keeps its lines together when threads share the stream. */
 	flockfile(r->out);
 	text_record(r, conn_label, ts, dir, rec);
+	t_flush(r);
 	funlockfile(r->out);
 }
 
@@ -1368,15 +1428,16 @@ void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 	flockfile(r->out);
 	text_prefix(r, conn_label, ts);
 	if (r->o.color)
-		fputs(COLOR_VIOLATION, r->out);
-	fprintf(r->out, "!! %s %s %s offset=%llu record=%llu id=%u: ",
-		fcgi_severity_name(v->severity), fcgi_vcode_name(v->code),
-		fcgi_dir_name(v->dir), (unsigned long long)v->offset,
-		(unsigned long long)v->record, (unsigned)v->request_id);
-	put_line_safe(r->out, msg);
+		t_puts(r, COLOR_VIOLATION);
+	t_printf(r, "!! %s %s %s offset=%llu record=%llu id=%u: ",
+		 fcgi_severity_name(v->severity), fcgi_vcode_name(v->code),
+		 fcgi_dir_name(v->dir), (unsigned long long)v->offset,
+		 (unsigned long long)v->record, (unsigned)v->request_id);
+	put_line_safe(r, msg);
 	if (r->o.color)
-		fputs(COLOR_RESET, r->out);
-	putc('\n', r->out);
+		t_puts(r, COLOR_RESET);
+	t_putc(r, '\n');
+	t_flush(r);
 	funlockfile(r->out);
 }
 
@@ -1397,12 +1458,13 @@ void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
 	}
 	flockfile(r->out);
 	text_prefix(r, conn_label, ts);
-	fputs("** ", r->out);
-	put_line_safe(r->out, what);
+	t_puts(r, "** ");
+	put_line_safe(r, what);
 	if (detail != NULL) {
-		putc(' ', r->out);
-		put_line_safe(r->out, detail);
+		t_putc(r, ' ');
+		put_line_safe(r, detail);
 	}
-	putc('\n', r->out);
+	t_putc(r, '\n');
+	t_flush(r);
 	funlockfile(r->out);
 }
