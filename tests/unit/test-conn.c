@@ -1073,21 +1073,6 @@ static void test_conn_race_quiet(void **state)
 
 /* ---- full exchanges ---------------------------------------------------- */
 
-static const char *const ev_names[] = { "?",
-					"BEGIN",
-					"PARAMS",
-					"STDIN",
-					"DATA",
-					"STDOUT",
-					"STDERR",
-					"END",
-					"ABORT",
-					"GET_VALUES",
-					"GET_VALUES_RESULT",
-					"UNKNOWN_TYPE",
-					"UNKNOWN_RECORD",
-					"CLOSE" };
-
 /* The event types of h in order, space separated, into out. */
 static const char *ev_seq(const struct harness *h, char *out, size_t n)
 {
@@ -1096,7 +1081,7 @@ static const char *ev_seq(const struct harness *h, char *out, size_t n)
 	out[0] = '\0';
 	for (i = 0; i < h->nev && i < MAX_EV; i++)
 		o += (size_t)snprintf(out + o, n - o, "%s%s", i ? " " : "",
-				      ev_names[h->ev[i].type]);
+				      clog_evname(h->ev[i].type));
 	return out;
 }
 
