@@ -1176,31 +1176,50 @@ static struct listener *add_listener(struct fcgi_server *s)
 	return &ls[s->nls];
 }
 
+/* A new listener entry, or NULL with the reason in err. */
+static struct listener *new_listener(struct fcgi_server *s, char *err,
+				     size_t errlen, int *rc)
+{
+	struct listener *l;
+
+	if (s->stopping) {
+		snprintf(err, errlen, "the server is stopping");
+		*rc = FCGI_EINVAL;
+		return NULL;
+	}
+	l = add_listener(s);
+	if (l == NULL) {
+		snprintf(err, errlen, "%s", fcgi_strerror(FCGI_ENOMEM));
+		*rc = FCGI_ENOMEM;
+	}
+	return l;
+}
+
+/* Record a listening stream in its entry. */
+static void listener_ready(struct fcgi_server *s, struct listener *l,
+			   uv_stream_t *st)
+{
+	l->stream = st;
+	fcgi_io_sockname(st, l->name, sizeof(l->name));
+	s->nls++;
+}
+
 int fcgi_server_listen(struct fcgi_server *s, const struct fcgi_addr *a,
 		       char *err, size_t errlen)
 {
 	struct listener *l;
 	uv_stream_t *st;
-	int rc;
+	int rc = 0;
 
-	if (s->stopping) {
-		snprintf(err, errlen, "the server is stopping");
-		return FCGI_EINVAL;
-	}
-	l = add_listener(s);
-	if (l == NULL) {
-		snprintf(err, errlen, "%s", fcgi_strerror(FCGI_ENOMEM));
-		return FCGI_ENOMEM;
-	}
-	rc = fcgi_io_listen(s->loop, a, s->o.backlog, s->o.unix_mode,
-			    on_connection, l, &st, err, errlen);
-	if (rc != 0)
+	l = new_listener(s, err, errlen, &rc);
+	if (l == NULL)
+		return rc;
+	if (fcgi_io_listen(s->loop, a, s->o.backlog, s->o.unix_mode,
+			   on_connection, l, &st, err, errlen) != 0)
 		return FCGI_EADDR;
-	l->stream = st;
-	fcgi_io_sockname(st, l->name, sizeof(l->name));
 	if (a->family == AF_UNIX)
 		snprintf(l->unlink_path, sizeof(l->unlink_path), "%s", a->path);
-	s->nls++;
+	listener_ready(s, l, st);
 	return 0;
 }
 
@@ -1209,24 +1228,15 @@ int fcgi_server_listen_fd(struct fcgi_server *s, int fd, char *err,
 {
 	struct listener *l;
 	uv_stream_t *st;
-	int rc;
+	int rc = 0;
 
-	if (s->stopping) {
-		snprintf(err, errlen, "the server is stopping");
-		return FCGI_EINVAL;
-	}
-	l = add_listener(s);
-	if (l == NULL) {
-		snprintf(err, errlen, "%s", fcgi_strerror(FCGI_ENOMEM));
-		return FCGI_ENOMEM;
-	}
-	rc = fcgi_io_listen_fd(s->loop, fd, s->o.backlog, on_connection, l, &st,
-			       err, errlen);
-	if (rc != 0)
+	l = new_listener(s, err, errlen, &rc);
+	if (l == NULL)
+		return rc;
+	if (fcgi_io_listen_fd(s->loop, fd, s->o.backlog, on_connection, l, &st,
+			      err, errlen) != 0)
 		return FCGI_EADDR;
-	l->stream = st;
-	fcgi_io_sockname(st, l->name, sizeof(l->name));
-	s->nls++;
+	listener_ready(s, l, st);
 	return 0;
 }
 
