@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 #define RUNS 3
 #define NPAIRS 20
@@ -73,10 +73,12 @@ static double render(FILE *f, const struct fcgi_record recs[4], size_t n)
 					       FCGI_DIR_TO_WEB };
 	struct fcgi_render_opts o;
 	struct fcgi_render *r;
+	struct fcgi_sink sink;
 	double t0, ts = 1.0;
 
 	fcgi_render_opts_default(&o);
-	r = fcgi_render_new(f, &o);
+	fcgi_sink_file(&sink, f);
+	r = fcgi_render_new(&sink, &o);
 	need(r != NULL, "out of memory");
 	t0 = now();
 	for (size_t i = 0; i < n; i++) {

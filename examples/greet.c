@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 int greet(const struct fcgi_params *params, FILE *in, FILE *out, FILE *err);
 int count(const struct fcgi_params *params, FILE *in, FILE *out, FILE *err);

@@ -287,8 +287,8 @@ static int open_outputs(struct proxy_args *a, struct proxy_out *o)
 			return EXIT_IO;
 		}
 	}
-	a->ro.color = !a->json && fcgi_render_want_color(o->log);
-	o->render = fcgi_render_new(o->log, &a->ro);
+	a->ro.color = !a->json && want_color(o->log);
+	o->render = render_open(o->log, &a->ro);
 	if (o->render == NULL) {
 		warn("out of memory");
 		return EXIT_IO;

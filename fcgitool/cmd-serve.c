@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 #include "serve.h"
 #include "util.h"
 
@@ -251,8 +251,8 @@ int cmd_serve(int argc, char **argv)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		fcgi_render_opts_default(&ro);
 		ro.json = o.json;
-		ro.color = !o.json && fcgi_render_want_color(stdout);
-		render = fcgi_render_new(stdout, &ro);
+		ro.color = !o.json && want_color(stdout);
+		render = render_open(stdout, &ro);
 		if (render == NULL)
 			die(EXIT_IO, "out of memory");
 	}

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 #include "util.h"
 
 #ifndef FCGITOOL_VERSION

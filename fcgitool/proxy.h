@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 struct cap_pcapng;
 

@@ -92,8 +92,8 @@ struct request_out *request_out_new(const struct request_opts *o, FILE *out,
 	if (o->verbose) {
 		fcgi_render_opts_default(&ropts);
 		ropts.json = o->json;
-		ropts.color = !o->json && fcgi_render_want_color(stderr);
-		ro->render = fcgi_render_new(stderr, &ropts);
+		ropts.color = !o->json && want_color(stderr);
+		ro->render = render_open(stderr, &ropts);
 		if (ro->render == NULL)
 			die(EXIT_IO, "out of memory");
 		ro->trace.on_record = tr_record;

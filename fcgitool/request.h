@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 /* One -p or -P: set name to value, or (del) remove name.  Bytes, not
  * strings: -P may put NUL in them. */

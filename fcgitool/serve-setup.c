@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 #include "builtin.h"
 #include "serve.h"
 #include "util.h"

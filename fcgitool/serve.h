@@ -3,7 +3,7 @@
 #ifndef FCGITOOL_SERVE_H
 #define FCGITOOL_SERVE_H
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 struct serve_opts {
 	struct fcgi_server_opts srv;

@@ -126,3 +126,24 @@ fail:
 	errno = saved;
 	return -1;
 }
+
+int want_color(FILE *f)
+{
+	const char *nc = getenv("NO_COLOR");
+	int fd;
+
+	if (nc != NULL && nc[0] != '\0')
+		return 0;
+	if (f == NULL)
+		return 0;
+	fd = fileno(f);
+	return fd >= 0 && isatty(fd) == 1;
+}
+
+struct fcgi_render *render_open(FILE *f, const struct fcgi_render_opts *opts)
+{
+	struct fcgi_sink sink;
+
+	fcgi_sink_file(&sink, f);
+	return fcgi_render_new(&sink, opts);
+}

@@ -5,6 +5,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "fcgi-uv.h"
 
 /* Exit statuses (fcgitool(1), EXIT STATUS). */
 enum {
@@ -31,6 +34,13 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max,
 int parse_seconds_ms(const char *s, uint64_t *ms);
 /* Read a whole file ("-" is stdin) into a malloc'd buffer. */
 int read_file(const char *path, uint8_t **data, size_t *len);
+
+/* 1 if output to f should be coloured: a terminal, and no non-empty
+ * NO_COLOR in the environment (https://no-color.org). */
+int want_color(FILE *f);
+/* A renderer writing to f (borrowed) with opts; NULL when memory runs
+ * out. */
+struct fcgi_render *render_open(FILE *f, const struct fcgi_render_opts *opts);
 
 /* The subcommands. */
 int cmd_help(int argc, char **argv);

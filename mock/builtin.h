@@ -3,7 +3,7 @@
 #ifndef FCGI_MOCK_BUILTIN_H
 #define FCGI_MOCK_BUILTIN_H
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 /*
  * hello, echo, env, status, sleep, big, stderr, slow, crash and hang, each

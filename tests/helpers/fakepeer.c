@@ -48,7 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 #define MAX_LINES 4096
 #define MAX_IDS 64

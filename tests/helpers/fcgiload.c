@@ -37,7 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 #define MAX_MPX 1000
 #define OUT_CAP (64u << 20)

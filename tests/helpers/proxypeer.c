@@ -41,7 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 struct peer {
 	const char *in_path, *out_path, *ready_path;

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 static void parses(const char *text, int family, const char *host,
 		   const char *path, unsigned port, const char *formatted)

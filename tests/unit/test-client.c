@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "failmem.h"
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 enum smode {
 	S_HELLO,       /* a CGI answer, a line of STDERR, END_REQUEST */

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 struct ctx {
 	int fired;

@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "fcgi.h"
+#include "fcgi-uv.h"
 
 struct side {
 	int fd;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "driven.h"
 
 /* Output queued in a conn (plus a write in flight) above which no more
  * body bytes are read: enough for a few full records. */

@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "driven.h"
 
 /* ---- timers ------------------------------------------------------------ */
 
@@ -469,4 +469,17 @@ const char *fcgi_io_sockname(uv_stream_t *s, char *out, size_t n)
 		format_sa(&ss, out, n);
 	}
 	return out;
+}
+
+/* ---- a sink on stdio ------------------------------------------------- */
+
+static void sink_file_write(void *ctx, const void *data, size_t len)
+{
+	fwrite(data, 1, len, ctx);
+}
+
+void fcgi_sink_file(struct fcgi_sink *s, FILE *f)
+{
+	s->write = sink_file_write;
+	s->ctx = f;
 }

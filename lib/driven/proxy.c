@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "driven.h"
 
 #define DEFAULT_MAX_PENDING (256 * 1024)
 #define DEFAULT_READ_SIZE (64 * 1024)

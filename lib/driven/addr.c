@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "internal.h"
+#include "driven.h"
 
 /* Write "<what> '<text>'<tail>" (or just what) into err; FCGI_EADDR. */
 static int fail(char *err, size_t errlen, const char *what, const char *text,

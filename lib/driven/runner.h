@@ -11,7 +11,7 @@
 
 #include <sys/types.h>
 
-#include "internal.h"
+#include "driven.h"
 
 /* The file descriptor on which a function child reports its return value
  * (4 bytes, native order) before it exits. */

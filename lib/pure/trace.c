@@ -16,9 +16,9 @@
 #include <fenv.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -33,7 +33,7 @@
 #define NV_OPEN_MAX 64	 /* pairs kept open across records at once */
 #define TS_FAST_MAX 1e15 /* below: seconds exact in a uint64_t, ulp <= 1/8 */
 #define TS_TEXT_MAX 512	 /* "%.6f " of any double, with room to spare */
-#define TEXT_BUF 4096	 /* text gathered before it goes to the stream */
+#define TEXT_INITIAL 4096 /* first size of the event buffer */
 
 #define COLOR_TO_APP "\033[36m"
 #define COLOR_TO_WEB "\033[32m"
@@ -69,7 +69,8 @@ struct nv_open {
 };
 
 struct fcgi_render {
-	FILE *out;
+	struct fcgi_sink sink;
+	const struct fcgi_mem *mem;
 	struct fcgi_render_opts o;
 	/* Reused for every record, so that describing a PARAMS record costs
 	 * no allocation once the buffers have grown. */
@@ -81,10 +82,11 @@ struct fcgi_render {
 	struct nv_open open[NV_OPEN_MAX];
 	size_t nopen;	/* slots in use */
 	uint64_t clock; /* last stamp given */
-	/* Text of the event being rendered, handed to the stream with one
-	 * fwrite when full and at the event's end. */
-	size_t tlen;
-	char text[TEXT_BUF];
+	/* Text of the event being rendered, handed to the sink with one
+	 * write at the event's end, so that an event is never interleaved
+	 * with another writer's bytes.  oom: a byte did not fit. */
+	struct fcgi_buf text;
+	int oom;
 };
 
 /* What the codec made of a name-value record's content. */
@@ -115,33 +117,23 @@ void fcgi_render_opts_default(struct fcgi_render_opts *o)
 	o->show_params = 1;
 	fcgi_limits_default(&l);
 	o->pair_limit = l.params_max_bytes;
+	o->mem = NULL;
 }
 
-int fcgi_render_want_color(FILE *f)
-{
-	const char *nc = getenv("NO_COLOR");
-	int fd;
-
-	/* https://no-color.org: any non-empty NO_COLOR turns colour off. */
-	if (nc != NULL && nc[0] != '\0')
-		return 0;
-	if (f == NULL)
-		return 0;
-	fd = fileno(f);
-	return fd >= 0 && isatty(fd) == 1;
-}
-
-struct fcgi_render *fcgi_render_new(FILE *out,
+struct fcgi_render *fcgi_render_new(const struct fcgi_sink *sink,
 				    const struct fcgi_render_opts *opts)
 {
+	const struct fcgi_mem *mem = opts != NULL ? opts->mem : NULL;
 	struct fcgi_render *r;
 
-	if (out == NULL)
+	if (sink == NULL || sink->write == NULL)
 		return NULL;
-	r = calloc(1, sizeof(*r));
+	r = fcgi_mem_malloc(mem, sizeof(*r));
 	if (r == NULL)
 		return NULL;
-	r->out = out;
+	memset(r, 0, sizeof(*r));
+	r->sink = *sink;
+	r->mem = mem;
 	if (opts != NULL)
 		r->o = *opts;
 	else
@@ -154,11 +146,16 @@ struct fcgi_render *fcgi_render_new(FILE *out,
 		fcgi_limits_default(&l);
 		r->o.pair_limit = l.params_max_bytes;
 	}
-	fcgi_params_init(&r->params, NULL);
+	fcgi_params_init(&r->params, mem);
 	/* One record holds at most 65535 bytes, so no limit is needed: a
 	 * declared length beyond the content is a pair cut at the end. */
-	fcgi_nv_decoder_init(&r->nv, NULL, 0, 0);
-	fcgi_buf_init(&r->scratch, NULL, 0);
+	fcgi_nv_decoder_init(&r->nv, mem, 0, 0);
+	fcgi_buf_init(&r->scratch, mem, 0);
+	fcgi_buf_init(&r->text, mem, 0);
+	if (fcgi_buf_reserve(&r->text, TEXT_INITIAL) < 0) {
+		fcgi_render_free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -174,8 +171,9 @@ void fcgi_render_free(struct fcgi_render *r)
 	fcgi_params_free(&r->params);
 	fcgi_nv_decoder_free(&r->nv);
 	fcgi_buf_free(&r->scratch);
-	free(r->jbuf);
-	free(r);
+	fcgi_buf_free(&r->text);
+	fcgi_mem_free(r->mem, r->jbuf);
+	fcgi_mem_free(r->mem, r);
 }
 
 /* ---- byte helpers -------------------------------------------------- */
@@ -276,22 +274,20 @@ static int utf8_clean(const uint8_t *in, size_t len)
 
 static void t_flush(struct fcgi_render *r)
 {
-	if (r->tlen > 0)
-		fwrite(r->text, 1, r->tlen, r->out);
-	r->tlen = 0;
+	static const char oom_line[] = "!! out of memory: event not shown\n";
+
+	if (r->oom)
+		r->sink.write(r->sink.ctx, oom_line, sizeof(oom_line) - 1);
+	else if (r->text.len > 0)
+		r->sink.write(r->sink.ctx, r->text.data, r->text.len);
+	fcgi_buf_reset(&r->text);
+	r->oom = 0;
 }
 
 static void t_put(struct fcgi_render *r, const void *p, size_t n)
 {
-	if (n > TEXT_BUF - r->tlen) {
-		t_flush(r);
-		if (n >= TEXT_BUF) {
-			fwrite(p, 1, n, r->out);
-			return;
-		}
-	}
-	memcpy(r->text + r->tlen, p, n);
-	r->tlen += n;
+	if (fcgi_buf_append(&r->text, p, n) < 0)
+		r->oom = 1;
 }
 
 static void t_puts(struct fcgi_render *r, const char *s)
@@ -301,9 +297,10 @@ static void t_puts(struct fcgi_render *r, const char *s)
 
 static void t_putc(struct fcgi_render *r, char c)
 {
-	if (r->tlen == TEXT_BUF)
-		t_flush(r);
-	r->text[r->tlen++] = c;
+	if (r->text.len < r->text.cap)
+		r->text.data[r->text.len++] = (uint8_t)c;
+	else
+		t_put(r, &c, 1);
 }
 
 static void t_printf(struct fcgi_render *r, const char *fmt, ...)
@@ -312,20 +309,30 @@ static void t_printf(struct fcgi_render *r, const char *fmt, ...)
 static void t_printf(struct fcgi_render *r, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room = r->text.cap - r->text.len;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(r->text + r->tlen, TEXT_BUF - r->tlen, fmt, ap);
+	n = vsnprintf((char *)r->text.data + r->text.len, room, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < TEXT_BUF - r->tlen) {
-		r->tlen += (size_t)n;
+	if (n < 0) {
+		r->oom = 1;
 		return;
 	}
-	/* Did not fit: the stream takes it straight, after what is held. */
-	t_flush(r);
+	if ((size_t)n < room) {
+		r->text.len += (size_t)n;
+		return;
+	}
+	if (fcgi_buf_reserve(&r->text, (size_t)n + 1) < 0) {
+		r->oom = 1;
+		return;
+	}
 	va_start(ap, fmt);
-	vfprintf(r->out, fmt, ap);
+	n = vsnprintf((char *)r->text.data + r->text.len,
+	    r->text.cap - r->text.len, fmt, ap);
 	va_end(ap);
+	if (n > 0)
+		r->text.len += (size_t)n;
 }
 
 /* 1 if fcgi_escape passes byte c through as it is. */
@@ -545,7 +552,7 @@ static struct nv_open *open_find(struct fcgi_render *r, const char *label,
 
 static void open_drop(struct fcgi_render *r, struct nv_open *e)
 {
-	free(e->label);
+	fcgi_mem_free(r->mem, e->label);
 	fcgi_nv_decoder_free(&e->d);
 	fcgi_buf_free(&e->keep);
 	memset(e, 0, sizeof(*e));
@@ -577,7 +584,7 @@ static struct nv_open *open_add(struct fcgi_render *r, const char *label,
 	if (label != NULL) {
 		size_t n = strlen(label) + 1;
 
-		copy = malloc(n);
+		copy = fcgi_mem_malloc(r->mem, n);
 		if (copy == NULL)
 			return NULL;
 		memcpy(copy, label, n);
@@ -597,8 +604,8 @@ static struct nv_open *open_add(struct fcgi_render *r, const char *label,
 	e->dir = dir;
 	e->id = id;
 	e->type = type;
-	fcgi_nv_decoder_init(&e->d, NULL, r->o.pair_limit, 0);
-	fcgi_buf_init(&e->keep, NULL, 0);
+	fcgi_nv_decoder_init(&e->d, r->mem, r->o.pair_limit, 0);
+	fcgi_buf_init(&e->keep, r->mem, 0);
 	r->nopen++;
 	return e;
 }
@@ -1187,10 +1194,27 @@ static void j_begin(struct jctx *j, const char *label, double ts,
 	j_str(j, j->obj, "kind", kind);
 }
 
+/* One JSON line, with its newline, in one write to the sink. */
+static void j_write(struct fcgi_render *r, const char *line)
+{
+	fcgi_buf_reset(&r->text);
+	if (fcgi_buf_append(&r->text, line, strlen(line)) < 0 ||
+	    fcgi_buf_append_u8(&r->text, '\n') < 0) {
+		static const char oom[] =
+		    "{\"kind\":\"error\",\"message\":\"out of memory\"}\n";
+
+		fcgi_buf_reset(&r->text);
+		r->sink.write(r->sink.ctx, oom, sizeof(oom) - 1);
+		return;
+	}
+	r->sink.write(r->sink.ctx, r->text.data, r->text.len);
+	fcgi_buf_reset(&r->text);
+}
+
 /* Make the print buffer want bytes long; on failure the old one stays. */
 static void jbuf_grow(struct fcgi_render *r, size_t want)
 {
-	char *nb = realloc(r->jbuf, want);
+	char *nb = fcgi_mem_realloc(r->mem, r->jbuf, want);
 
 	if (nb != NULL) {
 		r->jbuf = nb;
@@ -1206,16 +1230,14 @@ static void j_end(struct jctx *j)
 
 	if (j->oom) {
 		cJSON_Delete(j->obj);
-		fputs("{\"kind\":\"error\",\"message\":\"out of memory\"}\n",
-		      r->out);
+		j_write(r, "{\"kind\":\"error\",\"message\":\"out of memory\"}");
 		return;
 	}
 	if (r->jbuf == NULL)
 		jbuf_grow(r, JBUF_INITIAL);
 	if (r->jbuf != NULL && r->jcap <= INT32_MAX &&
 	    cJSON_PrintPreallocated(j->obj, r->jbuf, (int)r->jcap, 0)) {
-		fputs(r->jbuf, r->out);
-		putc('\n', r->out);
+		j_write(r, r->jbuf);
 		cJSON_Delete(j->obj);
 		return;
 	}
@@ -1224,12 +1246,10 @@ static void j_end(struct jctx *j)
 	s = cJSON_PrintUnformatted(j->obj);
 	cJSON_Delete(j->obj);
 	if (s == NULL) {
-		fputs("{\"kind\":\"error\",\"message\":\"out of memory\"}\n",
-		      r->out);
+		j_write(r, "{\"kind\":\"error\",\"message\":\"out of memory\"}");
 		return;
 	}
-	fputs(s, r->out);
-	putc('\n', r->out);
+	j_write(r, s);
 	jbuf_grow(r, strlen(s) * 2 + 64);
 	cJSON_free(s);
 }
@@ -1393,13 +1413,9 @@ void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 		json_record(r, conn_label, ts, dir, rec);
 		return;
 	}
-	/* The text is gathered in r->text and written at the end; a record
-	 * longer than that takes several writes, and the lock held across
-	 * them keeps its lines together when threads share the stream. */
-	flockfile(r->out);
+	/* The text is gathered in r->text and written at the end. */
 	text_record(r, conn_label, ts, dir, rec);
 	t_flush(r);
-	funlockfile(r->out);
 }
 
 void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
@@ -1425,7 +1441,6 @@ void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 		j_end(&j);
 		return;
 	}
-	flockfile(r->out);
 	text_prefix(r, conn_label, ts);
 	if (r->o.color)
 		t_puts(r, COLOR_VIOLATION);
@@ -1438,7 +1453,6 @@ void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 		t_puts(r, COLOR_RESET);
 	t_putc(r, '\n');
 	t_flush(r);
-	funlockfile(r->out);
 }
 
 void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
@@ -1456,7 +1470,6 @@ void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
 		j_end(&j);
 		return;
 	}
-	flockfile(r->out);
 	text_prefix(r, conn_label, ts);
 	t_puts(r, "** ");
 	put_line_safe(r, what);
@@ -1466,5 +1479,4 @@ void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
 	}
 	t_putc(r, '\n');
 	t_flush(r);
-	funlockfile(r->out);
 }
