@@ -16,6 +16,7 @@
 #ifndef FCGI_H
 #define FCGI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -641,6 +642,66 @@ ssize_t fcgi_cgi_feed(struct fcgi_cgi *r, const uint8_t *in, size_t len);
 const char *fcgi_http_reason(unsigned status);
 
 /* ------------------------------------------------------------------ */
+/* JSON writer (the one producer of JSON; fcgitool-trace(5))           */
+/* ------------------------------------------------------------------ */
+
+/* 1 if in[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF) and holds no NUL. */
+bool fcgi_utf8_valid(const uint8_t *in, size_t len);
+/* RFC 4648 base64 of in[0..len) into out, which must hold
+ * 4 * ((len + 2) / 3) bytes; no NUL is added.  Returns the bytes written. */
+size_t fcgi_base64_encode(char *out, const uint8_t *in, size_t len);
+
+#define FCGI_JSON_DEPTH 16
+
+/*
+ * One JSON object appended to a buffer as it is built.  Keys are
+ * lowerCamelCase ASCII constants.  A function called inside an array takes
+ * key NULL.  Nothing is checked but nesting: the first failed append sets
+ * oom and later ones are skipped; end() reports it.  Fields are private.
+ */
+struct fcgi_json {
+	struct fcgi_buf *out;
+	unsigned depth;
+	bool kind[FCGI_JSON_DEPTH];  /* true: an array */
+	bool first[FCGI_JSON_DEPTH]; /* no item yet at this level */
+	bool oom, overflow;
+};
+
+/* Start an object: appends "{" to out (borrowed until end). */
+void fcgi_json_begin(struct fcgi_json *j, struct fcgi_buf *out);
+/* Close every open array and object.  0, FCGI_ENOMEM (an append failed),
+ * FCGI_EINVAL (nesting deeper than FCGI_JSON_DEPTH, or a close that did not
+ * match its open). */
+int fcgi_json_end(struct fcgi_json *j);
+void fcgi_json_obj_open(struct fcgi_json *j, const char *key);
+void fcgi_json_obj_close(struct fcgi_json *j);
+void fcgi_json_arr_open(struct fcgi_json *j, const char *key);
+void fcgi_json_arr_close(struct fcgi_json *j);
+/* Text: a NUL-terminated string (NULL: null).  Text that is not UTF-8 is
+ * written with C escapes (fcgi_escape), so the line stays valid. */
+void fcgi_json_str(struct fcgi_json *j, const char *key, const char *s);
+/* Bytes, the one rule for byte strings: "key":"text" when UTF-8 without
+ * NUL, otherwise "keyB64":"base64" (in an array: the base64 string). */
+void fcgi_json_bytes(struct fcgi_json *j, const char *key, const void *data,
+		     size_t len);
+void fcgi_json_int(struct fcgi_json *j, const char *key, int64_t v);
+void fcgi_json_uint(struct fcgi_json *j, const char *key, uint64_t v);
+/* Integral values as integers, others with 15 significant digits;
+ * NaN and infinities as null. */
+void fcgi_json_double(struct fcgi_json *j, const char *key, double v);
+void fcgi_json_bool(struct fcgi_json *j, const char *key, bool v);
+void fcgi_json_null(struct fcgi_json *j, const char *key);
+/* An array of {"name","value"} objects (bytes rule for both); a name in
+ * redact (NULL-terminated, may be NULL) gets "redacted":true and
+ * "valueLen" instead of its value. */
+void fcgi_json_params(struct fcgi_json *j, const char *key,
+		      const struct fcgi_params *p, const char *const *redact);
+/* A violation's fields into the current object: code, severity, dir,
+ * offset, record, id, message. */
+void fcgi_json_violation(struct fcgi_json *j, const struct fcgi_violation *v);
+
+/* ------------------------------------------------------------------ */
 /* Renderer (the one printer of records, events and violations)        */
 /* ------------------------------------------------------------------ */
 
@@ -699,6 +760,20 @@ void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 /* A free-form note in the same stream ("connected to ..."). */
 void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
 		      const char *what, const char *detail);
+/*
+ * Objects of any kind through the renderer, for every --json output that
+ * is not a record, violation or note (request results, proxy summaries,
+ * pcap requests, conform verdicts, mock journals, bench reports): begin
+ * gives a JSON writer holding {"ts":..,"conn":..,"kind":kind, to which the
+ * caller adds its fields; end closes it and writes it to the sink as one
+ * line.  ts < 0 and conn_label NULL leave those keys out.  The writer is
+ * the renderer's and valid until end.  NULL when r is NULL.
+ */
+struct fcgi_json *fcgi_render_obj_begin(struct fcgi_render *r,
+					const char *conn_label, double ts,
+					const char *kind);
+void fcgi_render_obj_end(struct fcgi_render *r);
+
 /* Write bytes with unprintable ones escaped as C escapes (\r \n \t \xNN,
  * and backslash and double quote preceded by a backslash) into out[0..n),
  * always NUL-terminated when n > 0.  Stops before an escape that would

@@ -87,6 +87,7 @@ struct fcgi_render {
 	 * with another writer's bytes.  oom: a byte did not fit. */
 	struct fcgi_buf text;
 	int oom;
+	struct fcgi_json json; /* the object of fcgi_render_obj_begin */
 };
 
 /* What the codec made of a name-value record's content. */
@@ -226,7 +227,7 @@ size_t fcgi_escape(char *out, size_t n, const uint8_t *in, size_t len)
 
 /* 1 if in[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF) and holds no NUL. */
-static int utf8_clean(const uint8_t *in, size_t len)
+bool fcgi_utf8_valid(const uint8_t *in, size_t len)
 {
 	size_t i = 0;
 
@@ -1141,7 +1142,7 @@ static const char *j_bytes_text(struct fcgi_render *r, const uint8_t *in,
 static void j_bytes(struct jctx *j, cJSON *parent, const char *key,
 		    const char *b64key, const uint8_t *in, size_t len)
 {
-	int clean = utf8_clean(in, len);
+	int clean = fcgi_utf8_valid(in, len);
 	const char *s;
 
 	if (j->oom)
@@ -1164,7 +1165,7 @@ static void j_text(struct jctx *j, cJSON *parent, const char *key,
 
 	if (j->oom)
 		return;
-	if (utf8_clean((const uint8_t *)s, len)) {
+	if (fcgi_utf8_valid((const uint8_t *)s, len)) {
 		j_str(j, parent, key, s);
 		return;
 	}
@@ -1479,4 +1480,42 @@ void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
 	}
 	t_putc(r, '\n');
 	t_flush(r);
+}
+
+/* ---- objects of any kind -------------------------------------------- */
+
+struct fcgi_json *fcgi_render_obj_begin(struct fcgi_render *r,
+					const char *conn_label, double ts,
+					const char *kind)
+{
+	if (r == NULL)
+		return NULL;
+	fcgi_buf_reset(&r->text);
+	fcgi_json_begin(&r->json, &r->text);
+	if (has_ts(ts)) {
+		/* Microseconds, like the text format (below 10^12 seconds,
+		 * where the rounding cannot overflow). */
+		if (ts < 1e12)
+			ts = (double)(long long)(ts * 1e6 + 0.5) / 1e6;
+		fcgi_json_double(&r->json, "ts", ts);
+	}
+	if (conn_label != NULL)
+		fcgi_json_str(&r->json, "conn", conn_label);
+	fcgi_json_str(&r->json, "kind", kind);
+	return &r->json;
+}
+
+void fcgi_render_obj_end(struct fcgi_render *r)
+{
+	static const char oom[] =
+	    "{\"kind\":\"error\",\"message\":\"out of memory\"}\n";
+
+	if (r == NULL)
+		return;
+	if (fcgi_json_end(&r->json) < 0 ||
+	    fcgi_buf_append_u8(&r->text, '\n') < 0)
+		r->sink.write(r->sink.ctx, oom, sizeof(oom) - 1);
+	else
+		r->sink.write(r->sink.ctx, r->text.data, r->text.len);
+	fcgi_buf_reset(&r->text);
 }

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/* test-json.c - the one JSON writer: nesting, escapes, numbers, the bytes
+ * rule, and allocation failure. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "failmem.h"
+#include "internal.h"
+
+/* End j and compare the buffer with want. */
+static void expect(struct fcgi_json *j, struct fcgi_buf *b, const char *want)
+{
+	assert_int_equal(fcgi_json_end(j), 0);
+	assert_int_equal(b->len, strlen(want));
+	assert_memory_equal(b->data, want, b->len);
+	fcgi_buf_reset(b);
+}
+
+static void test_json_nesting(void **state)
+{
+	struct fcgi_buf b;
+	struct fcgi_json j;
+
+	(void)state;
+	fcgi_buf_init(&b, NULL, 0);
+	fcgi_json_begin(&j, &b);
+	expect(&j, &b, "{}");
+
+	fcgi_json_begin(&j, &b);
+	fcgi_json_str(&j, "kind", "x");
+	fcgi_json_arr_open(&j, "list");
+	fcgi_json_int(&j, NULL, -1);
+	fcgi_json_obj_open(&j, NULL);
+	fcgi_json_bool(&j, "ok", true);
+	fcgi_json_null(&j, "none");
+	fcgi_json_obj_close(&j);
+	fcgi_json_arr_open(&j, NULL);
+	fcgi_json_arr_close(&j);
+	fcgi_json_arr_close(&j);
+	fcgi_json_obj_open(&j, "o");
+	fcgi_json_uint(&j, "big", UINT64_MAX);
+	/* Left open: end closes it. */
+	expect(&j, &b,
+	    "{\"kind\":\"x\",\"list\":[-1,{\"ok\":true,\"none\":null},[]],"
+	    "\"o\":{\"big\":18446744073709551615}}");
+
+	/* A close that does not match, and nesting too deep. */
+	fcgi_json_begin(&j, &b);
+	fcgi_json_arr_close(&j);
+	assert_int_equal(fcgi_json_end(&j), FCGI_EINVAL);
+	fcgi_buf_reset(&b);
+	fcgi_json_begin(&j, &b);
+	for (int i = 0; i < FCGI_JSON_DEPTH + 2; i++)
+		fcgi_json_arr_open(&j, i == 0 ? "a" : NULL);
+	assert_int_equal(fcgi_json_end(&j), FCGI_EINVAL);
+	fcgi_buf_free(&b);
+}
+
+static void test_json_strings(void **state)
+{
+	struct fcgi_buf b;
+	struct fcgi_json j;
+
+	(void)state;
+	fcgi_buf_init(&b, NULL, 0);
+	fcgi_json_begin(&j, &b);
+	fcgi_json_str(&j, "s", "a\"b\\c\n\r\t\x01\x1f é");
+	fcgi_json_str(&j, "latin1", "caf\xe9");
+	fcgi_json_str(&j, "null", NULL);
+	expect(&j, &b,
+	    "{\"s\":\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f é\","
+	    "\"latin1\":\"caf\\\\xe9\",\"null\":null}");
+	fcgi_buf_free(&b);
+}
+
+static void test_json_bytes_rule(void **state)
+{
+	static const uint8_t nul[] = { 'a', 0, 'b' };
+	static const uint8_t bin[] = { 0xff, 0xfe, 0x00, 0x80 };
+	struct fcgi_buf b;
+	struct fcgi_json j;
+
+	(void)state;
+	fcgi_buf_init(&b, NULL, 0);
+	fcgi_json_begin(&j, &b);
+	fcgi_json_bytes(&j, "body", "hé", 3);
+	fcgi_json_bytes(&j, "value", nul, sizeof(nul));
+	fcgi_json_bytes(&j, "raw", bin, sizeof(bin));
+	fcgi_json_bytes(&j, "empty", "", 0);
+	fcgi_json_arr_open(&j, "list");
+	fcgi_json_bytes(&j, NULL, bin, 1);
+	fcgi_json_arr_close(&j);
+	expect(&j, &b,
+	    "{\"body\":\"hé\",\"valueB64\":\"YQBi\",\"rawB64\":\"//4AgA==\","
+	    "\"empty\":\"\",\"list\":[\"/w==\"]}");
+	/* 65535 bytes of binary: base64 of 87380 characters, in pieces. */
+	{
+		static uint8_t big[65535];
+		char want[4];
+
+		memset(big, 0xff, sizeof(big));
+		fcgi_json_begin(&j, &b);
+		fcgi_json_bytes(&j, "b", big, sizeof(big));
+		assert_int_equal(fcgi_json_end(&j), 0);
+		assert_int_equal(b.len, strlen("{\"bB64\":\"\"}") + 87380);
+		assert_int_equal(fcgi_base64_encode(want, big, 3), 4);
+		assert_memory_equal(want, "////", 4);
+		fcgi_buf_reset(&b);
+	}
+	fcgi_buf_free(&b);
+}
+
+static void test_json_numbers(void **state)
+{
+	struct fcgi_buf b;
+	struct fcgi_json j;
+
+	(void)state;
+	fcgi_buf_init(&b, NULL, 0);
+	fcgi_json_begin(&j, &b);
+	fcgi_json_double(&j, "a", 3);
+	fcgi_json_double(&j, "b", 0.25);
+	fcgi_json_double(&j, "c", 1700000000.123456);
+	fcgi_json_double(&j, "d", NAN);
+	fcgi_json_double(&j, "e", -INFINITY);
+	fcgi_json_int(&j, "f", INT64_MIN);
+	expect(&j, &b,
+	    "{\"a\":3,\"b\":0.25,\"c\":1700000000.12346,\"d\":null,"
+	    "\"e\":null,\"f\":-9223372036854775808}");
+	fcgi_buf_free(&b);
+}
+
+static void test_json_params_violation(void **state)
+{
+	static const char *const redact[] = { "HTTP_COOKIE", NULL };
+	struct fcgi_params p;
+	struct fcgi_violation v;
+	struct fcgi_buf b;
+	struct fcgi_json j;
+
+	(void)state;
+	fcgi_params_init(&p, NULL);
+	assert_int_equal(fcgi_params_add(&p, "A", 1, "1", 1), 0);
+	assert_int_equal(fcgi_params_add(&p, "HTTP_COOKIE", 11, "s=1", 3), 0);
+	assert_int_equal(fcgi_params_add(&p, "B", 1, "\xff", 1), 0);
+	memset(&v, 0, sizeof(v));
+	v.code = FCGI_V_BAD_VERSION;
+	v.severity = FCGI_SEV_SPEC;
+	v.dir = FCGI_DIR_TO_WEB;
+	v.offset = 16;
+	v.record = 2;
+	v.request_id = 1;
+	memcpy(v.message, "version 2", 10);
+	fcgi_buf_init(&b, NULL, 0);
+	fcgi_json_begin(&j, &b);
+	fcgi_json_params(&j, "params", &p, redact);
+	fcgi_json_obj_open(&j, "v");
+	fcgi_json_violation(&j, &v);
+	fcgi_json_obj_close(&j);
+	expect(&j, &b,
+	    "{\"params\":[{\"name\":\"A\",\"value\":\"1\"},"
+	    "{\"name\":\"HTTP_COOKIE\",\"redacted\":true,\"valueLen\":3},"
+	    "{\"name\":\"B\",\"valueB64\":\"/w==\"}],"
+	    "\"v\":{\"code\":\"bad-version\",\"severity\":\"spec\","
+	    "\"dir\":\"to-web\",\"offset\":16,\"record\":2,\"id\":1,"
+	    "\"message\":\"version 2\"}}");
+	fcgi_buf_free(&b);
+	fcgi_params_free(&p);
+}
+
+/* Every allocation failing in turn: end() says FCGI_ENOMEM, no leak. */
+static void test_json_alloc_failures(void **state)
+{
+	struct failmem f;
+	int ok = 0;
+
+	(void)state;
+	for (long n = 0; n < 64 && !ok; n++) {
+		struct fcgi_buf b;
+		struct fcgi_json j;
+		int rc;
+
+		failmem_init(&f, n);
+		fcgi_buf_init(&b, &f.mem, 0);
+		fcgi_json_begin(&j, &b);
+		for (int i = 0; i < 200; i++)
+			fcgi_json_str(&j, "key", "a value that takes room");
+		rc = fcgi_json_end(&j);
+		assert_true(rc == 0 || rc == FCGI_ENOMEM);
+		ok = rc == 0;
+		fcgi_buf_free(&b);
+		assert_int_equal(f.live, 0);
+	}
+	assert_true(ok);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_nesting),
+		cmocka_unit_test(test_json_strings),
+		cmocka_unit_test(test_json_bytes_rule),
+		cmocka_unit_test(test_json_numbers),
+		cmocka_unit_test(test_json_params_violation),
+		cmocka_unit_test(test_json_alloc_failures),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
