@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1701,27 +1702,40 @@ static struct body_src *req_body(struct fcgi_client_req *r)
 	return NULL;
 }
 
-/* Feed bodies while the connection's queue is short, then write. */
+/*
+ * Feed bodies while the connection's queue is short, then write.  The
+ * write may drain the whole queue at once (uv_try_write), leaving no
+ * write callback to come back here: then the bodies get another turn at
+ * once, until one waits for a read, a write is pending, or none has more
+ * to send.  Stopping after such a drain lost the wake-up that made
+ * request hang with a large -d @FILE (the queue was exactly at the high
+ * water mark when a write completed, so no body read was started, and
+ * the flush that followed emptied it).
+ */
 static void cc_pump(struct cconn *cc)
 {
 	struct fcgi_client_req *r;
 	struct body_src *s;
 	unsigned i;
-	int progress;
+	bool again;
 
 	do {
-		progress = 0;
+		again = false;
 		for (i = 1; i <= cc->cap && cc->state == CC_READY; i++) {
-			if (cc_queued(cc) >= CLIENT_HIGH_WATER)
+			if (cc_queued(cc) >= CLIENT_HIGH_WATER) {
+				/* Full before every body had its turn. */
+				again = true;
 				break;
+			}
 			r = cc->reqs[i];
 			if (r == NULL || (s = req_body(r)) == NULL)
 				continue;
-			progress |= body_step(r, s);
+			if (body_step(r, s))
+				again = true;
 		}
-	} while (progress && cc->state == CC_READY &&
+		cc_flush(cc);
+	} while (again && cc->state == CC_READY && !cc->writing &&
 		 cc_queued(cc) < CLIENT_HIGH_WATER);
-	cc_flush(cc);
 }
 
 /* Put r on cc: BEGIN_REQUEST and PARAMS (or GET_VALUES) are queued now. */
