@@ -3,6 +3,8 @@
 # undefined symbols of the built objects (nm -u):
 #  - lib/pure/ does no I/O: no libuv, socket, file, stdio stream, clock,
 #    process or environment symbol (snprintf into memory is fine);
+#  - lib/ does not use cJSON: JSON is written by lib/pure/json.c, and
+#    cJSON reads mock scripts only;
 #  - libpcap is used by pcap/ only, readline by the shell only.
 # Prints each offending object and symbol; exits 1 if there is any.
 set -u
@@ -17,10 +19,17 @@ undef() { # objects...
 }
 
 # I/O, clocks, processes and the environment: none in the pure half.
-pure_ban='^(uv_|socket$|connect$|bind$|listen$|accept4?$|send|recv|read$|readv$|write$|writev$|pread|pwrite|open(at)?(64)?$|close$|creat$|unlink$|stat|fstat|lstat|fopen|fdopen|fclose|fread$|fwrite$|fputs$|fputc$|putc$|putchar$|puts$|printf$|fprintf$|vprintf$|vfprintf$|dprintf$|fflush$|fgets$|getc$|fgetc$|getline$|getdelim$|stdin$|stdout$|stderr$|flockfile$|funlockfile$|getenv$|secure_getenv$|setenv$|isatty$|fileno$|clock_gettime$|clock$|time$|gettimeofday$|nanosleep$|sleep$|usleep$|pipe2?$|fork$|vfork$|exec|waitpid$|kill$|signal$|sigaction$|dlopen$|poll$|ppoll$|epoll_|select$|ioctl$|fcntl|mmap$|pcap_|readline$|rl_|add_history$|syslog$)'
+pure_ban='^(uv_|socket$|connect$|bind$|listen$|accept4?$|send|recv|read$|readv$|write$|writev$|pread|pwrite|open(at)?(64)?$|close$|creat$|unlink$|stat|fstat|lstat|fopen|fdopen|fclose|fread$|fwrite$|fputs$|fputc$|putc$|putchar$|puts$|printf$|fprintf$|vprintf$|vfprintf$|dprintf$|fflush$|fgets$|getc$|fgetc$|getline$|getdelim$|stdin$|stdout$|stderr$|flockfile$|funlockfile$|getenv$|secure_getenv$|setenv$|isatty$|fileno$|clock_gettime$|clock$|time$|gettimeofday$|nanosleep$|sleep$|usleep$|pipe2?$|fork$|vfork$|exec|waitpid$|kill$|signal$|sigaction$|dlopen$|poll$|ppoll$|epoll_|select$|ioctl$|fcntl|mmap$|pcap_|cJSON_|readline$|rl_|add_history$|syslog$)'
 out=$(undef "$b"/lib/pure/*.o | awk -v re="$pure_ban" '{ s = $2; sub(/@.*/, "", s); sub(/^__isoc99_/, "", s); sub(/_chk$/, "", s); sub(/^__/, "", s); if (s ~ re) print }')
 if [ -n "$out" ]; then
 	echo "check-deps: the pure half (lib/pure/) must do no I/O:"
+	echo "$out" | sed 's/^/  /'
+	bad=1
+fi
+
+out=$(undef "$b"/lib/driven/*.o | grep -E ': cJSON_' || true)
+if [ -n "$out" ]; then
+	echo "check-deps: lib/ writes JSON with fcgi_json_*, never cJSON:"
 	echo "$out" | sed 's/^/  /'
 	bad=1
 fi

@@ -694,7 +694,7 @@ void fcgi_json_bool(struct fcgi_json *j, const char *key, bool v);
 void fcgi_json_null(struct fcgi_json *j, const char *key);
 /* An array of {"name","value"} objects (bytes rule for both); a name in
  * redact (NULL-terminated, may be NULL) gets "redacted":true and
- * "valueLen" instead of its value. */
+ * "valueLength" instead of its value. */
 void fcgi_json_params(struct fcgi_json *j, const char *key,
 		      const struct fcgi_params *p, const char *const *redact);
 /* A violation's fields into the current object: code, severity, dir,

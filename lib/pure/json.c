@@ -45,7 +45,7 @@ static void j_escaped(struct fcgi_json *j, const uint8_t *in, size_t len)
 		size_t elen = 2;
 
 		while (run < len && in[run] >= 0x20 && in[run] != '"' &&
-		    in[run] != '\\')
+		       in[run] != '\\')
 			run++;
 		if (run > i)
 			j_raw(j, in + i, run - i);
@@ -75,6 +75,52 @@ static void j_escaped(struct fcgi_json *j, const uint8_t *in, size_t len)
 		j_raw(j, e, elen);
 		i = run + 1;
 	}
+}
+
+/* Whether in[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF) and holds no NUL. */
+bool fcgi_utf8_valid(const uint8_t *in, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint8_t c = in[i];
+		size_t need;
+		uint8_t lo = 0x80, hi = 0xbf;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else {
+			return false;
+		}
+		if (len - i - 1 < need)
+			return false;
+		if (in[i + 1] < lo || in[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k <= need; k++)
+			if ((in[i + k] & 0xc0) != 0x80)
+				return false;
+		i += need + 1;
+	}
+	return true;
 }
 
 /* The comma before an item, and its key when inside an object. */
@@ -318,7 +364,7 @@ void fcgi_json_params(struct fcgi_json *j, const char *key,
 		fcgi_json_bytes(j, "name", nv.name, nv.name_len);
 		if (masked) {
 			fcgi_json_bool(j, "redacted", true);
-			fcgi_json_uint(j, "valueLen", nv.value_len);
+			fcgi_json_uint(j, "valueLength", nv.value_len);
 		} else {
 			fcgi_json_bytes(j, "value", nv.value, nv.value_len);
 		}

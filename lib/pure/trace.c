@@ -3,11 +3,11 @@
  * trace.c - the one printer of records, violations and notes, as aligned
  * text or as JSON lines (fcgitool-trace(5) documents both).
  *
- * cJSON is linked here, not only in mock/: the renderer is the single JSON
- * producer of the project, so that every subcommand's --json output has
- * one schema.  Record contents are described with the codec's decoders
- * (fcgi_begin_body_decode, fcgi_nv_decoder_*, cur_nvlen); this file parses
- * nothing of its own.
+ * JSON lines are written with the one JSON writer (json.c) through
+ * fcgi_render_obj_begin/end, like every other --json line of the project,
+ * so that there is one schema.  Record contents are described with the
+ * codec's decoders (fcgi_begin_body_decode, fcgi_nv_decoder_*, cur_nvlen);
+ * this file parses nothing of its own.
  *
  * FastCGI 1.0, 3.4 lets a name-value pair straddle records, so a pair that
  * a record's end leaves open is kept, per (label, dir, request id, type),
@@ -20,19 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "cursor.h"
 #include "internal.h"
 
 #define DEFAULT_BODY_LIMIT 64
-#define TYPE_WIDTH 18	/* "GET_VALUES_RESULT" plus one */
-#define FIELDS_WIDTH 14 /* "id=1 len=65535" */
-#define ESC_CHUNK 256	/* input bytes escaped per step in text mode */
-#define JBUF_INITIAL 4096
-#define NV_OPEN_MAX 64	 /* pairs kept open across records at once */
-#define TS_FAST_MAX 1e15 /* below: seconds exact in a uint64_t, ulp <= 1/8 */
-#define TS_TEXT_MAX 512	 /* "%.6f " of any double, with room to spare */
+#define TYPE_WIDTH 18	  /* "GET_VALUES_RESULT" plus one */
+#define FIELDS_WIDTH 14	  /* "id=1 len=65535" */
+#define ESC_CHUNK 256	  /* input bytes escaped per step in text mode */
+#define NV_OPEN_MAX 64	  /* pairs kept open across records at once */
+#define TS_FAST_MAX 1e15  /* below: seconds exact in a uint64_t, ulp <= 1/8 */
+#define TS_TEXT_MAX 512	  /* "%.6f " of any double, with room to spare */
 #define TEXT_INITIAL 4096 /* first size of the event buffer */
 
 #define COLOR_TO_APP "\033[36m"
@@ -76,9 +73,6 @@ struct fcgi_render {
 	 * no allocation once the buffers have grown. */
 	struct fcgi_params params;
 	struct fcgi_nv_decoder nv;
-	struct fcgi_buf scratch; /* NUL-terminated copies for cJSON */
-	char *jbuf;		 /* print buffer for cJSON */
-	size_t jcap;
 	struct nv_open open[NV_OPEN_MAX];
 	size_t nopen;	/* slots in use */
 	uint64_t clock; /* last stamp given */
@@ -151,7 +145,6 @@ struct fcgi_render *fcgi_render_new(const struct fcgi_sink *sink,
 	/* One record holds at most 65535 bytes, so no limit is needed: a
 	 * declared length beyond the content is a pair cut at the end. */
 	fcgi_nv_decoder_init(&r->nv, mem, 0, 0);
-	fcgi_buf_init(&r->scratch, mem, 0);
 	fcgi_buf_init(&r->text, mem, 0);
 	if (fcgi_buf_reserve(&r->text, TEXT_INITIAL) < 0) {
 		fcgi_render_free(r);
@@ -171,9 +164,7 @@ void fcgi_render_free(struct fcgi_render *r)
 			open_drop(r, &r->open[i]);
 	fcgi_params_free(&r->params);
 	fcgi_nv_decoder_free(&r->nv);
-	fcgi_buf_free(&r->scratch);
 	fcgi_buf_free(&r->text);
-	fcgi_mem_free(r->mem, r->jbuf);
 	fcgi_mem_free(r->mem, r);
 }
 
@@ -223,52 +214,6 @@ size_t fcgi_escape(char *out, size_t n, const uint8_t *in, size_t len)
 	}
 	out[o] = '\0';
 	return o;
-}
-
-/* 1 if in[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF) and holds no NUL. */
-bool fcgi_utf8_valid(const uint8_t *in, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		uint8_t c = in[i];
-		size_t need;
-		uint8_t lo = 0x80, hi = 0xbf;
-
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else {
-			return 0;
-		}
-		if (len - i - 1 < need)
-			return 0;
-		if (in[i + 1] < lo || in[i + 1] > hi)
-			return 0;
-		for (size_t k = 2; k <= need; k++)
-			if ((in[i + k] & 0xc0) != 0x80)
-				return 0;
-		i += need + 1;
-	}
-	return 1;
 }
 
 /* ---- text output --------------------------------------------------- */
@@ -330,7 +275,7 @@ static void t_printf(struct fcgi_render *r, const char *fmt, ...)
 	}
 	va_start(ap, fmt);
 	n = vsnprintf((char *)r->text.data + r->text.len,
-	    r->text.cap - r->text.len, fmt, ap);
+		      r->text.cap - r->text.len, fmt, ap);
 	va_end(ap);
 	if (n > 0)
 		r->text.len += (size_t)n;
@@ -1046,224 +991,15 @@ static void text_record(struct fcgi_render *r, const char *label, double ts,
 
 /* ---- JSON ---------------------------------------------------------- */
 
-/* Builds one JSON object; the first failed allocation sets oom and later
- * additions are skipped. */
-struct jctx {
-	struct fcgi_render *r;
-	cJSON *obj;
-	int oom;
-};
-
-static void j_add(struct jctx *j, cJSON *parent, const char *key, cJSON *item)
-{
-	if (item == NULL) {
-		j->oom = 1;
-		return;
-	}
-	/* Keys are string constants: the CS variant does not copy them. */
-	if (!cJSON_AddItemToObjectCS(parent, key, item)) {
-		cJSON_Delete(item);
-		j->oom = 1;
-	}
-}
-
-static void j_num(struct jctx *j, cJSON *parent, const char *key, double v)
-{
-	if (!j->oom)
-		j_add(j, parent, key, cJSON_CreateNumber(v));
-}
-
-static void j_bool(struct jctx *j, cJSON *parent, const char *key, int v)
-{
-	if (!j->oom)
-		j_add(j, parent, key, cJSON_CreateBool(v));
-}
-
-static void j_str(struct jctx *j, cJSON *parent, const char *key, const char *s)
-{
-	if (!j->oom)
-		j_add(j, parent, key, cJSON_CreateString(s));
-}
-
-/* A NUL-terminated copy of a byte range, or its base64 (RFC 4648) when
- * b64, in r->scratch.  NULL when memory runs out. */
-static const char *j_bytes_text(struct fcgi_render *r, const uint8_t *in,
-				size_t len, int b64)
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
-				       "nopqrstuvwxyz0123456789+/";
-	struct fcgi_buf *b = &r->scratch;
-	size_t need, i;
-	char *o;
-
-	if (b64)
-		need = (len / 3 + (len % 3 != 0)) * 4 + 1;
-	else
-		need = len + 1;
-	fcgi_buf_reset(b);
-	if (fcgi_buf_reserve(b, need) != 0)
-		return NULL;
-	o = (char *)b->data;
-	if (!b64) {
-		if (len > 0)
-			memcpy(o, in, len);
-		o[len] = '\0';
-		return o;
-	}
-	for (i = 0; len - i >= 3; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-			     in[i + 2];
-
-		*o++ = alphabet[v >> 18];
-		*o++ = alphabet[(v >> 12) & 63];
-		*o++ = alphabet[(v >> 6) & 63];
-		*o++ = alphabet[v & 63];
-	}
-	if (len - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		*o++ = alphabet[v >> 18];
-		*o++ = alphabet[(v >> 12) & 63];
-		*o++ = '=';
-		*o++ = '=';
-	} else if (len - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-
-		*o++ = alphabet[v >> 18];
-		*o++ = alphabet[(v >> 12) & 63];
-		*o++ = alphabet[(v >> 6) & 63];
-		*o++ = '=';
-	}
-	*o = '\0';
-	return (const char *)b->data;
-}
-
-/* Add bytes as key (clean UTF-8) or b64key (base64) otherwise. */
-static void j_bytes(struct jctx *j, cJSON *parent, const char *key,
-		    const char *b64key, const uint8_t *in, size_t len)
-{
-	int clean = fcgi_utf8_valid(in, len);
-	const char *s;
-
-	if (j->oom)
-		return;
-	s = j_bytes_text(j->r, in, len, !clean);
-	if (s == NULL) {
-		j->oom = 1;
-		return;
-	}
-	j_str(j, parent, clean ? key : b64key, s);
-}
-
-/* A caller's string (label, message): kept when clean UTF-8, otherwise
- * escaped, so that every line is valid JSON. */
-static void j_text(struct jctx *j, cJSON *parent, const char *key,
-		   const char *s)
-{
-	size_t len = strlen(s);
-	struct fcgi_buf *b = &j->r->scratch;
-
-	if (j->oom)
-		return;
-	if (fcgi_utf8_valid((const uint8_t *)s, len)) {
-		j_str(j, parent, key, s);
-		return;
-	}
-	fcgi_buf_reset(b);
-	if (len > (SIZE_MAX - 1) / 4 || fcgi_buf_reserve(b, len * 4 + 1) != 0) {
-		j->oom = 1;
-		return;
-	}
-	fcgi_escape((char *)b->data, len * 4 + 1, (const uint8_t *)s, len);
-	j_str(j, parent, key, (const char *)b->data);
-}
-
-static void j_begin(struct jctx *j, const char *label, double ts,
-		    const char *kind)
-{
-	j->obj = cJSON_CreateObject();
-	j->oom = j->obj == NULL;
-	if (has_ts(ts)) {
-		/* Microseconds, like the text format (below 10^12 seconds,
-		 * where the rounding cannot overflow). */
-		if (ts < 1e12)
-			ts = (double)(long long)(ts * 1e6 + 0.5) / 1e6;
-		j_num(j, j->obj, "ts", ts);
-	}
-	if (label != NULL)
-		j_text(j, j->obj, "conn", label);
-	j_str(j, j->obj, "kind", kind);
-}
-
-/* One JSON line, with its newline, in one write to the sink. */
-static void j_write(struct fcgi_render *r, const char *line)
-{
-	fcgi_buf_reset(&r->text);
-	if (fcgi_buf_append(&r->text, line, strlen(line)) < 0 ||
-	    fcgi_buf_append_u8(&r->text, '\n') < 0) {
-		static const char oom[] =
-		    "{\"kind\":\"error\",\"message\":\"out of memory\"}\n";
-
-		fcgi_buf_reset(&r->text);
-		r->sink.write(r->sink.ctx, oom, sizeof(oom) - 1);
-		return;
-	}
-	r->sink.write(r->sink.ctx, r->text.data, r->text.len);
-	fcgi_buf_reset(&r->text);
-}
-
-/* Make the print buffer want bytes long; on failure the old one stays. */
-static void jbuf_grow(struct fcgi_render *r, size_t want)
-{
-	char *nb = fcgi_mem_realloc(r->mem, r->jbuf, want);
-
-	if (nb != NULL) {
-		r->jbuf = nb;
-		r->jcap = want;
-	}
-}
-
-/* Print the object as one line, then free it. */
-static void j_end(struct jctx *j)
-{
-	struct fcgi_render *r = j->r;
-	char *s;
-
-	if (j->oom) {
-		cJSON_Delete(j->obj);
-		j_write(r, "{\"kind\":\"error\",\"message\":\"out of memory\"}");
-		return;
-	}
-	if (r->jbuf == NULL)
-		jbuf_grow(r, JBUF_INITIAL);
-	if (r->jbuf != NULL && r->jcap <= INT32_MAX &&
-	    cJSON_PrintPreallocated(j->obj, r->jbuf, (int)r->jcap, 0)) {
-		j_write(r, r->jbuf);
-		cJSON_Delete(j->obj);
-		return;
-	}
-	/* Too big for the buffer: print with cJSON's own allocation and
-	 * grow the buffer for next time (cJSON asks for some slack). */
-	s = cJSON_PrintUnformatted(j->obj);
-	cJSON_Delete(j->obj);
-	if (s == NULL) {
-		j_write(r, "{\"kind\":\"error\",\"message\":\"out of memory\"}");
-		return;
-	}
-	j_write(r, s);
-	jbuf_grow(r, strlen(s) * 2 + 64);
-	cJSON_free(s);
-}
-
-static void j_body_error(struct jctx *j, size_t len)
+static void j_body_error(struct fcgi_json *j, size_t len)
 {
 	char msg[64];
 
 	snprintf(msg, sizeof(msg), "body %zu bytes, expected 8", len);
-	j_str(j, j->obj, "bodyError", msg);
+	fcgi_json_str(j, "bodyError", msg);
 }
 
-static void j_fixed(struct jctx *j, const struct fcgi_record *rec)
+static void j_fixed(struct fcgi_json *j, const struct fcgi_record *rec)
 {
 	size_t len = rec->h.content_length;
 	struct fcgi_begin_body b;
@@ -1279,90 +1015,94 @@ static void j_fixed(struct jctx *j, const struct fcgi_record *rec)
 		}
 		name = fcgi_role_name(b.role);
 		if (name != NULL)
-			j_str(j, j->obj, "role", name);
-		j_num(j, j->obj, "roleCode", b.role);
-		j_num(j, j->obj, "flags", b.flags);
-		j_bool(j, j->obj, "keepConn", (b.flags & FCGI_KEEP_CONN) != 0);
+			fcgi_json_str(j, "role", name);
+		fcgi_json_uint(j, "roleCode", b.role);
+		fcgi_json_uint(j, "flags", b.flags);
+		fcgi_json_bool(j, "keepConn", (b.flags & FCGI_KEEP_CONN) != 0);
 		break;
 	case FCGI_END_REQUEST:
 		if (fcgi_end_body_decode(&e, rec->content, len) != 0) {
 			j_body_error(j, len);
 			return;
 		}
-		j_num(j, j->obj, "appStatus", e.app_status);
+		fcgi_json_uint(j, "appStatus", e.app_status);
 		name = fcgi_pstatus_name(e.protocol_status);
 		if (name != NULL)
-			j_str(j, j->obj, "protocolStatus", name);
-		j_num(j, j->obj, "protocolStatusCode", e.protocol_status);
+			fcgi_json_str(j, "protocolStatus", name);
+		fcgi_json_uint(j, "protocolStatusCode", e.protocol_status);
 		break;
 	default: /* FCGI_UNKNOWN_TYPE */
 		if (fcgi_unknown_body_decode(&t, rec->content, len) != 0) {
 			j_body_error(j, len);
 			return;
 		}
-		j_num(j, j->obj, "unknownType", t);
+		fcgi_json_uint(j, "unknownType", t);
 		break;
 	}
 }
 
-static void j_nv(struct jctx *j, const char *label, enum fcgi_dir dir,
-		 const struct fcgi_record *rec)
+/* One pair of v as an object; pair 0 may have begun earlier or have been
+ * cut.  A masked value is left out; its length stands in for it. */
+static void j_pair(struct fcgi_render *r, struct fcgi_json *j,
+		   const struct nv_view *v, size_t i)
 {
-	struct nv_view v;
+	bool cut = i == 0 && v->capped;
 	struct fcgi_nv nv;
-	cJSON *arr, *p;
 
-	v = nv_decode(j->r, label, dir, rec);
-	if (v.err != 0) {
-		j->oom = 1;
-		return;
+	fcgi_params_at(&r->params, i, &nv);
+	fcgi_json_obj_open(j, NULL);
+	fcgi_json_bytes(j, "name", nv.name, nv.name_len);
+	if (redacted(r, &nv, cut ? v->name_len : nv.name_len)) {
+		fcgi_json_bool(j, "redacted", true);
+		if (!cut)
+			fcgi_json_uint(j, "valueLength", nv.value_len);
+	} else {
+		fcgi_json_bytes(j, "value", nv.value, nv.value_len);
 	}
-	j_num(j, j->obj, "pairs", (double)v.pairs);
-	if (v.partial > 0)
-		j_num(j, j->obj, "partialBytes", (double)v.partial);
-	if (v.unfinished > 0)
-		j_num(j, j->obj, "unfinishedBytes", (double)v.unfinished);
-	if (!j->r->o.show_params || j->oom)
-		return;
-	arr = cJSON_CreateArray();
-	j_add(j, j->obj, "params", arr);
-	for (size_t i = 0; i < v.pairs && !j->oom; i++) {
-		int cut = i == 0 && v.capped;
-
-		fcgi_params_at(&j->r->params, i, &nv);
-		p = cJSON_CreateObject();
-		if (p == NULL || !cJSON_AddItemToArray(arr, p)) {
-			cJSON_Delete(p);
-			j->oom = 1;
-			break;
-		}
-		j_bytes(j, p, "name", "nameB64", nv.name, nv.name_len);
-		if (redacted(j->r, &nv, cut ? v.name_len : nv.name_len)) {
-			j_str(j, p, "value", "***");
-			j_bool(j, p, "redacted", 1);
-		} else {
-			j_bytes(j, p, "value", "valueB64", nv.value,
-				nv.value_len);
-		}
-		if (i == 0 && v.continued)
-			j_bool(j, p, "continued", 1);
-		if (cut) {
-			j_bool(j, p, "truncated", 1);
-			j_num(j, p, "nameLength", v.name_len);
-			j_num(j, p, "valueLength", v.value_len);
-		}
+	if (i == 0 && v->continued)
+		fcgi_json_bool(j, "continued", true);
+	if (cut) {
+		fcgi_json_bool(j, "truncated", true);
+		fcgi_json_uint(j, "nameLength", v->name_len);
+		fcgi_json_uint(j, "valueLength", v->value_len);
 	}
+	fcgi_json_obj_close(j);
 }
 
-static void j_data(struct jctx *j, const struct fcgi_record *rec)
+static void j_nv(struct fcgi_render *r, struct fcgi_json *j, const char *label,
+		 enum fcgi_dir dir, const struct fcgi_record *rec)
+{
+	struct nv_view v = nv_decode(r, label, dir, rec);
+
+	if (v.err != 0) {
+		/* The event cannot be shown whole: the error line stands
+		 * in for it (fcgitool-trace(5)). */
+		j->oom = true;
+		return;
+	}
+	fcgi_json_uint(j, "pairs", v.pairs);
+	if (v.partial > 0)
+		fcgi_json_uint(j, "partialBytes", v.partial);
+	if (v.unfinished > 0)
+		fcgi_json_uint(j, "unfinishedBytes", v.unfinished);
+	if (!r->o.show_params)
+		return;
+	fcgi_json_arr_open(j, "params");
+	for (size_t i = 0; i < v.pairs; i++)
+		j_pair(r, j, &v, i);
+	fcgi_json_arr_close(j);
+}
+
+static void j_data(struct fcgi_render *r, struct fcgi_json *j,
+		   const struct fcgi_record *rec)
 {
 	size_t len = rec->h.content_length;
-	size_t show = len < j->r->o.body_limit ? len : j->r->o.body_limit;
+	size_t show = len < r->o.body_limit ? len : r->o.body_limit;
 
-	j_bytes(j, j->obj, "data", "dataB64", rec->content, show);
+	fcgi_json_bytes(j, "data", rec->content, show);
 	if (show < len) {
-		j_bool(j, j->obj, "truncated", 1);
-		j_num(j, j->obj, "dataLength", (double)show);
+		fcgi_json_bool(j, "truncated", true);
+		fcgi_json_uint(j, "dataLength", show);
 	}
 }
 
@@ -1371,29 +1111,28 @@ static void json_record(struct fcgi_render *r, const char *label, double ts,
 {
 	const struct fcgi_header *h = &rec->h;
 	const char *name = fcgi_type_name(h->type);
-	struct jctx j = { r, NULL, 0 };
+	struct fcgi_json *j = fcgi_render_obj_begin(r, label, ts, "record");
 	char tname[16];
 
-	j_begin(&j, label, ts, "record");
 	if (name == NULL) {
 		snprintf(tname, sizeof(tname), "TYPE_%u", (unsigned)h->type);
 		name = tname;
 	}
-	j_str(&j, j.obj, "dir", fcgi_dir_name(dir));
-	j_num(&j, j.obj, "offset", (double)rec->offset);
-	j_num(&j, j.obj, "record", (double)rec->number);
-	j_str(&j, j.obj, "type", name);
-	j_num(&j, j.obj, "typeCode", h->type);
-	j_num(&j, j.obj, "id", h->request_id);
-	j_num(&j, j.obj, "contentLength", h->content_length);
-	j_num(&j, j.obj, "paddingLength", h->padding_length);
+	fcgi_json_str(j, "dir", fcgi_dir_name(dir));
+	fcgi_json_uint(j, "offset", rec->offset);
+	fcgi_json_uint(j, "record", rec->number);
+	fcgi_json_str(j, "type", name);
+	fcgi_json_uint(j, "typeCode", h->type);
+	fcgi_json_uint(j, "id", h->request_id);
+	fcgi_json_uint(j, "contentLength", h->content_length);
+	fcgi_json_uint(j, "paddingLength", h->padding_length);
 	if (is_fixed(h->type))
-		j_fixed(&j, rec);
+		j_fixed(j, rec);
 	else if (is_nv(h->type))
-		j_nv(&j, label, dir, rec);
+		j_nv(r, j, label, dir, rec);
 	else if (is_stream(h->type) || h->type > FCGI_MAXTYPE || h->type == 0)
-		j_data(&j, rec);
-	j_end(&j);
+		j_data(r, j, rec);
+	fcgi_render_obj_end(r);
 }
 
 /* ---- public entry points -------------------------------------------- */
@@ -1422,26 +1161,20 @@ void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 			   double ts, const struct fcgi_violation *v)
 {
-	struct jctx j = { r, NULL, 0 };
 	char msg[sizeof(v->message) + 1];
 
 	if (r == NULL || v == NULL)
 		return;
+	if (r->o.json) {
+		fcgi_json_violation(
+			fcgi_render_obj_begin(r, conn_label, ts, "violation"),
+			v);
+		fcgi_render_obj_end(r);
+		return;
+	}
 	/* The message may fill its array without a terminator. */
 	memcpy(msg, v->message, sizeof(v->message));
 	msg[sizeof(v->message)] = '\0';
-	if (r->o.json) {
-		j_begin(&j, conn_label, ts, "violation");
-		j_str(&j, j.obj, "code", fcgi_vcode_name(v->code));
-		j_str(&j, j.obj, "severity", fcgi_severity_name(v->severity));
-		j_str(&j, j.obj, "dir", fcgi_dir_name(v->dir));
-		j_num(&j, j.obj, "offset", (double)v->offset);
-		j_num(&j, j.obj, "record", (double)v->record);
-		j_num(&j, j.obj, "id", v->request_id);
-		j_text(&j, j.obj, "message", msg);
-		j_end(&j);
-		return;
-	}
 	text_prefix(r, conn_label, ts);
 	if (r->o.color)
 		t_puts(r, COLOR_VIOLATION);
@@ -1459,16 +1192,16 @@ void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 void fcgi_render_note(struct fcgi_render *r, const char *conn_label, double ts,
 		      const char *what, const char *detail)
 {
-	struct jctx j = { r, NULL, 0 };
+	struct fcgi_json *j;
 
 	if (r == NULL || what == NULL)
 		return;
 	if (r->o.json) {
-		j_begin(&j, conn_label, ts, "note");
-		j_text(&j, j.obj, "what", what);
+		j = fcgi_render_obj_begin(r, conn_label, ts, "note");
+		fcgi_json_str(j, "what", what);
 		if (detail != NULL)
-			j_text(&j, j.obj, "detail", detail);
-		j_end(&j);
+			fcgi_json_str(j, "detail", detail);
+		fcgi_render_obj_end(r);
 		return;
 	}
 	text_prefix(r, conn_label, ts);
@@ -1508,7 +1241,7 @@ struct fcgi_json *fcgi_render_obj_begin(struct fcgi_render *r,
 void fcgi_render_obj_end(struct fcgi_render *r)
 {
 	static const char oom[] =
-	    "{\"kind\":\"error\",\"message\":\"out of memory\"}\n";
+		"{\"kind\":\"error\",\"message\":\"out of memory\"}\n";
 
 	if (r == NULL)
 		return;

@@ -48,8 +48,8 @@ static void test_json_nesting(void **state)
 	fcgi_json_uint(&j, "big", UINT64_MAX);
 	/* Left open: end closes it. */
 	expect(&j, &b,
-	    "{\"kind\":\"x\",\"list\":[-1,{\"ok\":true,\"none\":null},[]],"
-	    "\"o\":{\"big\":18446744073709551615}}");
+	       "{\"kind\":\"x\",\"list\":[-1,{\"ok\":true,\"none\":null},[]],"
+	       "\"o\":{\"big\":18446744073709551615}}");
 
 	/* A close that does not match, and nesting too deep. */
 	fcgi_json_begin(&j, &b);
@@ -75,8 +75,8 @@ static void test_json_strings(void **state)
 	fcgi_json_str(&j, "latin1", "caf\xe9");
 	fcgi_json_str(&j, "null", NULL);
 	expect(&j, &b,
-	    "{\"s\":\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f é\","
-	    "\"latin1\":\"caf\\\\xe9\",\"null\":null}");
+	       "{\"s\":\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f é\","
+	       "\"latin1\":\"caf\\\\xe9\",\"null\":null}");
 	fcgi_buf_free(&b);
 }
 
@@ -98,8 +98,8 @@ static void test_json_bytes_rule(void **state)
 	fcgi_json_bytes(&j, NULL, bin, 1);
 	fcgi_json_arr_close(&j);
 	expect(&j, &b,
-	    "{\"body\":\"hé\",\"valueB64\":\"YQBi\",\"rawB64\":\"//4AgA==\","
-	    "\"empty\":\"\",\"list\":[\"/w==\"]}");
+	       "{\"body\":\"hé\",\"valueB64\":\"YQBi\",\"rawB64\":\"//4AgA==\","
+	       "\"empty\":\"\",\"list\":[\"/w==\"]}");
 	/* 65535 bytes of binary: base64 of 87380 characters, in pieces. */
 	{
 		static uint8_t big[65535];
@@ -132,8 +132,8 @@ static void test_json_numbers(void **state)
 	fcgi_json_double(&j, "e", -INFINITY);
 	fcgi_json_int(&j, "f", INT64_MIN);
 	expect(&j, &b,
-	    "{\"a\":3,\"b\":0.25,\"c\":1700000000.12346,\"d\":null,"
-	    "\"e\":null,\"f\":-9223372036854775808}");
+	       "{\"a\":3,\"b\":0.25,\"c\":1700000000.12346,\"d\":null,"
+	       "\"e\":null,\"f\":-9223372036854775808}");
 	fcgi_buf_free(&b);
 }
 
@@ -165,12 +165,12 @@ static void test_json_params_violation(void **state)
 	fcgi_json_violation(&j, &v);
 	fcgi_json_obj_close(&j);
 	expect(&j, &b,
-	    "{\"params\":[{\"name\":\"A\",\"value\":\"1\"},"
-	    "{\"name\":\"HTTP_COOKIE\",\"redacted\":true,\"valueLen\":3},"
-	    "{\"name\":\"B\",\"valueB64\":\"/w==\"}],"
-	    "\"v\":{\"code\":\"bad-version\",\"severity\":\"spec\","
-	    "\"dir\":\"to-web\",\"offset\":16,\"record\":2,\"id\":1,"
-	    "\"message\":\"version 2\"}}");
+	       "{\"params\":[{\"name\":\"A\",\"value\":\"1\"},"
+	       "{\"name\":\"HTTP_COOKIE\",\"redacted\":true,\"valueLength\":3},"
+	       "{\"name\":\"B\",\"valueB64\":\"/w==\"}],"
+	       "\"v\":{\"code\":\"bad-version\",\"severity\":\"spec\","
+	       "\"dir\":\"to-web\",\"offset\":16,\"record\":2,\"id\":1,"
+	       "\"message\":\"version 2\"}}");
 	fcgi_buf_free(&b);
 	fcgi_params_free(&p);
 }
