@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
-
 #include "proxy.h"
 #include "pcapng.h"
 #include "util.h"
@@ -40,22 +38,6 @@ static void hex(char out[65], const uint8_t d[32])
 	out[64] = '\0';
 }
 
-/* Print o as one JSON line and free it. */
-static void json_line(struct proxy_out *po, cJSON *o)
-{
-	char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
-
-	if (s == NULL) {
-		fputs("{\"kind\":\"error\",\"message\":\"out of memory\"}\n",
-		      po->log);
-	} else {
-		fputs(s, po->log);
-		putc('\n', po->log);
-	}
-	cJSON_free(s);
-	cJSON_Delete(o);
-}
-
 /* "%.6f label " as the renderer starts its lines. */
 static void text_prefix(struct proxy_out *po, double ts, const char *label)
 {
@@ -67,7 +49,7 @@ void proxy_out_request(void *arg, const struct fcgi_proxy_request_info *ri)
 	struct proxy_out *po = arg;
 	const char *ps = fcgi_pstatus_name(ri->protocol_status);
 	double ts = ri->start + ri->total;
-	cJSON *o;
+	struct fcgi_json *j;
 
 	if (!po->summary)
 		return;
@@ -106,54 +88,49 @@ void proxy_out_request(void *arg, const struct fcgi_proxy_request_info *ri)
 		fprintf(po->log, " total=%.3fms\n", ri->total * 1e3);
 		return;
 	}
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "ts", ts);
-	cJSON_AddStringToObject(o, "conn", ri->label);
-	cJSON_AddStringToObject(o, "kind", "request");
-	cJSON_AddNumberToObject(o, "id", ri->id);
-	cJSON_AddStringToObject(o, "method", ri->method);
-	cJSON_AddStringToObject(o, "script", ri->script);
+	j = fcgi_render_obj_begin(po->render, ri->label, ts, "request");
+	fcgi_json_uint(j, "id", ri->id);
+	fcgi_json_str(j, "method", ri->method);
+	fcgi_json_str(j, "script", ri->script);
 	if (ri->status != 0)
-		cJSON_AddNumberToObject(o, "status", ri->status);
+		fcgi_json_int(j, "status", ri->status);
 	else
-		cJSON_AddNullToObject(o, "status");
-	cJSON_AddNumberToObject(o, "stdinBytes", (double)ri->stdin_bytes);
-	cJSON_AddNumberToObject(o, "stdoutBytes", (double)ri->stdout_bytes);
-	cJSON_AddNumberToObject(o, "stderrBytes", (double)ri->stderr_bytes);
-	cJSON_AddNumberToObject(o, "stderrLines", (double)ri->stderr_lines);
-	cJSON_AddBoolToObject(o, "ended", ri->ended);
+		fcgi_json_null(j, "status");
+	fcgi_json_uint(j, "stdinBytes", ri->stdin_bytes);
+	fcgi_json_uint(j, "stdoutBytes", ri->stdout_bytes);
+	fcgi_json_uint(j, "stderrBytes", ri->stderr_bytes);
+	fcgi_json_uint(j, "stderrLines", ri->stderr_lines);
+	fcgi_json_bool(j, "ended", ri->ended);
 	if (ri->ended) {
-		cJSON_AddNumberToObject(o, "appStatus", ri->app_status);
+		fcgi_json_uint(j, "appStatus", ri->app_status);
 		if (ps != NULL)
-			cJSON_AddStringToObject(o, "protocolStatus", ps);
-		cJSON_AddNumberToObject(o, "protocolStatusCode",
-					ri->protocol_status);
+			fcgi_json_str(j, "protocolStatus", ps);
+		fcgi_json_uint(j, "protocolStatusCode", ri->protocol_status);
 	}
-	cJSON_AddBoolToObject(o, "timedOut", ri->timed_out);
+	fcgi_json_bool(j, "timedOut", ri->timed_out);
 	if (ri->ttfb >= 0)
-		cJSON_AddNumberToObject(o, "ttfbMs", ri->ttfb * 1e3);
+		fcgi_json_double(j, "ttfbMs", ri->ttfb * 1e3);
 	else
-		cJSON_AddNullToObject(o, "ttfbMs");
-	cJSON_AddNumberToObject(o, "totalMs", ri->total * 1e3);
-	json_line(po, o);
+		fcgi_json_null(j, "ttfbMs");
+	fcgi_json_double(j, "totalMs", ri->total * 1e3);
+	fcgi_render_obj_end(po->render);
 }
 
-static cJSON *json_dir(const struct fcgi_proxy_dir_stats *d, int sums)
+static void json_dir(struct fcgi_json *j, const char *key,
+		     const struct fcgi_proxy_dir_stats *d)
 {
-	cJSON *o = cJSON_CreateObject();
 	char h[65];
 
-	cJSON_AddNumberToObject(o, "read", (double)d->read);
-	cJSON_AddNumberToObject(o, "written", (double)d->written);
-	cJSON_AddNumberToObject(o, "injected", (double)d->injected);
-	cJSON_AddStringToObject(o, "end", end_name(d->end));
-	if (sums) {
-		hex(h, d->sha256_read);
-		cJSON_AddStringToObject(o, "sha256Read", h);
-		hex(h, d->sha256_written);
-		cJSON_AddStringToObject(o, "sha256Written", h);
-	}
-	return o;
+	fcgi_json_obj_open(j, key);
+	fcgi_json_uint(j, "read", d->read);
+	fcgi_json_uint(j, "written", d->written);
+	fcgi_json_uint(j, "injected", d->injected);
+	fcgi_json_str(j, "end", end_name(d->end));
+	hex(h, d->sha256_read);
+	fcgi_json_str(j, "sha256Read", h);
+	hex(h, d->sha256_written);
+	fcgi_json_str(j, "sha256Written", h);
+	fcgi_json_obj_close(j);
 }
 
 /* " to-app: read=N written=N end=eof sha256=..." */
@@ -189,26 +166,21 @@ void proxy_out_conn_end(void *arg, const struct fcgi_proxy_conn_info *ci)
 {
 	struct proxy_out *po = arg;
 	char detail[768], a[320], w[320];
-	cJSON *o;
+	struct fcgi_json *j;
 
 	if (po->quiet)
 		return;
 	if (po->summary && po->json) {
-		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "ts", ci->closed);
-		cJSON_AddStringToObject(o, "conn", ci->label);
-		cJSON_AddStringToObject(o, "kind", "connection");
-		cJSON_AddStringToObject(o, "peer", ci->peer);
-		cJSON_AddNumberToObject(o, "opened", ci->opened);
-		cJSON_AddNumberToObject(o, "requests", (double)ci->requests);
-		cJSON_AddNumberToObject(o, "violations",
-					(double)ci->violations);
-		cJSON_AddStringToObject(o, "reason", ci->reason);
-		cJSON_AddItemToObject(o, "toApp",
-				      json_dir(&ci->dir[FCGI_DIR_TO_APP], 1));
-		cJSON_AddItemToObject(o, "toWeb",
-				      json_dir(&ci->dir[FCGI_DIR_TO_WEB], 1));
-		json_line(po, o);
+		j = fcgi_render_obj_begin(po->render, ci->label, ci->closed,
+					  "connection");
+		fcgi_json_str(j, "peer", ci->peer);
+		fcgi_json_double(j, "opened", ci->opened);
+		fcgi_json_uint(j, "requests", ci->requests);
+		fcgi_json_uint(j, "violations", ci->violations);
+		fcgi_json_str(j, "reason", ci->reason);
+		json_dir(j, "toApp", &ci->dir[FCGI_DIR_TO_APP]);
+		json_dir(j, "toWeb", &ci->dir[FCGI_DIR_TO_WEB]);
+		fcgi_render_obj_end(po->render);
 		return;
 	}
 	text_dir(a, sizeof(a), "to-app", &ci->dir[FCGI_DIR_TO_APP],

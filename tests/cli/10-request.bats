@@ -390,11 +390,11 @@ param 1 C=\\0'
 	assert_equal "$(echo "$output" | jq -r '.requests[0].stderr')" "note from the app"
 	assert_equal "$(echo "$output" | jq -c '.requests[0].headers')" \
 		'[{"name":"Content-Type","value":"text/plain"}]'
-	assert_equal "$(echo "$output" | jq -r '[.requests[0] | .status, .app_status, .protocol_status, .ended, .exit_status] | @tsv')" \
+	assert_equal "$(echo "$output" | jq -r '[.requests[0] | .status, .appStatus, .protocolStatus, .ended, .exitStatus] | @tsv')" \
 		"$(printf '200\t0\tREQUEST_COMPLETE\ttrue\t0')"
 	assert_equal "$(echo "$output" | jq -r '.params[] | select(.name == "REQUEST_URI") | .value')" "/x"
-	assert_equal "$(echo "$output" | jq -r '.requests[0].timing_ms | (.connect >= 0 and .first_byte >= 0 and .total >= .first_byte)')" true
-	assert_equal "$(echo "$output" | jq -r '.exit_status')" 0
+	assert_equal "$(echo "$output" | jq -r '.requests[0].timingMs | (.connect >= 0 and .firstByte >= 0 and .total >= .firstByte)')" true
+	assert_equal "$(echo "$output" | jq -r '.exitStatus')" 0
 }
 
 # ---- bodies -------------------------------------------------------------
@@ -548,9 +548,9 @@ fcgitool request: '/missing.php': HTTP status 404 Not Found"
 	need jq "the JSON checks use jq"
 	peer < <(printf '%s\n' 'read-request' 'send-record STDOUT 1' 'send-record STDOUT 2 41' 'end-request 1')
 	run -4 --separate-stderr "$FCGITOOL" request --json "$SOCK" /x
-	assert_equal "$(echo "$output" | jq -r '.violations[0] | [.code, .severity, .dir, .offset, .record, .request_id] | @tsv')" \
+	assert_equal "$(echo "$output" | jq -r '.violations[0] | [.code, .severity, .dir, .offset, .record, .id] | @tsv')" \
 		"$(printf 'no-begin\tspec\tto-web\t8\t2\t2')"
-	assert_equal "$(echo "$output" | jq -r '.exit_status')" 4
+	assert_equal "$(echo "$output" | jq -r '.exitStatus')" 4
 }
 
 # ---- timeouts and aborts ------------------------------------------------------
@@ -567,7 +567,7 @@ fcgitool request: '/missing.php': HTTP status 404 Not Found"
 	need jq "the JSON checks use jq"
 	peer < <(printf 'read-request\nread-record ABORT_REQUEST\nend-request 1 1\n')
 	run -3 --separate-stderr "$FCGITOOL" request --json -m 0.2 "$SOCK" /slow
-	assert_equal "$(echo "$output" | jq -r '.requests[0] | [.error.code, .aborted, .ended, .app_status] | @tsv')" \
+	assert_equal "$(echo "$output" | jq -r '.requests[0] | [.error.code, .aborted, .ended, .appStatus] | @tsv')" \
 		"$(printf 'timeout\ttrue\ttrue\t1')"
 }
 

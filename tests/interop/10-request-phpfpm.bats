@@ -133,7 +133,7 @@ fcgitool request: '/missing.php': HTTP status 404 Not Found"
 	need jq "the JSON checks use jq"
 	start_php_fpm "$SOCK" 2
 	run -0 --separate-stderr req --json "$SOCK" /missing.php
-	assert_equal "$(jq -r '.requests[0] | [.status, .reason, .body, .stderr, .app_status, .protocol_status] | @tsv' <<<"$output")" \
+	assert_equal "$(jq -r '.requests[0] | [.status, .reason, .body, .stderr, .appStatus, .protocolStatus] | @tsv' <<<"$output")" \
 		"$(printf '404\tNot Found\tFile not found.\\n\tPrimary script unknown\t0\tREQUEST_COMPLETE')"
 }
 
