@@ -168,6 +168,8 @@ void proxy_out_conn_end(void *arg, const struct fcgi_proxy_conn_info *ci)
 	char detail[768], a[320], w[320];
 	struct fcgi_json *j;
 
+	/* Name-value pairs its records left open die with it. */
+	fcgi_render_forget(po->render, ci->label);
 	if (po->quiet)
 		return;
 	if (po->summary && po->json) {

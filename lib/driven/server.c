@@ -1032,6 +1032,7 @@ static void conn_close(struct sconn *c, const char *why)
 		return;
 	c->dead = 1;
 	note(s, c->label, "close", "%s", why != NULL ? why : "done");
+	fcgi_render_forget(s->o.trace, c->label);
 	while ((q = c->reqs) != NULL) {
 		if (q->running && !q->aborted) {
 			q->aborted = 1;

@@ -725,11 +725,16 @@ struct fcgi_render_opts {
 	 * most pair_limit) of its name and of its value.  0 = the default
 	 * params_max_bytes (1 MiB). */
 	size_t pair_limit;
+	/* Pairs kept open at once per connection label (the least recently
+	 * fed one is forgotten past it).  0 = the default max_requests of
+	 * struct fcgi_limits (1024), as many as a conn allows. */
+	size_t open_max;
 	const struct fcgi_mem *mem; /* the renderer's allocator (NULL: libc) */
 };
 
 /* Defaults: text, no colour, body_limit 64, all types, show_params on,
- * redact = fcgi_render_redact_default(), pair_limit 1 MiB. */
+ * redact = fcgi_render_redact_default(), pair_limit 1 MiB, open_max
+ * 1024. */
 void fcgi_render_opts_default(struct fcgi_render_opts *o);
 /* The names masked by default: HTTP_AUTHORIZATION, HTTP_COOKIE
  * (NULL-terminated, static). */
@@ -749,12 +754,18 @@ void fcgi_render_free(struct fcgi_render *r);
  * print).  rec->content is borrowed for the call.  Name-value records are
  * decoded with the codec as one stream per (conn_label, dir, request id,
  * type): a pair split across records is shown in the record that
- * completes it.  At most 64 such open pairs are kept, the least recently
- * fed one is forgotten first, and a BEGIN_REQUEST forgets those of its
- * request.  Write errors are the sink's to handle. */
+ * completes it.  Open pairs are kept until then, or until the stream
+ * ends, a BEGIN_REQUEST of their request comes, or fcgi_render_forget()
+ * names their label; at most opts->open_max per label (the least
+ * recently fed one is forgotten first).  Write errors are the sink's to
+ * handle. */
 void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 			double ts, enum fcgi_dir dir,
 			const struct fcgi_record *rec);
+/* The connection conn_label ended: forget the pairs its records left
+ * open.  Call it when a labelled connection closes, so that a renderer
+ * that outlives many connections holds nothing for the dead ones. */
+void fcgi_render_forget(struct fcgi_render *r, const char *conn_label);
 void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 			   double ts, const struct fcgi_violation *v);
 /* A free-form note in the same stream ("connected to ..."). */

@@ -11,7 +11,10 @@
  *
  * FastCGI 1.0, 3.4 lets a name-value pair straddle records, so a pair that
  * a record's end leaves open is kept, per (label, dir, request id, type),
- * in a small table until the record that completes it.
+ * in a hash table that grows with them, until the record that completes
+ * it, the end of its stream, a BEGIN_REQUEST of its request or
+ * fcgi_render_forget() of its label.  Each label keeps at most open_max,
+ * by default as many as a conn allows requests at once.
  */
 #include <fenv.h>
 #include <math.h>
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "cursor.h"
 #include "internal.h"
@@ -27,7 +31,7 @@
 #define TYPE_WIDTH 18	  /* "GET_VALUES_RESULT" plus one */
 #define FIELDS_WIDTH 14	  /* "id=1 len=65535" */
 #define ESC_CHUNK 256	  /* input bytes escaped per step in text mode */
-#define NV_OPEN_MAX 64	  /* pairs kept open across records at once */
+#define NV_BUCKETS_MIN 16 /* first size of the open pairs' hash table */
 #define TS_FAST_MAX 1e15  /* below: seconds exact in a uint64_t, ulp <= 1/8 */
 #define TS_TEXT_MAX 512	  /* "%.6f " of any double, with room to spare */
 #define TEXT_INITIAL 4096 /* first size of the event buffer */
@@ -51,19 +55,32 @@ static const char *const redact_default[] = {
  * lengths and the first body_limit bytes of its name and of its value.
  */
 struct nv_open {
-	uint64_t stamp; /* last use; 0 = the slot is free */
-	char *label;	/* copy, or NULL for a NULL label */
+	LIST_ENTRY(nv_open) bucket; /* in the renderer's hash table */
+	TAILQ_ENTRY(nv_open) lru;   /* in its label's list */
+	struct nv_label *label;
 	enum fcgi_dir dir;
 	uint16_t id;
 	uint8_t type;
 	uint64_t seen; /* encoded bytes of the pair so far */
 	struct fcgi_nv_decoder d;
-	int huge;
+	bool huge;
 	uint32_t name_len, value_len;
 	uint64_t data_have;	      /* name and value bytes passed */
 	size_t keep_name, keep_value; /* bytes of each in keep */
 	struct fcgi_buf keep;
 };
+
+/* The open pairs of one connection label, the most recently fed first;
+ * it exists while it has any. */
+struct nv_label {
+	LIST_ENTRY(nv_label) link;
+	TAILQ_HEAD(nv_lru, nv_open) open;
+	size_t n;
+	bool unnamed; /* the NULL label */
+	char name[];
+};
+
+LIST_HEAD(nv_bucket, nv_open);
 
 struct fcgi_render {
 	struct fcgi_sink sink;
@@ -73,9 +90,12 @@ struct fcgi_render {
 	 * no allocation once the buffers have grown. */
 	struct fcgi_params params;
 	struct fcgi_nv_decoder nv;
-	struct nv_open open[NV_OPEN_MAX];
-	size_t nopen;	/* slots in use */
-	uint64_t clock; /* last stamp given */
+	/* Pairs left open by a record's end, found by (label, dir, id,
+	 * type) in a hash table that grows with them. */
+	LIST_HEAD(, nv_label) labels;
+	struct nv_bucket *buckets;
+	size_t nbuckets; /* a power of two, or 0 */
+	size_t nopen;
 	/* Text of the event being rendered, handed to the sink with one
 	 * write at the event's end, so that an event is never interleaved
 	 * with another writer's bytes.  oom: a byte did not fit. */
@@ -112,6 +132,7 @@ void fcgi_render_opts_default(struct fcgi_render_opts *o)
 	o->show_params = 1;
 	fcgi_limits_default(&l);
 	o->pair_limit = l.params_max_bytes;
+	o->open_max = l.max_requests;
 	o->mem = NULL;
 }
 
@@ -119,6 +140,7 @@ struct fcgi_render *fcgi_render_new(const struct fcgi_sink *sink,
 				    const struct fcgi_render_opts *opts)
 {
 	const struct fcgi_mem *mem = opts != NULL ? opts->mem : NULL;
+	struct fcgi_limits l;
 	struct fcgi_render *r;
 
 	if (sink == NULL || sink->write == NULL)
@@ -135,12 +157,12 @@ struct fcgi_render *fcgi_render_new(const struct fcgi_sink *sink,
 		fcgi_render_opts_default(&r->o);
 	if (r->o.body_limit == 0)
 		r->o.body_limit = DEFAULT_BODY_LIMIT;
-	if (r->o.pair_limit == 0) {
-		struct fcgi_limits l;
-
-		fcgi_limits_default(&l);
+	fcgi_limits_default(&l);
+	if (r->o.pair_limit == 0)
 		r->o.pair_limit = l.params_max_bytes;
-	}
+	if (r->o.open_max == 0)
+		r->o.open_max = l.max_requests;
+	LIST_INIT(&r->labels);
 	fcgi_params_init(&r->params, mem);
 	/* One record holds at most 65535 bytes, so no limit is needed: a
 	 * declared length beyond the content is a pair cut at the end. */
@@ -153,15 +175,15 @@ struct fcgi_render *fcgi_render_new(const struct fcgi_sink *sink,
 	return r;
 }
 
-static void open_drop(struct fcgi_render *r, struct nv_open *e);
+static void label_forget(struct fcgi_render *r, struct nv_label *l);
 
 void fcgi_render_free(struct fcgi_render *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < NV_OPEN_MAX; i++)
-		if (r->open[i].stamp != 0)
-			open_drop(r, &r->open[i]);
+	while (!LIST_EMPTY(&r->labels))
+		label_forget(r, LIST_FIRST(&r->labels));
+	fcgi_mem_free(r->mem, r->buckets);
 	fcgi_params_free(&r->params);
 	fcgi_nv_decoder_free(&r->nv);
 	fcgi_buf_free(&r->text);
@@ -474,35 +496,92 @@ static int pair_lengths(const uint8_t *p, size_t n, uint32_t *nlen,
 	return 1;
 }
 
-static int label_eq(const char *a, const char *b)
+/* The label's entry, moved to the front of the list, or NULL. */
+static struct nv_label *label_find(struct fcgi_render *r, const char *name)
 {
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
+	struct nv_label *l;
+
+	LIST_FOREACH(l, &r->labels, link)
+	{
+		if (name == NULL ? l->unnamed
+				 : !l->unnamed && strcmp(l->name, name) == 0)
+			break;
+	}
+	if (l != NULL && l != LIST_FIRST(&r->labels)) {
+		LIST_REMOVE(l, link);
+		LIST_INSERT_HEAD(&r->labels, l, link);
+	}
+	return l;
+}
+
+static size_t open_slot(const struct fcgi_render *r, const struct nv_label *l,
+			enum fcgi_dir dir, uint16_t id, uint8_t type)
+{
+	uint64_t k = (uint64_t)(uintptr_t)l ^
+		     ((uint64_t)id << 16 | (uint64_t)type << 8 | (uint64_t)dir);
+
+	k *= 0x9e3779b97f4a7c15u;
+	return (size_t)(k >> 32) & (r->nbuckets - 1);
 }
 
 static struct nv_open *open_find(struct fcgi_render *r, const char *label,
 				 enum fcgi_dir dir, uint16_t id, uint8_t type)
 {
-	if (r->nopen == 0)
-		return NULL;
-	for (size_t i = 0; i < NV_OPEN_MAX; i++) {
-		struct nv_open *e = &r->open[i];
+	struct nv_label *l;
+	struct nv_open *e;
 
-		if (e->stamp != 0 && e->dir == dir && e->id == id &&
-		    e->type == type && label_eq(e->label, label))
+	if (r->nopen == 0 || (l = label_find(r, label)) == NULL)
+		return NULL;
+	LIST_FOREACH(e, &r->buckets[open_slot(r, l, dir, id, type)], bucket)
+	{
+		if (e->label == l && e->dir == dir && e->id == id &&
+		    e->type == type)
 			return e;
 	}
 	return NULL;
 }
 
+/* Fed again: the most recently fed of its label. */
+static void open_touch(struct nv_open *e)
+{
+	TAILQ_REMOVE(&e->label->open, e, lru);
+	TAILQ_INSERT_HEAD(&e->label->open, e, lru);
+}
+
 static void open_drop(struct fcgi_render *r, struct nv_open *e)
 {
-	fcgi_mem_free(r->mem, e->label);
+	struct nv_label *l = e->label;
+
+	LIST_REMOVE(e, bucket);
+	TAILQ_REMOVE(&l->open, e, lru);
 	fcgi_nv_decoder_free(&e->d);
 	fcgi_buf_free(&e->keep);
-	memset(e, 0, sizeof(*e));
+	fcgi_mem_free(r->mem, e);
 	r->nopen--;
+	if (--l->n == 0) {
+		LIST_REMOVE(l, link);
+		fcgi_mem_free(r->mem, l);
+	}
+}
+
+/* Drop every open pair of a label, and so the label. */
+static void label_forget(struct fcgi_render *r, struct nv_label *l)
+{
+	bool last;
+
+	do {
+		last = l->n == 1;
+		open_drop(r, TAILQ_FIRST(&l->open));
+	} while (!last);
+}
+
+void fcgi_render_forget(struct fcgi_render *r, const char *conn_label)
+{
+	struct nv_label *l;
+
+	if (r != NULL && r->nopen > 0 &&
+	    (l = label_find(r, conn_label)) != NULL)
+		label_forget(r, l);
 }
 
 /* Forget the open pairs of one request: a BEGIN_REQUEST starts its
@@ -510,49 +589,94 @@ static void open_drop(struct fcgi_render *r, struct nv_open *e)
 static void open_forget_request(struct fcgi_render *r, const char *label,
 				enum fcgi_dir dir, uint16_t id)
 {
-	for (size_t i = 0; i < NV_OPEN_MAX && r->nopen > 0; i++) {
-		struct nv_open *e = &r->open[i];
+	static const uint8_t types[] = { FCGI_PARAMS, FCGI_GET_VALUES,
+					 FCGI_GET_VALUES_RESULT };
+	struct nv_open *e;
 
-		if (e->stamp != 0 && e->dir == dir && e->id == id &&
-		    label_eq(e->label, label))
+	for (size_t i = 0; i < sizeof(types); i++) {
+		e = open_find(r, label, dir, id, types[i]);
+		if (e != NULL)
 			open_drop(r, e);
 	}
 }
 
-/* A new entry, the least recently used one forgotten when the table is
- * full.  NULL when memory runs out. */
+/* Double the hash table when it holds as many pairs as buckets.  When
+ * memory runs out the table stays as it is: slower, still right. */
+static void open_grow(struct fcgi_render *r)
+{
+	size_t n = r->nbuckets != 0 ? r->nbuckets * 2 : NV_BUCKETS_MIN;
+	struct nv_bucket *old = r->buckets, *nb;
+	size_t oldn = r->nbuckets;
+	struct nv_open *e;
+
+	if (r->nopen < r->nbuckets || n > SIZE_MAX / sizeof(*nb))
+		return;
+	nb = fcgi_mem_malloc(r->mem, n * sizeof(*nb));
+	if (nb == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		LIST_INIT(&nb[i]);
+	r->buckets = nb;
+	r->nbuckets = n;
+	for (size_t i = 0; i < oldn; i++) {
+		while ((e = LIST_FIRST(&old[i])) != NULL) {
+			LIST_REMOVE(e, bucket);
+			LIST_INSERT_HEAD(&nb[open_slot(r, e->label, e->dir,
+						       e->id, e->type)],
+					 e, bucket);
+		}
+	}
+	fcgi_mem_free(r->mem, old);
+}
+
+/*
+ * A new entry, the most recently fed of its label; when the label then
+ * has more than open_max, its least recently fed one is forgotten.  NULL
+ * when memory runs out.
+ */
 static struct nv_open *open_add(struct fcgi_render *r, const char *label,
 				enum fcgi_dir dir, uint16_t id, uint8_t type)
 {
-	struct nv_open *e = NULL;
-	char *copy = NULL;
+	struct nv_label *l = label_find(r, label);
+	struct nv_open *e;
+	size_t len;
 
-	if (label != NULL) {
-		size_t n = strlen(label) + 1;
-
-		copy = fcgi_mem_malloc(r->mem, n);
-		if (copy == NULL)
+	open_grow(r);
+	if (r->nbuckets == 0)
+		return NULL;
+	if (l == NULL) {
+		len = label != NULL ? strlen(label) + 1 : 1;
+		l = fcgi_mem_malloc(r->mem, sizeof(*l) + len);
+		if (l == NULL)
 			return NULL;
-		memcpy(copy, label, n);
+		TAILQ_INIT(&l->open);
+		l->n = 0;
+		l->unnamed = label == NULL;
+		memcpy(l->name, label != NULL ? label : "", len);
+		LIST_INSERT_HEAD(&r->labels, l, link);
 	}
-	for (size_t i = 0; i < NV_OPEN_MAX; i++) {
-		if (r->open[i].stamp == 0) {
-			e = &r->open[i];
-			break;
+	e = fcgi_mem_malloc(r->mem, sizeof(*e));
+	if (e == NULL) {
+		if (l->n == 0) {
+			LIST_REMOVE(l, link);
+			fcgi_mem_free(r->mem, l);
 		}
-		if (e == NULL || r->open[i].stamp < e->stamp)
-			e = &r->open[i];
+		return NULL;
 	}
-	if (e->stamp != 0)
-		open_drop(r, e);
-	e->stamp = ++r->clock;
-	e->label = copy;
+	memset(e, 0, sizeof(*e));
+	e->label = l;
 	e->dir = dir;
 	e->id = id;
 	e->type = type;
 	fcgi_nv_decoder_init(&e->d, r->mem, r->o.pair_limit, 0);
 	fcgi_buf_init(&e->keep, r->mem, 0);
+	LIST_INSERT_HEAD(&r->buckets[open_slot(r, l, dir, id, type)], e,
+			 bucket);
+	TAILQ_INSERT_HEAD(&l->open, e, lru);
+	l->n++;
 	r->nopen++;
+	if (l->n > r->o.open_max)
+		open_drop(r, TAILQ_LAST(&l->open, nv_lru));
 	return e;
 }
 
@@ -561,7 +685,7 @@ static struct nv_open *open_add(struct fcgi_render *r, const char *label,
 static void huge_start(struct nv_open *e, uint32_t nlen, uint32_t vlen)
 {
 	fcgi_nv_decoder_free(&e->d);
-	e->huge = 1;
+	e->huge = true;
 	e->name_len = nlen;
 	e->value_len = vlen;
 	e->data_have = 0;
@@ -708,7 +832,7 @@ static struct nv_view nv_decode(struct fcgi_render *r, const char *label,
 		return v;
 	}
 	if (e != NULL) {
-		e->stamp = ++r->clock;
+		open_touch(e);
 		rc = open_continue(r, e, rec->content, len, &pos);
 		if (rc == 0) {
 			v.partial = len;

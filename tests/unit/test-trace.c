@@ -2307,8 +2307,9 @@ static void test_trace_split_unfinished(void **state)
 	}
 }
 
-/* 65 open pairs: the one fed least recently is forgotten, and its next
- * record is decoded on its own as if no pair were open. */
+/* 65 open pairs of one label with open_max 64: the one fed least
+ * recently is forgotten, and its next record is decoded on its own as if
+ * no pair were open. */
 static void split_eviction(struct cap *c, const uint8_t *pair)
 {
 	for (uint16_t id = 1; id <= 64; id++)
@@ -2335,6 +2336,7 @@ static void test_trace_split_eviction(void **state)
 	 * lengths 'h' (104) and 'e' (101). */
 	assert_int_equal(put_spair(pair, "K", "hello"), 8);
 	opts_of(&o, 0);
+	o.open_max = 64;
 	cap_open(&c, &o);
 	split_eviction(&c, pair);
 	want_open(&w);
@@ -2366,6 +2368,7 @@ static void test_trace_split_eviction(void **state)
 	expect_want(&c, &w);
 
 	opts_of(&o, 1);
+	o.open_max = 64;
 	cap_open(&c, &o);
 	split_eviction(&c, pair);
 	want_open(&w);
@@ -2389,6 +2392,111 @@ static void test_trace_split_eviction(void **state)
 	want_add(&w, "\"pairs\":0,\"partialBytes\":5,\"params\":[]}\n");
 	expect_want(&c, &w);
 }
+/* 1000 PARAMS streams of one connection and 1000 of another, all open at
+ * once, each cut inside a pair: with the default limits every pair is
+ * shown whole in the record that completes it, and forgetting a label
+ * drops its pairs only. */
+static void test_trace_split_many_open(void **state)
+{
+	enum { STREAMS = 1000 };
+	struct fcgi_render_opts o;
+	struct failmem fm;
+	uint8_t pair[64];
+	struct cap c;
+	struct want w;
+	char value[16], f[32];
+	size_t n;
+
+	(void)state;
+	opts_of(&o, 0);
+	failmem_init(&fm, -1);
+	o.mem = &fm.mem;
+	cap_open(&c, &o);
+	want_open(&w);
+	for (unsigned id = 1; id <= STREAMS; id++) {
+		snprintf(value, sizeof(value), "v%u", id);
+		n = put_spair(pair, "NAME", value);
+		feed(&c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, (uint16_t)id, pair,
+		     4);
+		feed(&c, "c2", FCGI_DIR_TO_APP, FCGI_PARAMS, (uint16_t)id, pair,
+		     3);
+		snprintf(f, sizeof(f), "id=%u len=4", id);
+		want_add(&w,
+			 "c1 -> PARAMS             %-14s  0 pairs\n"
+			 "        (4 bytes of a pair continue in the next "
+			 "record)\n",
+			 f);
+		snprintf(f, sizeof(f), "id=%u len=3", id);
+		want_add(&w,
+			 "c2 -> PARAMS             %-14s  0 pairs\n"
+			 "        (3 bytes of a pair continue in the next "
+			 "record)\n",
+			 f);
+	}
+	for (unsigned id = STREAMS; id >= 1; id--) {
+		snprintf(value, sizeof(value), "v%u", id);
+		n = put_spair(pair, "NAME", value);
+		feed(&c, "c1", FCGI_DIR_TO_APP, FCGI_PARAMS, (uint16_t)id,
+		     pair + 4, n - 4);
+		snprintf(f, sizeof(f), "id=%u len=%zu", id, n - 4);
+		want_add(&w,
+			 "c1 -> PARAMS             %-14s  1 pair\n"
+			 "        (pair continues from the previous record)\n"
+			 "        NAME = v%u\n",
+			 f, id);
+	}
+	/* c2's pairs go with the connection: the rest of id 1's pair is
+	 * then read as the start of a new one, as after no open pair. */
+	assert_true(fm.live > STREAMS);
+	fcgi_render_forget(c.r, "c2");
+	fcgi_render_forget(c.r, "c2");
+	fcgi_render_forget(c.r, NULL);
+	n = put_spair(pair, "NAME", "v1");
+	feed(&c, "c2", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair + 3, n - 3);
+	want_add(&w,
+		 "c2 -> PARAMS             id=1 len=%zu      0 pairs\n"
+		 "        (%zu bytes of a pair continue in the next "
+		 "record)\n",
+		 n - 3, n - 3);
+	expect_want(&c, &w);
+	assert_int_equal(fm.live, 0);
+}
+
+/* An unlabelled connection is a label of its own, forgotten by NULL. */
+static void test_trace_split_forget_unnamed(void **state)
+{
+	struct fcgi_render_opts o;
+	uint8_t pair[16];
+	struct cap c;
+	struct want w;
+
+	(void)state;
+	assert_int_equal(put_spair(pair, "K", "hello"), 8);
+	opts_of(&o, 0);
+	cap_open(&c, &o);
+	feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 3);
+	feed(&c, "x", FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 3);
+	fcgi_render_forget(c.r, "x");
+	feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair + 3, 5);
+	fcgi_render_forget(c.r, NULL);
+	feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair, 3);
+	fcgi_render_forget(c.r, NULL);
+	feed(&c, NULL, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, pair + 3, 5);
+	want_open(&w);
+	want_add(&w, "-> PARAMS             id=1 len=3      0 pairs\n"
+		     "     (3 bytes of a pair continue in the next record)\n"
+		     "x -> PARAMS             id=1 len=3      0 pairs\n"
+		     "       (3 bytes of a pair continue in the next record)\n"
+		     "-> PARAMS             id=1 len=5      1 pair\n"
+		     "     (pair continues from the previous record)\n"
+		     "     K = hello\n"
+		     "-> PARAMS             id=1 len=3      0 pairs\n"
+		     "     (3 bytes of a pair continue in the next record)\n"
+		     "-> PARAMS             id=1 len=5      0 pairs\n"
+		     "     (5 bytes of a pair continue in the next record)\n");
+	expect_want(&c, &w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2434,6 +2542,8 @@ int main(void)
 		cmocka_unit_test(test_trace_split_huge),
 		cmocka_unit_test(test_trace_split_unfinished),
 		cmocka_unit_test(test_trace_split_eviction),
+		cmocka_unit_test(test_trace_split_many_open),
+		cmocka_unit_test(test_trace_split_forget_unnamed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
