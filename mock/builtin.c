@@ -131,87 +131,6 @@ static const char *param(const struct fcgi_params *p, const char *name,
 	return buf;
 }
 
-/* ---- JSON strings of arbitrary bytes ---- */
-
-/*
- * Length of the UTF-8 sequence at p[0..n): 1..4 when valid, 0 when the
- * bytes are not one, -1 when valid so far but cut off by the end.
- */
-static int utf8_len(const uint8_t *p, size_t n)
-{
-	uint8_t b = p[0], lo = 0x80, hi = 0xbf;
-	int need;
-
-	if (b < 0x80)
-		return 1;
-	if (b >= 0xc2 && b <= 0xdf)
-		need = 1;
-	else if (b >= 0xe0 && b <= 0xef) {
-		need = 2;
-		if (b == 0xe0)
-			lo = 0xa0;
-		else if (b == 0xed)
-			hi = 0x9f;
-	} else if (b >= 0xf0 && b <= 0xf4) {
-		need = 3;
-		if (b == 0xf0)
-			lo = 0x90;
-		else if (b == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	for (int i = 1; i <= need; i++) {
-		if ((size_t)i >= n)
-			return -1;
-		if (p[i] < lo || p[i] > hi)
-			return 0;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return need + 1;
-}
-
-/* Write p[0..n) as a JSON string.  Valid UTF-8 passes through; other
- * bytes become \u00XX. */
-static void json_string(FILE *out, const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-	int len;
-
-	fputc('"', out);
-	while (i < n) {
-		uint8_t b = p[i];
-
-		if (b == '"' || b == '\\') {
-			fputc('\\', out);
-			fputc(b, out);
-			i++;
-			continue;
-		}
-		if (b < 0x20 || b == 0x7f) {
-			if (b == '\n')
-				fputs("\\n", out);
-			else if (b == '\r')
-				fputs("\\r", out);
-			else if (b == '\t')
-				fputs("\\t", out);
-			else
-				fprintf(out, "\\u%04x", b);
-			i++;
-			continue;
-		}
-		len = utf8_len(p + i, n - i);
-		if (len <= 0) {
-			fprintf(out, "\\u%04x", b);
-			i++;
-			continue;
-		}
-		fwrite(p + i, 1, (size_t)len, out);
-		i += (size_t)len;
-	}
-	fputc('"', out);
-}
-
 /* ---- the responders ---- */
 
 static int b_hello(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
@@ -257,12 +176,47 @@ static uint8_t *read_body(FILE *in, size_t *len)
 	return buf;
 }
 
+/*
+ * The echo as one JSON object of kind "echo" (fcgitool-trace(5)), written
+ * with the library's one JSON writer: the method, the params in order and
+ * the body, each a string when it is UTF-8 and base64 otherwise.  0, or
+ * FCGI_ENOMEM with nothing written.
+ */
+static int echo_json(const struct fcgi_params *p, const uint8_t *body,
+		     size_t len, FILE *out)
+{
+	struct fcgi_buf b;
+	struct fcgi_json j;
+	struct fcgi_nv nv;
+	int rc;
+
+	fcgi_buf_init(&b, NULL, 0);
+	fcgi_json_begin(&j, &b);
+	fcgi_json_str(&j, "kind", "echo");
+	if (fcgi_params_gets(p, "REQUEST_METHOD", &nv))
+		fcgi_json_bytes(&j, "method", nv.value, nv.value_len);
+	else
+		fcgi_json_null(&j, "method");
+	fcgi_json_params(&j, "params", p, NULL);
+	fcgi_json_uint(&j, "bodyLength", len);
+	fcgi_json_bytes(&j, "body", body, len);
+	rc = fcgi_json_end(&j);
+	if (rc == 0)
+		rc = fcgi_buf_append(&b, "\n", 1);
+	if (rc == 0) {
+		fputs("Content-Type: application/json\r\n\r\n", out);
+		fwrite(b.data, 1, b.len, out);
+	}
+	fcgi_buf_free(&b);
+	return rc < 0 ? FCGI_ENOMEM : 0;
+}
+
 static int b_echo(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 {
 	uint8_t *body;
 	size_t len;
-	struct fcgi_nv nv;
 	char ctype[256], raw[8];
+	int rc;
 
 	body = read_body(in, &len);
 	if (body == NULL) {
@@ -282,24 +236,16 @@ static int b_echo(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 		free(body);
 		return 0;
 	}
-	fputs("Content-Type: application/json\r\n\r\n{\"method\":", out);
-	if (fcgi_params_gets(p, "REQUEST_METHOD", &nv))
-		json_string(out, nv.value, nv.value_len);
-	else
-		fputs("null", out);
-	fputs(",\"params\":{", out);
-	for (size_t i = 0; i < fcgi_params_count(p); i++) {
-		fcgi_params_at(p, i, &nv);
-		if (i > 0)
-			fputc(',', out);
-		json_string(out, nv.name, nv.name_len);
-		fputc(':', out);
-		json_string(out, nv.value, nv.value_len);
-	}
-	fputs("},\"body\":", out);
-	json_string(out, body, len);
-	fputs("}\n", out);
+	rc = echo_json(p, body, len, out);
 	free(body);
+	if (rc != 0) {
+		fputs("Status: 500 Internal Server Error\r\n"
+		      "Content-Type: text/plain\r\n\r\n"
+		      "500 Internal Server Error\n",
+		      out);
+		fputs("fcgitool: builtin: echo: out of memory\n", err);
+		return 1;
+	}
 	return 0;
 }
 

@@ -163,3 +163,12 @@ stop_proxy() {
 	stop_proxy
 	schema request,connection "$D/px.log"
 }
+
+@test "serve --fn builtin: the body of echo is one echo line" {
+	builtin_serve
+	printf 'a\0b' >"$D/body"
+	run -0 --separate-stderr "$FCGITOOL" request -d @"$D/body" \
+		-p "$(printf 'X_BIN=\377')" "unix:$SOCK" /echo
+	echo "$output" >"$D/out"
+	schema echo "$D/out"
+}

@@ -228,7 +228,7 @@ teardown() {
 	run -0 "$FCGILOAD" -e "Hello, ann!" "$SOCK" "/hello?name=ann"
 	run -0 "$FCGILOAD" -v -b 300 "$SOCK" /echo
 	assert_line --partial '"method":"POST"'
-	assert_line --partial '"CONTENT_LENGTH":"300"'
+	assert_line --partial '{"name":"CONTENT_LENGTH","value":"300"}'
 	run -0 "$FCGILOAD" -b 100000 -E "$SOCK" "/echo?raw=1"
 	run -0 "$FCGILOAD" -v -p HTTP_X_TEST=yes "$SOCK" /env
 	assert_line "HTTP_X_TEST=yes"
@@ -244,10 +244,33 @@ teardown() {
 	assert_line "fcgitool: builtin: bad ms 'soon'"
 }
 
-@test "serve: echo escapes bytes that are not UTF-8 and keeps those that are" {
+@test "serve: echo keeps UTF-8 as text and gives other bytes in base64" {
 	start_serve "$SOCK"
-	run -0 "$FCGILOAD" -v -p "$(printf 'X_BYTES=caf\xc3\xa9 \xff"\\')" "$SOCK" /echo
-	assert_line --partial "$(printf '"X_BYTES":"caf\xc3\xa9 \\u00ff\\"\\\\"')"
+	run -0 "$FCGILOAD" -v -p "$(printf 'X_TEXT=caf\xc3\xa9 "\\')" \
+		-p "$(printf 'X_BYTES=caf\xc3\xa9 \xff')" "$SOCK" /echo
+	assert_line --partial "$(printf '{"name":"X_TEXT","value":"caf\xc3\xa9 \\"\\\\"}')"
+	assert_line --partial \
+		"{\"name\":\"X_BYTES\",\"valueB64\":\"$(printf 'caf\xc3\xa9 \xff' | base64)\"}"
+}
+
+@test "serve: echo gives a binary body of 65535 bytes in base64, and its length" {
+	need jq "reading echo's JSON"
+	head -c 65535 /dev/urandom >"$D/body"
+	printf '\377' | dd of="$D/body" bs=1 count=1 conv=notrunc 2>/dev/null
+	start_serve "$SOCK"
+	run -0 --separate-stderr "$FCGITOOL" request -d @"$D/body" \
+		"unix:$SOCK" /echo
+	echo "$output" >"$D/json"
+	run -0 jq -r '[.kind, .method, .bodyLength, has("body")] | @tsv' \
+		"$D/json"
+	assert_output "$(printf 'echo\tPOST\t65535\tfalse')"
+	jq -j .bodyB64 "$D/json" | base64 -d >"$D/back"
+	cmp "$D/body" "$D/back"
+	# A UTF-8 body comes as text, its length in bytes.
+	run -0 --separate-stderr "$FCGITOOL" request -d "$(printf 'caf\xc3\xa9')" \
+		"unix:$SOCK" /echo
+	run -0 jq -r '[.bodyLength, .body] | @tsv' <<<"$output"
+	assert_output "$(printf '5\tcaf\xc3\xa9')"
 }
 
 @test "serve: a crashing function gets 500 and 128+signal, and the server serves on" {
@@ -412,7 +435,8 @@ teardown() {
 	start_serve --workers 1 "$SOCK"
 	big=$(head -c 60000 /dev/zero | tr '\0' 'x')
 	run -0 "$FCGILOAD" -v -p "X_BIG=$big" -e "$big" "$SOCK" /echo
-	run -0 "$FCGILOAD" -v -p "X_SMALL=yes" -e '"X_SMALL":"yes"' "$SOCK" /echo
+	run -0 "$FCGILOAD" -v -p "X_SMALL=yes" \
+		-e '{"name":"X_SMALL","value":"yes"}' "$SOCK" /echo
 }
 
 @test "serve: the fd count after load in both isolation modes equals before" {
