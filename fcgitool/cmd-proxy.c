@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,12 @@
 #define MAX_REDACT 64
 
 static const char usage_text[] =
-	"usage: fcgitool proxy [-h] [--json] [--no-redact] [--quiet] "
+	"usage: fcgitool proxy [-hv] [--json] [--no-redact] [--quiet] "
 	"[--strict]\n"
 	"       [--summary] [--body-limit n] [--log file] [--only type,...]\n"
-	"       [--pcap file] [--redact name] [--timeout-status code]\n"
-	"       [--upstream-timeout seconds] --listen address "
-	"--upstream address\n";
+	"       [--pcap file] [--redact name] [--severity level]\n"
+	"       [--timeout-status code] [--upstream-timeout seconds]\n"
+	"       --listen address --upstream address\n";
 
 enum {
 	OPT_BODY_LIMIT = 256,
@@ -35,6 +36,7 @@ enum {
 	OPT_PCAP,
 	OPT_QUIET,
 	OPT_REDACT,
+	OPT_SEVERITY,
 	OPT_STRICT,
 	OPT_SUMMARY,
 	OPT_TIMEOUT_STATUS,
@@ -53,11 +55,13 @@ static const struct option longopts[] = {
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "redact", required_argument, NULL, OPT_REDACT },
+	{ "severity", required_argument, NULL, OPT_SEVERITY },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "summary", no_argument, NULL, OPT_SUMMARY },
 	{ "timeout-status", required_argument, NULL, OPT_TIMEOUT_STATUS },
 	{ "upstream", required_argument, NULL, OPT_UPSTREAM },
 	{ "upstream-timeout", required_argument, NULL, OPT_UPSTREAM_TIMEOUT },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -67,7 +71,7 @@ struct proxy_args {
 	const char *listen, *upstream, *log_path, *pcap_path;
 	const char *redact[MAX_REDACT + 1];
 	size_t nredact;
-	int no_redact, json, quiet, summary;
+	bool no_redact, json, quiet, summary, verbose, severity_set;
 };
 
 struct proxy_run {
@@ -143,11 +147,14 @@ static int parse_args(int argc, char **argv, struct proxy_args *a)
 		a->redact[a->nredact++] = *dflt;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
+		case 'v':
+			a->verbose = true;
+			break;
 		case OPT_BODY_LIMIT:
 			if (parse_ulong(optarg, 1, FCGI_MAX_CONTENT, &v) != 0)
 				return usage_error("--body-limit: '%s' is not "
@@ -156,7 +163,7 @@ static int parse_args(int argc, char **argv, struct proxy_args *a)
 			a->ro.body_limit = v;
 			break;
 		case OPT_JSON:
-			a->json = 1;
+			a->json = true;
 			break;
 		case OPT_LISTEN:
 			a->listen = optarg;
@@ -165,7 +172,7 @@ static int parse_args(int argc, char **argv, struct proxy_args *a)
 			a->log_path = optarg;
 			break;
 		case OPT_NO_REDACT:
-			a->no_redact = 1;
+			a->no_redact = true;
 			break;
 		case OPT_ONLY:
 			if (parse_only(optarg, &a->ro.only_types) != 0) {
@@ -177,7 +184,7 @@ static int parse_args(int argc, char **argv, struct proxy_args *a)
 			a->pcap_path = optarg;
 			break;
 		case OPT_QUIET:
-			a->quiet = 1;
+			a->quiet = true;
 			break;
 		case OPT_REDACT:
 			if (a->nredact == MAX_REDACT)
@@ -186,11 +193,18 @@ static int parse_args(int argc, char **argv, struct proxy_args *a)
 						   MAX_REDACT);
 			a->redact[a->nredact++] = optarg;
 			break;
+		case OPT_SEVERITY:
+			if (parse_severity(optarg, &a->ro.show_severity) != 0)
+				return usage_error("--severity: '%s' is not "
+						   "spec, interop or note",
+						   optarg);
+			a->severity_set = true;
+			break;
 		case OPT_STRICT:
 			a->po.strict = 1;
 			break;
 		case OPT_SUMMARY:
-			a->summary = 1;
+			a->summary = true;
 			break;
 		case OPT_TIMEOUT_STATUS:
 			if (parse_ulong(optarg, 100, 599, &v) != 0)
@@ -233,6 +247,11 @@ static int parse_args(int argc, char **argv, struct proxy_args *a)
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
+	/* Findings of severity note (PHP-FPM's end-open-streams on every
+	 * request) only when asked for; --summary still counts them. */
+	if (!a->severity_set)
+		a->ro.show_severity =
+			a->verbose ? FCGI_SEV_NOTE : FCGI_SEV_INTEROP;
 	a->redact[a->no_redact ? 0 : a->nredact] = NULL;
 	a->ro.redact = a->redact;
 	a->ro.json = a->json;

@@ -20,7 +20,7 @@ static const char usage_text[] =
 	"[--data-file file]\n"
 	"       [--idle-timeout seconds] [--mpx count] [--role role] "
 	"[--root dir]\n"
-	"       address [uri | name ...]\n";
+	"       [--severity level] address [uri | name ...]\n";
 
 enum {
 	OPT_ABORT_AFTER = 256,
@@ -34,7 +34,8 @@ enum {
 	OPT_MPX,
 	OPT_NO_DEFAULT_PARAMS,
 	OPT_ROLE,
-	OPT_ROOT
+	OPT_ROOT,
+	OPT_SEVERITY
 };
 
 static const struct option longopts[] = {
@@ -60,6 +61,7 @@ static const struct option longopts[] = {
 	{ "request", required_argument, NULL, 'X' },
 	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "severity", required_argument, NULL, OPT_SEVERITY },
 	{ "silent", no_argument, NULL, 's' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
@@ -301,6 +303,12 @@ static int option(struct request_opts *o, int c, const char *arg,
 		return 0;
 	case OPT_ROOT:
 		o->root = arg;
+		return 0;
+	case OPT_SEVERITY:
+		if (parse_severity(arg, &o->severity) != 0)
+			return usage_error("bad --severity '%s': expected "
+					   "spec, interop or note",
+					   arg);
 		return 0;
 	case ':':
 		return usage_error("option '%s' needs an argument", text);

@@ -19,8 +19,9 @@ static const char usage_text[] =
 	"usage: fcgitool serve [-h] [--exec] [--json] [--no-mpx] [--trace]\n"
 	"       [--fn library] [--idle-timeout seconds] [--isolate how]\n"
 	"       [--max-conns n] [--max-reqs n] [--mode mode]\n"
-	"       [--read-timeout seconds] [--root dir] [--timeout seconds]\n"
-	"       [--timeout-status code] [--workers n] [address ...]\n";
+	"       [--read-timeout seconds] [--root dir] [--severity level]\n"
+	"       [--timeout seconds] [--timeout-status code] [--workers n]\n"
+	"       [address ...]\n";
 
 enum {
 	O_EXEC = 256,
@@ -34,6 +35,7 @@ enum {
 	O_NOMPX,
 	O_READ,
 	O_ROOT,
+	O_SEVERITY,
 	O_TIMEOUT,
 	O_TSTATUS,
 	O_TRACE,
@@ -53,6 +55,7 @@ static const struct option longopts[] = {
 	{ "no-mpx", no_argument, NULL, O_NOMPX },
 	{ "read-timeout", required_argument, NULL, O_READ },
 	{ "root", required_argument, NULL, O_ROOT },
+	{ "severity", required_argument, NULL, O_SEVERITY },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "timeout-status", required_argument, NULL, O_TSTATUS },
 	{ "trace", no_argument, NULL, O_TRACE },
@@ -151,6 +154,12 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 		case O_ROOT:
 			o->root = optarg;
 			break;
+		case O_SEVERITY:
+			if (parse_severity(optarg, &o->severity) != 0)
+				return usage_error("bad --severity '%s': not "
+						   "spec, interop or note",
+						   optarg);
+			break;
 		case O_TIMEOUT:
 			if (parse_seconds_ms(optarg, &o->srv.timeout_ms))
 				return usage_error("bad --timeout '%s': not a "
@@ -243,6 +252,10 @@ int cmd_serve(int argc, char **argv)
 	if (getenv("FCGITOOL_TRACE") != NULL &&
 	    strcmp(getenv("FCGITOOL_TRACE"), "1") == 0)
 		o.trace = 1;
+	if (o.severity != 0 && !o.trace) {
+		rc = usage_error("--severity needs --trace or --json");
+		goto out;
+	}
 	fix_std_fds();
 	rc = serve_make_runner(&runner, &o, what, sizeof(what));
 	if (rc != 0)
@@ -252,6 +265,9 @@ int cmd_serve(int argc, char **argv)
 		fcgi_render_opts_default(&ro);
 		ro.json = o.json;
 		ro.color = !o.json && want_color(stdout);
+		/* Notes (a "should" of the spec) only when asked for. */
+		ro.show_severity =
+			o.severity != 0 ? o.severity : FCGI_SEV_INTEROP;
 		render = render_open(stdout, &ro);
 		if (render == NULL)
 			die(EXIT_IO, "out of memory");

@@ -89,16 +89,20 @@ struct request_out *request_out_new(const struct request_opts *o, FILE *out,
 	ro->addr = addr_text;
 	/* Bodies of requests running at once are printed in order. */
 	ro->collect = o->json || o->mpx > 1;
-	if (o->verbose) {
+	/* -v: the whole trace; --severity alone: its violations only. */
+	if (o->verbose || o->severity != 0) {
 		fcgi_render_opts_default(&ropts);
 		ropts.json = o->json;
 		ropts.color = !o->json && want_color(stderr);
+		ropts.show_severity = o->severity;
 		ro->render = render_open(stderr, &ropts);
 		if (ro->render == NULL)
 			die(EXIT_IO, "out of memory");
-		ro->trace.on_record = tr_record;
+		if (o->verbose) {
+			ro->trace.on_record = tr_record;
+			ro->trace.on_note = tr_note;
+		}
 		ro->trace.on_violation = tr_violation;
-		ro->trace.on_note = tr_note;
 		ro->trace.arg = ro;
 	}
 	return ro;
@@ -314,7 +318,7 @@ static void done_note(struct request_out *ro,
 	char detail[400], l[16];
 	double ts = fcgi_client_elapsed(ro->c);
 
-	if (ro->render == NULL)
+	if (!ro->o->verbose)
 		return;
 	newline(ro);
 	label(l, sizeof(l), res->conn);

@@ -41,6 +41,9 @@ struct request_opts {
 	unsigned long mpx;   /* --mpx */
 	uint64_t max_time_ms, connect_timeout_ms, idle_timeout_ms;
 	uint64_t abort_after_ms;
+	/* --severity: violations shown, this one or more serious; 0: every
+	 * one with -v, none without. */
+	enum fcgi_severity severity;
 };
 
 /* A request body ready to send: memory, or a descriptor of known size

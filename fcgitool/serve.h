@@ -13,6 +13,7 @@ struct serve_opts {
 	int isolate, isolate_set; /* --isolate: enum fcgi_isolate */
 	unsigned workers;	  /* --workers, or 0 */
 	const char *root;	  /* --root, or NULL */
+	enum fcgi_severity severity; /* --severity, or 0 */
 };
 
 /* Build the runner the options ask for (the built-ins when none) and

@@ -127,6 +127,21 @@ fail:
 	return -1;
 }
 
+int parse_severity(const char *s, enum fcgi_severity *out)
+{
+	static const enum fcgi_severity all[] = { FCGI_SEV_SPEC,
+						  FCGI_SEV_INTEROP,
+						  FCGI_SEV_NOTE };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, fcgi_severity_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int want_color(FILE *f)
 {
 	const char *nc = getenv("NO_COLOR");

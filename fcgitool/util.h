@@ -32,6 +32,9 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out);
 /* Seconds with an optional fraction ("2", "0.5") into milliseconds. */
 int parse_seconds_ms(const char *s, uint64_t *ms);
+/* A severity by name, "spec", "interop" or "note" (--severity); 0 or
+ * -1. */
+int parse_severity(const char *s, enum fcgi_severity *out);
 /* Read a whole file ("-" is stdin) into a malloc'd buffer. */
 int read_file(const char *path, uint8_t **data, size_t *len);
 

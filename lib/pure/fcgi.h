@@ -729,12 +729,15 @@ struct fcgi_render_opts {
 	 * fed one is forgotten past it).  0 = the default max_requests of
 	 * struct fcgi_limits (1024), as many as a conn allows. */
 	size_t open_max;
+	/* Violations shown: those of this severity or a more serious one
+	 * (FCGI_SEV_SPEC is the most serious); 0 = every one. */
+	enum fcgi_severity show_severity;
 	const struct fcgi_mem *mem; /* the renderer's allocator (NULL: libc) */
 };
 
 /* Defaults: text, no colour, body_limit 64, all types, show_params on,
  * redact = fcgi_render_redact_default(), pair_limit 1 MiB, open_max
- * 1024. */
+ * 1024, every violation shown. */
 void fcgi_render_opts_default(struct fcgi_render_opts *o);
 /* The names masked by default: HTTP_AUTHORIZATION, HTTP_COOKIE
  * (NULL-terminated, static). */
@@ -750,15 +753,15 @@ struct fcgi_render *fcgi_render_new(const struct fcgi_sink *sink,
 void fcgi_render_free(struct fcgi_render *r);
 /* conn_label: a short name for the connection ("c1") or NULL.  ts: seconds
  * since some start, or a negative number to leave it out.  Records whose
- * type only_types excludes print nothing (violations and notes always
- * print).  rec->content is borrowed for the call.  Name-value records are
- * decoded with the codec as one stream per (conn_label, dir, request id,
- * type): a pair split across records is shown in the record that
- * completes it.  Open pairs are kept until then, or until the stream
- * ends, a BEGIN_REQUEST of their request comes, or fcgi_render_forget()
- * names their label; at most opts->open_max per label (the least
- * recently fed one is forgotten first).  Write errors are the sink's to
- * handle. */
+ * type only_types excludes print nothing; notes always print, and the
+ * violations that show_severity lets through.  rec->content is borrowed
+ * for the call.  Name-value records are decoded with the codec as one
+ * stream per (conn_label, dir, request id, type): a pair split across
+ * records is shown in the record that completes it.  Open pairs are kept
+ * until then, or until the stream ends, a BEGIN_REQUEST of their request
+ * comes, or fcgi_render_forget() names their label; at most
+ * opts->open_max per label (the least recently fed one is forgotten
+ * first).  Write errors are the sink's to handle. */
 void fcgi_render_record(struct fcgi_render *r, const char *conn_label,
 			double ts, enum fcgi_dir dir,
 			const struct fcgi_record *rec);

@@ -133,6 +133,7 @@ void fcgi_render_opts_default(struct fcgi_render_opts *o)
 	fcgi_limits_default(&l);
 	o->pair_limit = l.params_max_bytes;
 	o->open_max = l.max_requests;
+	o->show_severity = 0;
 	o->mem = NULL;
 }
 
@@ -1288,6 +1289,9 @@ void fcgi_render_violation(struct fcgi_render *r, const char *conn_label,
 	char msg[sizeof(v->message) + 1];
 
 	if (r == NULL || v == NULL)
+		return;
+	/* Less serious is a larger number (enum fcgi_severity). */
+	if (r->o.show_severity != 0 && v->severity > r->o.show_severity)
 		return;
 	if (r->o.json) {
 		fcgi_json_violation(

@@ -553,6 +553,29 @@ fcgitool request: '/missing.php': HTTP status 404 Not Found"
 	assert_equal "$(echo "$output" | jq -r '.exitStatus')" 4
 }
 
+@test "-v shows findings of every severity; --severity chooses" {
+	local ends_open
+	ends_open=$(printf '%s\n' 'read-request' \
+		'send-text STDOUT 1 \r\nhi' 'end-request 1')
+	peer <<<"$ends_open"
+	run -0 --separate-stderr "$FCGITOOL" request -v "$SOCK" /x
+	[[ "$stderr" == *"!! note end-open-streams to-web "* ]]
+	peer <<<"$ends_open"
+	run -0 --separate-stderr "$FCGITOOL" request -v --severity interop \
+		"$SOCK" /x
+	[[ "$stderr" == *"c1 <- END_REQUEST"* ]]
+	[[ "$stderr" != *"!! note"* ]]
+	# Without -v: the violations alone, no records and no notes.
+	peer <<<"$ends_open"
+	run -0 --separate-stderr "$FCGITOOL" request --severity note "$SOCK" /x
+	assert_equal "$output" "hi"
+	[[ "$stderr" == *"!! note end-open-streams to-web "* ]]
+	[[ "$stderr" != *" -> "* && "$stderr" != *" ** "* ]]
+	run -2 --separate-stderr "$FCGITOOL" request --severity loud "$SOCK" /x
+	assert_equal "${stderr%%$'\n'*}" \
+		"fcgitool request: bad --severity 'loud': expected spec, interop or note"
+}
+
 # ---- timeouts and aborts ------------------------------------------------------
 
 @test "-m cuts off a slow answer with ABORT_REQUEST" {

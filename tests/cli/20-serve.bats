@@ -685,6 +685,26 @@ print(data.hex())' "$SOCK" >"$D/answer"
 	assert_output 1
 }
 
+@test "serve --trace leaves findings of severity note out unless asked" {
+	local pp=$BUILD/tests/helpers/proxypeer
+	# GET_VALUES for "A" in 8 + 3 bytes: unaligned, a finding of
+	# severity note.
+	printf '\1\11\0\0\0\3\0\0\1\0A' >"$D/unaligned"
+	start_serve --trace "$SOCK"
+	run -0 "$pp" connect "unix:$SOCK" -i "$D/unaligned" -o /dev/null
+	stop_serve
+	grep -q -- '-> GET_VALUES ' "$SERVE_OUT"
+	run grep -c '!! note' "$SERVE_OUT"
+	assert_output 0
+	start_serve --trace --severity note "$SOCK"
+	run -0 "$pp" connect "unix:$SOCK" -i "$D/unaligned" -o /dev/null
+	stop_serve
+	grep -q '!! note unaligned to-app ' "$SERVE_OUT"
+	run -2 --separate-stderr "$FCGITOOL" serve --severity note "$SOCK"
+	assert_equal "${stderr%%$'\n'*}" \
+		"fcgitool serve: --severity needs --trace or --json"
+}
+
 @test "FCGITOOL_TRACE=1 turns the trace on" {
 	FCGITOOL_TRACE=1 start_serve "$SOCK"
 	run -0 "$FCGILOAD" "$SOCK" /hello

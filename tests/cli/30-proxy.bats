@@ -78,7 +78,7 @@ sha() {
 
 @test "proxy -h prints the usage to stdout" {
 	run -0 --separate-stderr "$FCGITOOL" proxy -h
-	assert_line --index 0 "usage: fcgitool proxy [-h] [--json] [--no-redact] [--quiet] [--strict]"
+	assert_line --index 0 "usage: fcgitool proxy [-hv] [--json] [--no-redact] [--quiet] [--strict]"
 	[ -z "$stderr" ]
 }
 
@@ -177,7 +177,7 @@ sha() {
 @test "real nginx and PHP-FPM bytes pass unchanged, with PHP-FPM's one note" {
 	local g=$FIXTURES/golden/nginx-phpfpm-post
 	start_app -i "$g.to-web.bin" -o "$D/app.got" -a
-	start_proxy --summary --log "$LOG" --listen "$PX" --upstream "$APP"
+	start_proxy -v --summary --log "$LOG" --listen "$PX" --upstream "$APP"
 	run -0 "$PEER" connect "unix:$PX" -i "$g.to-app.bin" -o "$D/web.got"
 	wait_app
 	stop_proxy
@@ -186,6 +186,47 @@ sha() {
 	run -0 grep ' !! ' "$LOG"
 	assert_output --regexp '^[0-9.]+ c1 !! note end-open-streams to-web offset=[0-9]+ record=2 id=1: '
 	grep -q ' c1 request id=1 POST [^ ]*/index.php status=200 stdin=3000 .* app-status=0 REQUEST_COMPLETE ' "$LOG"
+}
+
+@test "findings of severity note only when asked for; --summary counts them" {
+	local g=$FIXTURES/golden/nginx-phpfpm-post mode
+	for mode in --quiet --summary "--summary --json" ""; do
+		rm -f "$LOG"
+		start_app -i "$g.to-web.bin" -a
+		# shellcheck disable=SC2086
+		start_proxy $mode --log "$LOG" --listen "$PX" --upstream "$APP"
+		run -0 "$PEER" connect "unix:$PX" -i "$g.to-app.bin"
+		wait_app
+		stop_proxy
+		run grep -c -e '!! note' -e '"severity":"note"' "$LOG"
+		assert_output 0
+	done
+	rm -f "$LOG"
+	start_app -i "$g.to-web.bin" -a
+	start_proxy --summary --log "$LOG" --listen "$PX" --upstream "$APP"
+	run -0 "$PEER" connect "unix:$PX" -i "$g.to-app.bin"
+	wait_app
+	stop_proxy
+	grep -q ' c1 connection .*requests=1 violations=1 ' "$LOG"
+	# Asked for: -v, or --severity note.
+	for mode in -v "--severity note" "--quiet -v"; do
+		rm -f "$LOG"
+		start_app -i "$g.to-web.bin" -a
+		# shellcheck disable=SC2086
+		start_proxy $mode --log "$LOG" --listen "$PX" --upstream "$APP"
+		run -0 "$PEER" connect "unix:$PX" -i "$g.to-app.bin"
+		wait_app
+		stop_proxy
+		run -0 grep -c '!! note end-open-streams' "$LOG"
+		assert_output 1
+	done
+}
+
+@test "--severity takes spec, interop or note" {
+	run -2 --separate-stderr "$FCGITOOL" proxy --severity loud \
+		--listen "$PX" --upstream "$APP"
+	assert_equal "${stderr%%$'\n'*}" \
+		"fcgitool proxy: --severity: 'loud' is not spec, interop or note"
 }
 
 @test "the JSON summary carries both checksums of each direction" {

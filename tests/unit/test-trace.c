@@ -2497,6 +2497,49 @@ static void test_trace_split_forget_unnamed(void **state)
 	expect_want(&c, &w);
 }
 
+/* show_severity lets through the violations of that severity and the
+ * more serious ones, in text and JSON; notes always print. */
+static void test_trace_show_severity(void **state)
+{
+	static const enum fcgi_severity sev[] = { FCGI_SEV_SPEC,
+						  FCGI_SEV_INTEROP,
+						  FCGI_SEV_NOTE };
+	struct fcgi_render_opts o;
+	struct fcgi_violation v;
+	struct cap c;
+	char *out;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.code = FCGI_V_UNALIGNED;
+	snprintf(v.message, sizeof(v.message), "m");
+	for (int json = 0; json <= 1; json++) {
+		for (size_t shown = 0; shown <= 3; shown++) {
+			opts_of(&o, json);
+			o.show_severity = (enum fcgi_severity)shown;
+			cap_open(&c, &o);
+			for (size_t i = 0; i < 3; i++) {
+				v.severity = sev[i];
+				fcgi_render_violation(c.r, NULL, -1, &v);
+			}
+			fcgi_render_note(c.r, NULL, -1, "n", NULL);
+			out = cap_close(&c);
+			/* 0 shows all three. */
+			assert_non_null(
+				strstr(out, json ? "\"spec\"" : "!! spec "));
+			assert_true((strstr(out, json ? "\"interop\""
+						      : "!! interop ") !=
+				     NULL) == (shown == 0 || shown >= 2));
+			assert_true((strstr(out, json ? "\"severity\":\"note\""
+						      : "!! note ") != NULL) ==
+				    (shown == 0 || shown == 3));
+			assert_non_null(strstr(out, json ? "\"what\":\"n\""
+							 : "** n\n"));
+			free(out);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2543,6 +2586,7 @@ int main(void)
 		cmocka_unit_test(test_trace_split_unfinished),
 		cmocka_unit_test(test_trace_split_eviction),
 		cmocka_unit_test(test_trace_split_many_open),
+		cmocka_unit_test(test_trace_show_severity),
 		cmocka_unit_test(test_trace_split_forget_unnamed),
 	};
 
