@@ -115,7 +115,7 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 			o->isolate_set = 1;
 			break;
 		case O_JSON:
-			o->json = o->trace = 1;
+			o->json = o->trace = true;
 			break;
 		case O_MAXCONNS:
 			if (parse_ulong(optarg, 1, 1000000, &v))
@@ -175,7 +175,7 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 			o->srv.timeout_status = (unsigned)v;
 			break;
 		case O_TRACE:
-			o->trace = 1;
+			o->trace = true;
 			break;
 		case O_WORKERS:
 			if (parse_ulong(optarg, 1, FCGI_WORKERS_MAX, &v))
@@ -251,7 +251,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	if (getenv("FCGITOOL_TRACE") != NULL &&
 	    strcmp(getenv("FCGITOOL_TRACE"), "1") == 0)
-		o.trace = 1;
+		o.trace = true;
 	if (o.severity != 0 && !o.trace) {
 		rc = usage_error("--severity needs --trace or --json");
 		goto out;

@@ -215,7 +215,7 @@ static void pcap_failed(struct proxy_out *po)
 {
 	if (po->pcap_failed)
 		return;
-	po->pcap_failed = 1;
+	po->pcap_failed = true;
 	warn("--pcap: '%s': %s", po->pcap_path,
 	     cap_pcapng_error(po->pcap) != NULL ? cap_pcapng_error(po->pcap)
 						: "write failed");

@@ -3,6 +3,7 @@
 #ifndef FCGITOOL_CMD_PROXY_H
 #define FCGITOOL_CMD_PROXY_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "fcgi-uv.h"
@@ -13,12 +14,12 @@ struct cap_pcapng;
 struct proxy_out {
 	FILE *log; /* records, findings and summary lines */
 	struct fcgi_render *render;
-	int json;
-	int summary;		 /* a line per request and per connection */
-	int quiet;		 /* findings only */
+	bool json;
+	bool summary;		 /* a line per request and per connection */
+	bool quiet;		 /* findings only */
 	struct cap_pcapng *pcap; /* NULL: no capture */
 	const char *pcap_path;
-	int pcap_failed; /* reported once; the capture stops */
+	bool pcap_failed; /* reported once; the capture stops */
 };
 
 /* The callbacks of struct fcgi_proxy_opts; arg is a struct proxy_out. */

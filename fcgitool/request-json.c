@@ -119,7 +119,7 @@ void request_json(FILE *f, const struct request_opts *o, const char *addr,
 	size_t nv;
 
 	fcgi_render_opts_default(&ropts);
-	ropts.json = 1;
+	ropts.json = true;
 	render = render_open(f, &ropts);
 	if (render == NULL)
 		die(EXIT_IO, "out of memory");

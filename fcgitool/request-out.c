@@ -18,11 +18,11 @@ struct request_out {
 	const char *addr;
 	struct fcgi_render *render;
 	struct fcgi_client_trace trace;
-	int collect;
+	bool collect;
 	struct request_ctx *ctx;
 	size_t n, next_print;
 	int status;
-	int midline;	 /* the app's STDERR left a line open */
+	bool midline;	 /* the app's STDERR left a line open */
 	size_t viol_cut; /* client violations before the last answer */
 	struct fcgi_client *c;
 	char last_msg[512];
@@ -35,7 +35,7 @@ static void newline(struct request_out *ro)
 {
 	if (ro->midline)
 		fputc('\n', stderr);
-	ro->midline = 0;
+	ro->midline = false;
 }
 
 static void label(char *out, size_t n, unsigned conn)
@@ -121,7 +121,7 @@ const struct fcgi_client_trace *request_out_trace(struct request_out *ro)
 	return ro->render != NULL ? &ro->trace : NULL;
 }
 
-int request_out_collects(const struct request_out *ro)
+bool request_out_collects(const struct request_out *ro)
 {
 	return ro->collect;
 }
@@ -150,7 +150,7 @@ static void on_headers(struct fcgi_client_req *r,
 
 	(void)r;
 	if (ro->o->fail && res->status >= 400)
-		ctx->suppressed = 1;
+		ctx->suppressed = true;
 	if (!ro->collect && ro->o->include && !ctx->suppressed)
 		put(ro->out, res->raw_headers.data, res->raw_headers.len);
 }
@@ -208,7 +208,7 @@ static int first_spec(const struct fcgi_client_result *res)
  * says 3 even when the server also misbehaved; otherwise a spec
  * violation says 4; then an unhappy answer says 1. */
 static int classify(const struct request_opts *o,
-		    const struct fcgi_client_result *res, int is_values)
+		    const struct fcgi_client_result *res, bool is_values)
 {
 	switch (res->error) {
 	case 0:
@@ -255,7 +255,7 @@ static void say(struct request_out *ro, const char *fmt, ...)
 }
 
 static void messages(struct request_out *ro, const struct request_ctx *ctx,
-		     const struct fcgi_client_result *res, int is_values)
+		     const struct fcgi_client_result *res, bool is_values)
 {
 	const struct request_opts *o = ro->o;
 	const struct fcgi_violation *v;
@@ -313,7 +313,7 @@ static void messages(struct request_out *ro, const struct request_ctx *ctx,
 
 /* -v: how it went, in the trace. */
 static void done_note(struct request_out *ro,
-		      const struct fcgi_client_result *res, int is_values)
+		      const struct fcgi_client_result *res, bool is_values)
 {
 	char detail[400], l[16];
 	double ts = fcgi_client_elapsed(ro->c);
@@ -396,9 +396,9 @@ static void release(struct request_out *ro, struct request_ctx *ctx)
 void request_out_done(struct request_out *ro, struct request_ctx *ctx)
 {
 	const struct fcgi_client_result *res = fcgi_client_req_result(ctx->req);
-	int is_values = ro->o->get_values;
+	bool is_values = ro->o->get_values;
 
-	ctx->done = 1;
+	ctx->done = true;
 	if (res->client_violations > ro->viol_cut)
 		ro->viol_cut = res->client_violations;
 	ctx->status = classify(ro->o, res, is_values);
@@ -409,7 +409,7 @@ void request_out_done(struct request_out *ro, struct request_ctx *ctx)
 		print_values(ro, res);
 	messages(ro, ctx, res, is_values);
 	if (!ro->collect) {
-		ctx->printed = 1;
+		ctx->printed = true;
 		fflush(ro->out);
 		release(ro, ctx);
 		return;
@@ -420,7 +420,7 @@ void request_out_done(struct request_out *ro, struct request_ctx *ctx)
 	while (ro->next_print < ro->n && ro->ctx[ro->next_print].done) {
 		ctx = &ro->ctx[ro->next_print++];
 		print_collected(ro, ctx);
-		ctx->printed = 1;
+		ctx->printed = true;
 		release(ro, ctx);
 	}
 	fflush(ro->out);

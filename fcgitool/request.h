@@ -3,6 +3,7 @@
 #ifndef FCGITOOL_REQUEST_H
 #define FCGITOOL_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,10 +34,10 @@ struct request_opts {
 	size_t nheaders;
 	struct request_param *params; /* -p and -P, in order */
 	size_t nparams;
-	int include, silent, verbose, fail, json;
-	int keep_conn, env, no_default_params, get_values;
+	bool include, silent, verbose, fail, json;
+	bool keep_conn, env, no_default_params, get_values;
 	uint16_t role;
-	int role_set;
+	bool role_set;
 	unsigned long count; /* -n */
 	unsigned long mpx;   /* --mpx */
 	uint64_t max_time_ms, connect_timeout_ms, idle_timeout_ms;
@@ -75,11 +76,11 @@ struct request_ctx {
 	void *run;		     /* request-run.c's state */
 	struct fcgi_client_req *req; /* NULL once freed */
 	size_t index;		     /* 0-based */
-	int sent;		     /* processed */
-	int done;
-	int printed;
-	int suppressed; /* --fail and a status of 400 or more */
-	int status;	/* its exit status */
+	bool sent;		     /* processed */
+	bool done;
+	bool printed;
+	bool suppressed; /* --fail and a status of 400 or more */
+	int status;	 /* its exit status */
 };
 
 /* request-out.c: output, tracing, messages and the exit status. */
@@ -92,7 +93,7 @@ const struct fcgi_client_trace *request_out_trace(struct request_out *ro);
 /* on_headers, on_body and on_stderr; arg is a struct request_ctx. */
 const struct fcgi_client_req_cb *request_out_cb(void);
 /* Whether requests collect their body and STDERR. */
-int request_out_collects(const struct request_out *ro);
+bool request_out_collects(const struct request_out *ro);
 /* The client and the run's requests, for printing in order. */
 void request_out_set(struct request_out *ro, struct fcgi_client *c,
 		     struct request_ctx *ctx, size_t n);

@@ -3,16 +3,18 @@
 #ifndef FCGITOOL_SERVE_H
 #define FCGITOOL_SERVE_H
 
+#include <stdbool.h>
+
 #include "fcgi-uv.h"
 
 struct serve_opts {
 	struct fcgi_server_opts srv;
 	const char **fns; /* --fn values, in order */
 	size_t nfns;
-	int exec, trace, json;
-	int isolate, isolate_set; /* --isolate: enum fcgi_isolate */
-	unsigned workers;	  /* --workers, or 0 */
-	const char *root;	  /* --root, or NULL */
+	bool exec, trace, json;
+	int isolate, isolate_set;    /* --isolate: enum fcgi_isolate */
+	unsigned workers;	     /* --workers, or 0 */
+	const char *root;	     /* --root, or NULL */
 	enum fcgi_severity severity; /* --severity, or 0 */
 };
 

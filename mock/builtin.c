@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,11 @@ static int hexval(int c)
 
 /*
  * The value of key in QUERY_STRING, percent-decoded ('+' is a space) into
- * out (NUL-terminated, cut at n - 1 bytes).  1 if the key is there (a key
- * without '=' has the value ""), 0 if not.
+ * out (NUL-terminated, cut at n - 1 bytes).  Whether the key is there (a
+ * key without '=' has the value "").
  */
-static int query_get(const struct fcgi_params *p, const char *key, char *out,
-		     size_t n)
+static bool query_get(const struct fcgi_params *p, const char *key, char *out,
+		      size_t n)
 {
 	struct fcgi_nv qs;
 	const uint8_t *s, *end, *amp, *eq;
@@ -43,7 +44,7 @@ static int query_get(const struct fcgi_params *p, const char *key, char *out,
 	int hi, lo;
 
 	if (!fcgi_params_gets(p, "QUERY_STRING", &qs))
-		return 0;
+		return false;
 	s = qs.value;
 	end = qs.value + qs.value_len;
 	while (s < end) {
@@ -70,11 +71,11 @@ static int query_get(const struct fcgi_params *p, const char *key, char *out,
 			}
 			if (n > 0)
 				out[o] = '\0';
-			return 1;
+			return true;
 		}
 		s = amp + 1;
 	}
-	return 0;
+	return false;
 }
 
 /*

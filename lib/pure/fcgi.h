@@ -714,12 +714,12 @@ struct fcgi_sink {
 };
 
 struct fcgi_render_opts {
-	int json;	     /* JSON lines instead of text */
-	int color;	     /* ANSI colour in text mode */
+	bool json;	     /* JSON lines instead of text */
+	bool color;	     /* ANSI colour in text mode */
 	size_t body_limit;   /* bytes of each stream record shown; 0 = 64 */
 	unsigned only_types; /* bit (1 << type); 0 = all types */
 	const char *const *redact; /* NULL-terminated param names to mask */
-	int show_params;	   /* list each param of PARAMS (default on) */
+	bool show_params;	   /* list each param of PARAMS (default on) */
 	/* Encoded bytes of one pair split across records that are kept to
 	 * show it whole; a larger one shows the first body_limit bytes (at
 	 * most pair_limit) of its name and of its value.  0 = the default
@@ -794,7 +794,6 @@ void fcgi_render_obj_end(struct fcgi_render *r);
  * not fit, never splitting one.  Returns the bytes written, without the
  * NUL.  4 * len + 1 bytes always suffice. */
 size_t fcgi_escape(char *out, size_t n, const uint8_t *in, size_t len);
-
 
 #ifdef __cplusplus
 }

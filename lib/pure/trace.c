@@ -100,7 +100,7 @@ struct fcgi_render {
 	 * write at the event's end, so that an event is never interleaved
 	 * with another writer's bytes.  oom: a byte did not fit. */
 	struct fcgi_buf text;
-	int oom;
+	bool oom;
 	struct fcgi_json json; /* the object of fcgi_render_obj_begin */
 };
 
@@ -109,8 +109,8 @@ struct nv_view {
 	size_t pairs;	     /* pairs completed in this record */
 	size_t partial;	     /* bytes of a pair left open at the record's end */
 	uint64_t unfinished; /* an empty record ended a pair this long */
-	int continued;	     /* pair 0 began in an earlier record */
-	int capped;	     /* pair 0 was too large to keep whole: */
+	bool continued;	     /* pair 0 began in an earlier record */
+	bool capped;	     /* pair 0 was too large to keep whole: */
 	uint32_t name_len, value_len; /* its real lengths */
 	int err; /* FCGI_ENOMEM (or another decoder code), or 0 */
 };
@@ -124,12 +124,12 @@ void fcgi_render_opts_default(struct fcgi_render_opts *o)
 {
 	struct fcgi_limits l;
 
-	o->json = 0;
-	o->color = 0;
+	o->json = false;
+	o->color = false;
 	o->body_limit = DEFAULT_BODY_LIMIT;
 	o->only_types = 0;
 	o->redact = redact_default;
-	o->show_params = 1;
+	o->show_params = true;
 	fcgi_limits_default(&l);
 	o->pair_limit = l.params_max_bytes;
 	o->open_max = l.max_requests;
@@ -250,13 +250,13 @@ static void t_flush(struct fcgi_render *r)
 	else if (r->text.len > 0)
 		r->sink.write(r->sink.ctx, r->text.data, r->text.len);
 	fcgi_buf_reset(&r->text);
-	r->oom = 0;
+	r->oom = false;
 }
 
 static void t_put(struct fcgi_render *r, const void *p, size_t n)
 {
 	if (fcgi_buf_append(&r->text, p, n) < 0)
-		r->oom = 1;
+		r->oom = true;
 }
 
 static void t_puts(struct fcgi_render *r, const char *s)
@@ -285,7 +285,7 @@ static void t_printf(struct fcgi_render *r, const char *fmt, ...)
 	n = vsnprintf((char *)r->text.data + r->text.len, room, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
-		r->oom = 1;
+		r->oom = true;
 		return;
 	}
 	if ((size_t)n < room) {
@@ -293,7 +293,7 @@ static void t_printf(struct fcgi_render *r, const char *fmt, ...)
 		return;
 	}
 	if (fcgi_buf_reserve(&r->text, (size_t)n + 1) < 0) {
-		r->oom = 1;
+		r->oom = true;
 		return;
 	}
 	va_start(ap, fmt);
@@ -304,8 +304,8 @@ static void t_printf(struct fcgi_render *r, const char *fmt, ...)
 		r->text.len += (size_t)n;
 }
 
-/* 1 if fcgi_escape passes byte c through as it is. */
-static int esc_plain(uint8_t c)
+/* Whether fcgi_escape passes byte c through as it is. */
+static bool esc_plain(uint8_t c)
 {
 	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
 }
@@ -429,72 +429,72 @@ static size_t ts_format(char *out, size_t n, double ts)
 	return k;
 }
 
-/* 1 if ts is to be shown: not negative, and a finite number. */
-static int has_ts(double ts)
+/* Whether ts is to be shown: not negative, and a finite number. */
+static bool has_ts(double ts)
 {
 	return ts >= 0 && isfinite(ts);
 }
 
-static int type_shown(const struct fcgi_render *r, unsigned type)
+static bool type_shown(const struct fcgi_render *r, unsigned type)
 {
 	if (r->o.only_types == 0)
-		return 1;
+		return true;
 	return type < 32 && (r->o.only_types & (1u << type)) != 0;
 }
 
-static int is_stream(unsigned type)
+static bool is_stream(unsigned type)
 {
 	return type == FCGI_STDIN || type == FCGI_STDOUT ||
 	       type == FCGI_STDERR || type == FCGI_DATA;
 }
 
-static int is_nv(unsigned type)
+static bool is_nv(unsigned type)
 {
 	return type == FCGI_PARAMS || type == FCGI_GET_VALUES ||
 	       type == FCGI_GET_VALUES_RESULT;
 }
 
-static int is_fixed(unsigned type)
+static bool is_fixed(unsigned type)
 {
 	return type == FCGI_BEGIN_REQUEST || type == FCGI_END_REQUEST ||
 	       type == FCGI_UNKNOWN_TYPE;
 }
 
 /*
- * 1 if the value of a pair named nv->name is to be masked.  full_len is
+ * Whether the value of a pair named nv->name is to be masked.  full_len is
  * the real length of the name, of which nv holds the first bytes when the
  * pair was too large to keep: such a name is masked when it may be a
  * masked one, as its bytes not kept cannot be compared.
  */
-static int redacted(const struct fcgi_render *r, const struct fcgi_nv *nv,
-		    size_t full_len)
+static bool redacted(const struct fcgi_render *r, const struct fcgi_nv *nv,
+		     size_t full_len)
 {
 	if (r->o.redact == NULL)
-		return 0;
+		return false;
 	for (const char *const *p = r->o.redact; *p != NULL; p++) {
 		size_t l = strlen(*p);
 
 		if (l == full_len && nv->name_len <= l &&
 		    memcmp(*p, nv->name, nv->name_len) == 0)
-			return 1;
+			return true;
 	}
-	return 0;
+	return false;
 }
 
 /* ---- name-value pairs across records -------------------------------- */
 
-/* 1 if both lengths of a pair (FastCGI 1.0, 3.4) are whole in p[0..n),
- * with *hdr their size; 0 if more bytes are needed. */
-static int pair_lengths(const uint8_t *p, size_t n, uint32_t *nlen,
-			uint32_t *vlen, size_t *hdr)
+/* Whether both lengths of a pair (FastCGI 1.0, 3.4) are whole in p[0..n),
+ * with *hdr their size; false if more bytes are needed. */
+static bool pair_lengths(const uint8_t *p, size_t n, uint32_t *nlen,
+			 uint32_t *vlen, size_t *hdr)
 {
 	struct fcgi_cursor c;
 
 	cur_init(&c, p, n);
 	if (cur_nvlen(&c, nlen) != 0 || cur_nvlen(&c, vlen) != 0)
-		return 0;
+		return false;
 	*hdr = n - cur_left(&c);
-	return 1;
+	return true;
 }
 
 /* The label's entry, moved to the front of the list, or NULL. */
@@ -692,10 +692,15 @@ static void huge_start(struct nv_open *e, uint32_t nlen, uint32_t vlen)
 	e->data_have = 0;
 }
 
+/* Where an open pair stands after it was fed (negative: an FCGI_E* code). */
+enum pair_state {
+	PAIR_OPEN = 0, /* its bytes ran out first */
+	PAIR_DONE = 1  /* complete: the last of r->params */
+};
+
 /* Pass name and value bytes of a huge pair; *used says how many of in
- * belonged to it.  Returns 1 when the pair is complete (and added to
- * r->params with the bytes kept), 0 when more is needed, or
- * FCGI_ENOMEM. */
+ * belonged to it.  Returns PAIR_DONE (the pair was added to r->params
+ * with the bytes kept), PAIR_OPEN or FCGI_ENOMEM. */
 static int huge_feed(struct fcgi_render *r, struct nv_open *e,
 		     const uint8_t *in, size_t len, size_t *used)
 {
@@ -728,19 +733,18 @@ static int huge_feed(struct fcgi_render *r, struct nv_open *e,
 	e->seen += n;
 	*used = n;
 	if (e->data_have < total)
-		return 0;
+		return PAIR_OPEN;
 	kept = e->keep.data;
 	rc = fcgi_params_add(&r->params, kept, e->keep_name,
 			     kept != NULL ? kept + e->keep_name : NULL,
 			     e->keep_value);
-	return rc < 0 ? rc : 1;
+	return rc < 0 ? rc : PAIR_DONE;
 }
 
 /*
  * Feed an entry the bytes of its pair from in[*pos..len), and no further:
  * the bytes after the pair are the next pairs' and are decoded afresh.
- * Returns 1 when the pair completed (it is then the last of r->params),
- * 0 when in ran out first, or a negative code.
+ * Returns PAIR_DONE, PAIR_OPEN or a negative code.
  */
 static int open_continue(struct fcgi_render *r, struct nv_open *e,
 			 const uint8_t *in, size_t len, size_t *pos)
@@ -756,7 +760,7 @@ static int open_continue(struct fcgi_render *r, struct nv_open *e,
 			return rc;
 		}
 		if (*pos == len)
-			return 0;
+			return PAIR_OPEN;
 		/* Until both lengths are whole, a byte at a time, so that
 		 * the decoder never runs into the next pair. */
 		if (!pair_lengths(e->d.lenbuf, e->d.lenbuf_have, &nlen, &vlen,
@@ -781,7 +785,7 @@ static int open_continue(struct fcgi_render *r, struct nv_open *e,
 		*pos += n;
 		e->seen += n;
 		if (e->d.pairs != pairs)
-			return 1;
+			return PAIR_DONE;
 	}
 }
 
@@ -818,7 +822,7 @@ static struct nv_view nv_decode(struct fcgi_render *r, const char *label,
 				enum fcgi_dir dir,
 				const struct fcgi_record *rec)
 {
-	struct nv_view v = { 0, 0, 0, 0, 0, 0, 0, 0 };
+	struct nv_view v = { 0 };
 	size_t len = rec->h.content_length, pos = 0;
 	const struct fcgi_header *h = &rec->h;
 	struct nv_open *e;
@@ -835,12 +839,12 @@ static struct nv_view nv_decode(struct fcgi_render *r, const char *label,
 	if (e != NULL) {
 		open_touch(e);
 		rc = open_continue(r, e, rec->content, len, &pos);
-		if (rc == 0) {
+		if (rc == PAIR_OPEN) {
 			v.partial = len;
 			return v;
 		}
-		v.continued = rc == 1;
-		v.capped = rc == 1 && e->huge;
+		v.continued = rc == PAIR_DONE;
+		v.capped = rc == PAIR_DONE && e->huge;
 		v.name_len = e->name_len;
 		v.value_len = e->value_len;
 		open_drop(r, e);
@@ -855,7 +859,7 @@ static struct nv_view nv_decode(struct fcgi_render *r, const char *label,
 		return v;
 	}
 	fcgi_nv_decoder_free(&r->nv);
-	fcgi_nv_decoder_init(&r->nv, NULL, 0, 0);
+	fcgi_nv_decoder_init(&r->nv, r->mem, 0, 0);
 	rc = fcgi_nv_decoder_feed(&r->nv, rec->content + pos, len - pos,
 				  &r->params);
 	v.pairs = fcgi_params_count(&r->params);
@@ -984,7 +988,7 @@ static void text_indent(struct fcgi_render *r, size_t indent)
 static void text_pair(struct fcgi_render *r, const struct nv_view *v, size_t i,
 		      size_t indent)
 {
-	int cut = i == 0 && v->capped;
+	bool cut = i == 0 && v->capped;
 	struct fcgi_nv nv;
 	size_t nlen, vlen;
 

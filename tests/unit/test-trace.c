@@ -111,7 +111,7 @@ static char *json1(const char *label, double ts, enum fcgi_dir dir,
 	struct fcgi_record rec = mkrec(type, id, content, len, 0);
 
 	fcgi_render_opts_default(&o);
-	o.json = 1;
+	o.json = true;
 	return render1(&o, label, ts, dir, &rec);
 }
 
@@ -764,7 +764,7 @@ static void test_trace_text_params_hidden(void **state)
 	n += put_spair(buf + n, "A", "1");
 	n += put_spair(buf + n, "B", "2");
 	fcgi_render_opts_default(&o);
-	o.show_params = 0;
+	o.show_params = false;
 	rec = mkrec(FCGI_PARAMS, 1, buf, n, 0);
 	expect_str(render1(&o, NULL, -1, FCGI_DIR_TO_APP, &rec),
 		   "-> PARAMS             id=1 len=8      2 pairs\n");
@@ -1005,7 +1005,7 @@ static void test_trace_only_types(void **state)
 			    "appStatus=0 protocolStatus=REQUEST_COMPLETE\n");
 	free(c.text);
 	/* JSON obeys the same filter. */
-	o.json = 1;
+	o.json = true;
 	rec = mkrec(FCGI_STDERR, 1, "y", 1, 0);
 	expect_str(render1(&o, NULL, -1, FCGI_DIR_TO_WEB, &rec), "");
 }
@@ -1027,7 +1027,7 @@ static void test_trace_color(void **state)
 	snprintf(v.message, sizeof(v.message), "type 42");
 	n = put_spair(buf, "A", "1");
 	fcgi_render_opts_default(&o);
-	o.color = 1;
+	o.color = true;
 	cap_open(&c, &o);
 	rec = mkrec(FCGI_BEGIN_REQUEST, 1, begin_rk, 8, 0);
 	fcgi_render_record(c.r, "c1", 0, FCGI_DIR_TO_APP, &rec);
@@ -1171,7 +1171,7 @@ static void test_trace_json_other_types(void **state)
 		"\"bodyError\":\"body 0 bytes, expected 8\"}\n");
 	/* Offset, record number and padding come from the record. */
 	fcgi_render_opts_default(&o);
-	o.json = 1;
+	o.json = true;
 	rec = mkrec(FCGI_STDOUT, 9, "hi", 2, 6);
 	rec.offset = 4294967296ULL;
 	rec.number = 77;
@@ -1237,7 +1237,7 @@ static void test_trace_json_streams(void **state)
 	for (int i = 0; i < 64; i++)
 		raw[i] = (uint8_t)(i * 2 + 1);
 	fcgi_render_opts_default(&o);
-	o.json = 1;
+	o.json = true;
 	for (int half = 0; half < 4; half++) {
 		for (int i = 0; i < 64; i++)
 			raw[i] = (uint8_t)(half * 64 + i);
@@ -1278,7 +1278,7 @@ static void test_trace_json_large_record(void **state)
 	(void)state;
 	memset(body, 'q', sizeof(body));
 	fcgi_render_opts_default(&o);
-	o.json = 1;
+	o.json = true;
 	o.body_limit = sizeof(body);
 	cap_open(&c, &o);
 	/* Larger than the first print buffer, twice: the second print
@@ -1447,7 +1447,7 @@ static void test_trace_json_params_b64(void **state)
 
 	/* Masking compares the raw bytes of the name. */
 	fcgi_render_opts_default(&o);
-	o.json = 1;
+	o.json = true;
 	o.redact = mask;
 	rec = mkrec(FCGI_PARAMS, 1, buf, n, 0);
 	got = render1(&o, NULL, -1, FCGI_DIR_TO_APP, &rec);
@@ -1498,8 +1498,8 @@ static void test_trace_json_params_hidden(void **state)
 	(void)state;
 	n = put_spair(buf, "A", "1");
 	fcgi_render_opts_default(&o);
-	o.json = 1;
-	o.show_params = 0;
+	o.json = true;
+	o.show_params = false;
 	rec = mkrec(FCGI_PARAMS, 1, buf, n, 0);
 	expect_str(render1(&o, NULL, -1, FCGI_DIR_TO_APP, &rec),
 		   "{\"kind\":\"record\",\"dir\":\"to-app\",\"offset\":0,"
@@ -1523,7 +1523,7 @@ static void test_trace_json_violation_and_note(void **state)
 	v.record = 1;
 	snprintf(v.message, sizeof(v.message), "bad version 3, expected 1");
 	fcgi_render_opts_default(&o);
-	o.json = 1;
+	o.json = true;
 	cap_open(&c, &o);
 	fcgi_render_violation(c.r, "c1", 0.0013, &v);
 	fcgi_render_note(c.r, "c1", 0.0014, "connected", "127.0.0.1:9000");
@@ -1564,7 +1564,7 @@ static void test_trace_json_schema(void **state)
 	n += put_pair(buf + n, "B\0", 2, "\xff", 1);
 	buf[n++] = 3; /* the start of a pair */
 	fcgi_render_opts_default(&o);
-	o.json = 1;
+	o.json = true;
 	o.body_limit = 2;
 	memset(&v, 0, sizeof(v));
 	snprintf(v.message, sizeof(v.message), "m");
@@ -1644,7 +1644,7 @@ static void test_trace_json_alloc_failure(void **state)
 	n += put_spair(buf + n, "HTTP_COOKIE", "2");
 	n += put_spair(buf + n, "BIG", big);
 	fcgi_render_opts_default(&o);
-	o.json = 1;
+	o.json = true;
 	o.body_limit = sizeof(big);
 	o.mem = &fm.mem;
 	for (at = 0; at < 200 && !ok_seen; at++) {
