@@ -1,6 +1,6 @@
 #!/bin/sh
-# mkseeds.sh - write the seed corpora of fuzz-record, fuzz-nv and fuzz-cgi
-# (tests/fuzz/corpus/{record,nv,cgi}/).  The files are committed; run this
+# mkseeds.sh - write the seed corpora of fuzz-record, fuzz-nv, fuzz-cgi and
+# fuzz-render (tests/fuzz/corpus/{record,nv,cgi,render}/).  The files are committed; run this
 # again only to change them.  Every seed starts with the target's control
 # byte (chunking and limits), then the bytes under test.
 set -eu
@@ -84,7 +84,7 @@ printf 'PHP Warning: something\n' >"$tmp/err"
 } >"$tmp/values"
 printf '%0300d' 0 >"$tmp/big"
 
-mkdir -p "$top/record" "$top/nv" "$top/cgi"
+mkdir -p "$top/record" "$top/nv" "$top/cgi" "$top/render"
 
 # ---- record: a control byte, then a record stream --------------------------
 r=$top/record
@@ -147,3 +147,23 @@ c=$top/cgi
 { b 0; printf 'Status: 20x\r\n\r\n'; } >"$c/bad-status"
 { b 0; printf 'no colon\r\n\r\n'; } >"$c/no-colon"
 { b 41; printf 'X-Long: %0100d\r\n\r\n' 0; } >"$c/limit"
+
+# ---- render: an options byte, then records as flags (bit 0: to-web; bits
+# 1-2: label none, "a", "b", or 3: forget the label of bit 3), type, id,
+# length, content ------------------------------------------------------------
+d=$top/render
+# rr FLAGS TYPE ID CONTENT-FILE: one record.
+rr() { b "$1" "$2" "$3" "$(wc -c <"$4")"; cat "$4"; }
+nv K hello >"$tmp/kv"
+head -c 3 "$tmp/kv" >"$tmp/kv1"
+tail -c +4 "$tmp/kv" >"$tmp/kv2"
+: >"$tmp/none"
+{ b 0; rr 2 4 1 "$tmp/kv1"; rr 4 4 1 "$tmp/kv1"; rr 2 4 1 "$tmp/kv2"; b 14
+  rr 4 4 1 "$tmp/kv2"; rr 2 4 1 "$tmp/none"; } >"$d/split-pair"
+{ b 51; rr 0 1 1 "$tmp/begin"; rr 0 4 1 "$tmp/kv1"; rr 0 4 2 "$tmp/kv1"
+  rr 0 4 3 "$tmp/kv1"; rr 0 1 1 "$tmp/begin"; rr 0 4 1 "$tmp/kv2"
+  rr 0 4 3 "$tmp/kv2"; rr 1 6 1 "$tmp/out"; rr 1 3 1 "$tmp/end"; } \
+	>"$d/requests"
+{ b 64; rr 0 9 0 "$tmp/names"; rr 1 10 0 "$tmp/values"; rr 1 11 0 \
+  "$tmp/unknown"; rr 0 5 1 "$tmp/stdin"; rr 0 13 1 "$tmp/stdin"; } \
+	>"$d/management"
