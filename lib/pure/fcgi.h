@@ -642,6 +642,37 @@ ssize_t fcgi_cgi_feed(struct fcgi_cgi *r, const uint8_t *in, size_t len);
 const char *fcgi_http_reason(unsigned status);
 
 /* ------------------------------------------------------------------ */
+/* Latency histogram (pure; after HdrHistogram)                        */
+/* ------------------------------------------------------------------ */
+
+/* Values below 128 are counted exactly; above, a bucket spans less than
+ * 1/64 of its values, so percentiles are within 1.6%.  Fixed size (about
+ * 30 KiB), any uint64_t value (e.g. nanoseconds). */
+#define FCGI_HIST_BUCKETS 3776
+
+struct fcgi_hist {
+	uint64_t counts[FCGI_HIST_BUCKETS];
+	uint64_t total;
+	uint64_t min, max; /* min is UINT64_MAX while empty */
+	double sum, sumsq;
+};
+
+void fcgi_hist_init(struct fcgi_hist *h);
+void fcgi_hist_add(struct fcgi_hist *h, uint64_t v);
+/* Add src's counts to dst. */
+void fcgi_hist_merge(struct fcgi_hist *dst, const struct fcgi_hist *src);
+/* The value at or below which p percent (0..100) of the values lie, as
+ * the highest value of its bucket, clamped to [min, max]; 0 if empty.
+ * p <= 0 gives min, p >= 100 max. */
+uint64_t fcgi_hist_percentile(const struct fcgi_hist *h, double p);
+double fcgi_hist_mean(const struct fcgi_hist *h);
+double fcgi_hist_stdev(const struct fcgi_hist *h);
+/* Walk the non-empty buckets: start with i = 0; returns the next i to
+ * pass, or 0 at the end, with the bucket's range and count. */
+size_t fcgi_hist_next(const struct fcgi_hist *h, size_t i, uint64_t *low,
+		      uint64_t *high, uint64_t *count);
+
+/* ------------------------------------------------------------------ */
 /* JSON writer (the one producer of JSON; fcgitool-trace(5))           */
 /* ------------------------------------------------------------------ */
 
