@@ -28,6 +28,7 @@ static const struct cmd commands[] = {
 	  "run a FastCGI server with functions or CGI programs" },
 	{ "proxy", cmd_proxy,
 	  "forward and decode traffic between a web server and an app" },
+	{ "bench", cmd_bench, "load a FastCGI server and measure its latency" },
 	{ "help", cmd_help, "show the manual page of a command" },
 	{ NULL, NULL, NULL },
 };

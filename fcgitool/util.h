@@ -50,5 +50,6 @@ int cmd_help(int argc, char **argv);
 int cmd_request(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif
