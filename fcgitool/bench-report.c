@@ -25,8 +25,8 @@ static const struct {
 	const char *key;
 	const char *label;
 } pcts[] = {
-	{ 50, "p50", "p50" },	    { 75, "p75", "p75" },
-	{ 90, "p90", "p90" },	    { 99, "p99", "p99" },
+	{ 50, "p50", "p50" },	   { 75, "p75", "p75" },
+	{ 90, "p90", "p90" },	   { 99, "p99", "p99" },
 	{ 99.9, "p999", "p99.9" }, { 99.99, "p9999", "p99.99" },
 };
 #define NPCTS (sizeof(pcts) / sizeof(pcts[0]))
@@ -59,7 +59,8 @@ static void lat_row(FILE *f, const char *name, const struct fcgi_hist *h)
 	fprintf(f, " %8s", dur(b, sizeof(b), fcgi_hist_stdev(h)));
 	for (size_t i = 0; i < NPCTS; i++)
 		fprintf(f, " %8s",
-		    dur(b, sizeof(b), (double)fcgi_hist_percentile(h, pcts[i].p)));
+			dur(b, sizeof(b),
+			    (double)fcgi_hist_percentile(h, pcts[i].p)));
 	fprintf(f, " %8s\n", dur(b, sizeof(b), (double)h->max));
 }
 
@@ -96,8 +97,9 @@ static void draw_hist(FILE *f, const struct fcgi_hist *h, bool color)
 		size_t w = (size_t)((double)bins[i] * BAR_WIDTH /
 				    (double)(most ? most : 1));
 
-		fprintf(f, "  %9s - %-9s ", dur(l1, sizeof(l1), exp(a + step * (double)i)),
-		    dur(l2, sizeof(l2), exp(a + step * (double)(i + 1))));
+		fprintf(f, "  %9s - %-9s ",
+			dur(l1, sizeof(l1), exp(a + step * (double)i)),
+			dur(l2, sizeof(l2), exp(a + step * (double)(i + 1))));
 		if (color)
 			fputs("\033[36m", f);
 		for (size_t k = 0; k < w; k++)
@@ -105,8 +107,8 @@ static void draw_hist(FILE *f, const struct fcgi_hist *h, bool color)
 		if (color)
 			fputs("\033[0m", f);
 		fprintf(f, "%*s %6.2f%%  %llu\n", (int)(BAR_WIDTH - w), "",
-		    100.0 * (double)bins[i] / (double)h->total,
-		    (unsigned long long)bins[i]);
+			100.0 * (double)bins[i] / (double)h->total,
+			(unsigned long long)bins[i]);
 	}
 }
 
@@ -114,37 +116,48 @@ void bench_report_text(FILE *f, const struct bench_opts *o,
 		       const struct bench_result *res, bool color)
 {
 	uint64_t errs = 0;
+	bool no_status = true;
 
-	fprintf(f, "fcgitool bench: %s %s: %u connection%s (%s), %u thread%s,"
-		   " mpx %u%s\n",
-	    o->addr_text, o->uri, o->conns, o->conns == 1 ? "" : "s",
-	    o->keep_conn ? "kept" : "new per request", o->threads,
-	    o->threads == 1 ? "" : "s", o->mpx,
-	    res->interrupted ? ", interrupted" : "");
+	fprintf(f,
+		"fcgitool bench: %s %s: %u connection%s (%s), %u thread%s,"
+		" mpx %u%s\n",
+		o->addr_text, o->uri, o->conns, o->conns == 1 ? "" : "s",
+		o->keep_conn ? "kept" : "new per request", o->threads,
+		o->threads == 1 ? "" : "s", o->mpx,
+		res->interrupted ? ", interrupted" : "");
 	fprintf(f, "  %.2f s, %llu requests, %.1f requests/s", res->seconds,
-	    (unsigned long long)res->requests,
-	    (double)res->requests / res->seconds);
+		(unsigned long long)res->requests,
+		(double)res->requests / res->seconds);
 	if (o->rate > 0)
 		fprintf(f, " (target %.1f/s)", o->rate);
 	fprintf(f, ", %llu connects\n", (unsigned long long)res->connects);
 	for (unsigned i = 0; i < BE_COUNT; i++)
 		errs += res->errors[i];
 	fprintf(f, "  ok %llu, errors %llu", (unsigned long long)res->ok,
-	    (unsigned long long)errs);
-	for (unsigned i = 0; i < BE_COUNT; i++)
-		if (res->errors[i] != 0)
-			fprintf(f, "%s %s %llu", i == 0 || errs == 0 ? ":" : ",",
-			    bench_err_name((enum bench_err)i),
-			    (unsigned long long)res->errors[i]);
+		(unsigned long long)errs);
+	for (unsigned i = 0, first = 1; i < BE_COUNT; i++) {
+		if (res->errors[i] == 0)
+			continue;
+		fprintf(f, "%s %s %llu", first ? ":" : ",",
+			bench_err_name((enum bench_err)i),
+			(unsigned long long)res->errors[i]);
+		first = 0;
+	}
 	fputc('\n', f);
-	fputs("  status", f);
-	for (unsigned i = 1; i < 6; i++)
+	for (unsigned i = 0; i < 6; i++)
 		if (res->status[i] != 0)
-			fprintf(f, " %uxx %llu", i,
-			    (unsigned long long)res->status[i]);
-	if (res->status[0] != 0)
-		fprintf(f, " none %llu", (unsigned long long)res->status[0]);
-	fputc('\n', f);
+			no_status = false;
+	if (!no_status) {
+		fputs("  status", f);
+		for (unsigned i = 1; i < 6; i++)
+			if (res->status[i] != 0)
+				fprintf(f, " %uxx %llu", i,
+					(unsigned long long)res->status[i]);
+		if (res->status[0] != 0)
+			fprintf(f, " none %llu",
+				(unsigned long long)res->status[0]);
+		fputc('\n', f);
+	}
 	if (errs != 0 && res->first_error[0] != '\0')
 		fprintf(f, "  first error: %s\n", res->first_error);
 	fprintf(f, "  %-18s %8s %8s %8s", "latency", "min", "mean", "stdev");
@@ -152,7 +165,7 @@ void bench_report_text(FILE *f, const struct bench_opts *o,
 		fprintf(f, " %8s", pcts[i].label);
 	fprintf(f, " %8s\n", "max");
 	lat_row(f, o->rate > 0 ? "total (corrected)" : "total",
-	    &res->lat[BL_TOTAL]);
+		&res->lat[BL_TOTAL]);
 	if (o->rate > 0)
 		lat_row(f, "total (uncorrected)", &res->lat[BL_TOTAL_RAW]);
 	lat_row(f, "first byte", &res->lat[BL_FIRST_BYTE]);
@@ -187,8 +200,10 @@ static void json_lat(struct fcgi_json *j, const char *key,
 		fcgi_json_double(j, "mean", fcgi_hist_mean(h) / 1e6);
 		fcgi_json_double(j, "stdev", fcgi_hist_stdev(h) / 1e6);
 		for (size_t i = 0; i < NPCTS; i++)
-			fcgi_json_double(j, pcts[i].key,
-			    (double)fcgi_hist_percentile(h, pcts[i].p) / 1e6);
+			fcgi_json_double(
+				j, pcts[i].key,
+				(double)fcgi_hist_percentile(h, pcts[i].p) /
+					1e6);
 		fcgi_json_double(j, "max", (double)h->max / 1e6);
 	}
 	fcgi_json_obj_close(j);
@@ -228,7 +243,7 @@ int bench_report_json(FILE *f, const struct bench_opts *o,
 	fcgi_json_obj_open(j, "errors");
 	for (unsigned i = 0; i < BE_COUNT; i++)
 		fcgi_json_uint(j, bench_err_name((enum bench_err)i),
-		    res->errors[i]);
+			       res->errors[i]);
 	fcgi_json_obj_close(j);
 	fcgi_json_obj_open(j, "status");
 	fcgi_json_uint(j, "none", res->status[0]);
@@ -246,14 +261,15 @@ int bench_report_json(FILE *f, const struct bench_opts *o,
 	fcgi_json_obj_close(j);
 	/* The total latency's percentile distribution, for --plot-with. */
 	n = dist_points(pts, sizeof(pts) / sizeof(pts[0]),
-	    res->lat[BL_TOTAL].total);
+			res->lat[BL_TOTAL].total);
 	fcgi_json_arr_open(j, "distribution");
 	for (size_t i = 0; i < n && res->lat[BL_TOTAL].total != 0; i++) {
 		fcgi_json_obj_open(j, NULL);
 		fcgi_json_double(j, "percentile", pts[i]);
 		fcgi_json_double(j, "ms",
-		    (double)fcgi_hist_percentile(&res->lat[BL_TOTAL], pts[i]) /
-			1e6);
+				 (double)fcgi_hist_percentile(
+					 &res->lat[BL_TOTAL], pts[i]) /
+					 1e6);
 		fcgi_json_obj_close(j);
 	}
 	fcgi_json_arr_close(j);
@@ -281,7 +297,7 @@ static int load_series(const char *path, struct series *s)
 
 	if (read_file(path, &data, &len) != 0)
 		return error("--plot-with: cannot read '%s': %s", path,
-		    strerror(errno));
+			     strerror(errno));
 	text = realloc(data, len + 1);
 	if (text == NULL) {
 		free(data);
@@ -306,17 +322,18 @@ static int load_series(const char *path, struct series *s)
 	}
 	if (found == NULL) {
 		error("--plot-with: '%s' has no bench line "
-		      "(make it with fcgitool bench --json)", path);
+		      "(make it with fcgitool bench --json)",
+		      path);
 	} else {
-		cJSON *d = cJSON_GetObjectItemCaseSensitive(found,
-		    "distribution");
+		cJSON *d =
+			cJSON_GetObjectItemCaseSensitive(found, "distribution");
 		cJSON *e;
 
 		s->n = 0;
 		cJSON_ArrayForEach(e, d)
 		{
-			cJSON *p = cJSON_GetObjectItemCaseSensitive(e,
-			    "percentile");
+			cJSON *p = cJSON_GetObjectItemCaseSensitive(
+				e, "percentile");
 			cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "ms");
 
 			if (!cJSON_IsNumber(p) || !cJSON_IsNumber(m) ||
@@ -380,8 +397,9 @@ int bench_plot(const char *path, const struct bench_opts *o,
 {
 	static const char *const colors[] = { "#1f77b4", "#d62728", "#2ca02c",
 					      "#ff7f0e", "#9467bd", "#8c564b" };
-	static const char *const xlabels[] = { "0%", "90%", "99%", "99.9%",
-					       "99.99%", "99.999%", "99.9999%" };
+	static const char *const xlabels[] = { "0%",	  "90%",    "99%",
+					       "99.9%",	  "99.99%", "99.999%",
+					       "99.9999%" };
 	const double W = 800, H = 480, L = 70, R = 180, T = 30, B = 50;
 	struct series *s;
 	size_t ns = nwith + 1;
@@ -397,7 +415,8 @@ int bench_plot(const char *path, const struct bench_opts *o,
 	s[0].n = dist_points(s[0].x, 128, res->lat[BL_TOTAL].total);
 	for (size_t i = 0; i < s[0].n; i++)
 		s[0].y[i] = (double)fcgi_hist_percentile(&res->lat[BL_TOTAL],
-				s[0].x[i]) / 1e6;
+							 s[0].x[i]) /
+			    1e6;
 	if (res->lat[BL_TOTAL].total == 0)
 		s[0].n = 0;
 	for (size_t i = 0; i < nwith; i++)
@@ -424,56 +443,62 @@ int bench_plot(const char *path, const struct bench_opts *o,
 	f = fopen(path, "w");
 	if (f == NULL) {
 		rc = error("--plot: cannot write '%s': %s", path,
-		    strerror(errno));
+			   strerror(errno));
 		rc = EXIT_IO;
 		goto out;
 	}
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-		   "height=\"%.0f\" font-family=\"sans-serif\" "
-		   "font-size=\"12\">\n"
-		   "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-		   "<text x=\"%.0f\" y=\"18\" font-size=\"14\">Latency by "
-		   "percentile distribution (fcgitool bench)</text>\n",
-	    W, H, L);
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+		"height=\"%.0f\" font-family=\"sans-serif\" "
+		"font-size=\"12\">\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+		"<text x=\"%.0f\" y=\"18\" font-size=\"14\">Latency by "
+		"percentile distribution (fcgitool bench)</text>\n",
+		W, H, L);
 	for (int k = 0; k <= (int)xmax && k < 7; k++) {
 		double x = L + (W - L - R) * k / xmax;
 
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" "
-			   "y2=\"%.0f\" stroke=\"#ddd\"/>\n"
-			   "<text x=\"%.1f\" y=\"%.0f\" "
-			   "text-anchor=\"middle\">%s</text>\n",
-		    x, T, x, H - B, x, H - B + 16, xlabels[k]);
+		fprintf(f,
+			"<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" "
+			"y2=\"%.0f\" stroke=\"#ddd\"/>\n"
+			"<text x=\"%.1f\" y=\"%.0f\" "
+			"text-anchor=\"middle\">%s</text>\n",
+			x, T, x, H - B, x, H - B + 16, xlabels[k]);
 	}
 	for (double v = 0; v <= ymax + step / 2; v += step) {
 		double y = H - B - (H - T - B) * v / ymax;
 
-		fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" "
-			   "y2=\"%.1f\" stroke=\"#ddd\"/>\n"
-			   "<text x=\"%.0f\" y=\"%.1f\" "
-			   "text-anchor=\"end\">%g</text>\n",
-		    L, y, W - R, y, L - 6, y + 4, v);
+		fprintf(f,
+			"<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" "
+			"y2=\"%.1f\" stroke=\"#ddd\"/>\n"
+			"<text x=\"%.0f\" y=\"%.1f\" "
+			"text-anchor=\"end\">%g</text>\n",
+			L, y, W - R, y, L - 6, y + 4, v);
 	}
-	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">"
-		   "percentile</text>\n"
-		   "<text x=\"16\" y=\"%.0f\" text-anchor=\"middle\" "
-		   "transform=\"rotate(-90 16 %.0f)\">latency (ms)</text>\n",
-	    L + (W - L - R) / 2, H - 12, (H - B + T) / 2, (H - B + T) / 2);
+	fprintf(f,
+		"<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">"
+		"percentile</text>\n"
+		"<text x=\"16\" y=\"%.0f\" text-anchor=\"middle\" "
+		"transform=\"rotate(-90 16 %.0f)\">latency (ms)</text>\n",
+		L + (W - L - R) / 2, H - 12, (H - B + T) / 2, (H - B + T) / 2);
 	for (size_t i = 0; i < ns; i++) {
 		const char *c = colors[i % 6];
 
-		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
-			   "stroke-width=\"2\" points=\"",
-		    c);
+		fprintf(f,
+			"<polyline fill=\"none\" stroke=\"%s\" "
+			"stroke-width=\"2\" points=\"",
+			c);
 		for (size_t k = 0; k < s[i].n; k++)
 			fprintf(f, "%s%.1f,%.1f", k ? " " : "",
-			    L + (W - L - R) * xpos(s[i].x[k]) / xmax,
-			    H - B - (H - T - B) * s[i].y[k] / ymax);
-		fprintf(f, "\"/>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" "
-			   "height=\"12\" fill=\"%s\"/>\n<text x=\"%.0f\" "
-			   "y=\"%.0f\">",
-		    W - R + 12, T + 20.0 * (double)i, c, W - R + 30,
-		    T + 20.0 * (double)i + 10);
+				L + (W - L - R) * xpos(s[i].x[k]) / xmax,
+				H - B - (H - T - B) * s[i].y[k] / ymax);
+		fprintf(f,
+			"\"/>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" "
+			"height=\"12\" fill=\"%s\"/>\n<text x=\"%.0f\" "
+			"y=\"%.0f\">",
+			W - R + 12, T + 20.0 * (double)i, c, W - R + 30,
+			T + 20.0 * (double)i + 10);
 		svg_text(f, s[i].name != NULL ? s[i].name : "?");
 		fputs("</text>\n", f);
 	}
@@ -511,8 +536,9 @@ int bench_threshold_parse(struct bench_threshold *t, const char *text,
 	       p[n] == '.' || p[n] == '-')
 		n++;
 	if (n == 0 || n >= sizeof(name)) {
-		snprintf(err, errlen, "no metric (try p99, mean, max, rps, "
-				      "errors or error-rate)");
+		snprintf(err, errlen,
+			 "no metric (try p99, mean, max, rps, "
+			 "errors or error-rate)");
 		return -1;
 	}
 	memcpy(name, p, n);
@@ -540,8 +566,10 @@ int bench_threshold_parse(struct bench_threshold *t, const char *text,
 	} else if (strcmp(name, "error-rate") == 0) {
 		t->metric = M_ERROR_RATE;
 	} else {
-		snprintf(err, errlen, "unknown metric '%s' (try p99, mean, "
-				      "max, rps, errors or error-rate)", name);
+		snprintf(err, errlen,
+			 "unknown metric '%s' (try p99, mean, "
+			 "max, rps, errors or error-rate)",
+			 name);
 		return -1;
 	}
 	while (*p == ' ')
@@ -555,8 +583,8 @@ int bench_threshold_parse(struct bench_threshold *t, const char *text,
 	else if (p[0] == '<')
 		t->op = OP_LT, p++;
 	else {
-		snprintf(err, errlen, "no comparison after '%s' (use > >= < <=)",
-		    name);
+		snprintf(err, errlen,
+			 "no comparison after '%s' (use > >= < <=)", name);
 		return -1;
 	}
 	while (*p == ' ')
@@ -582,7 +610,7 @@ int bench_threshold_parse(struct bench_threshold *t, const char *text,
 			unit = 1e9;
 		else {
 			snprintf(err, errlen, "bad unit '%s' (ns, us, ms or s)",
-			    p);
+				 p);
 			return -1;
 		}
 	} else if (t->metric == M_ERROR_RATE) {

@@ -50,11 +50,11 @@ struct bconn {
 	struct fcgi_conn *conn;
 	struct slot *slots; /* 1..mpx */
 	unsigned inflight;
-	unsigned served;     /* requests begun on this connection */
-	uint64_t t_connect;  /* connect() started */
-	uint64_t next_due;   /* --rate: intended time of the next request */
-	uint64_t interval;   /* --rate: ns between its requests */
-	uv_timer_t timer;    /* --rate schedule and connect retries */
+	unsigned served;    /* requests begun on this connection */
+	uint64_t t_connect; /* connect() started */
+	uint64_t next_due;  /* --rate: intended time of the next request */
+	uint64_t interval;  /* --rate: ns between its requests */
+	uv_timer_t timer;   /* --rate schedule and connect retries */
 	bool writing;
 	uv_write_t wreq;
 	struct fcgi_buf wbuf;
@@ -68,8 +68,9 @@ struct bthread {
 	uv_timer_t tick;
 	struct bconn *conns;
 	unsigned nconns;
-	uint64_t quota;	  /* requests this thread may start */
-	uint64_t started; /* requests begun (or failed to connect) */
+	uint64_t quota;	     /* requests this thread may start */
+	uint64_t started;    /* requests begun (or failed to connect) */
+	uint64_t connecting; /* connects under way, each for a request */
 	uint64_t t0, t_measure, t_stop, t_last;
 	bool stopping;
 	struct bench_result res;
@@ -86,7 +87,7 @@ static void on_sigint(int sig)
 }
 
 static const char *const err_names[BE_COUNT] = {
-	"connect", "reset", "timeout", "protocol",
+	"connect",	  "reset",     "timeout", "protocol",
 	"protocolStatus", "appStatus", "http4xx", "http5xx",
 };
 
@@ -142,7 +143,7 @@ static void bc_fail_all(struct bconn *bc, enum bench_err err, const char *why)
 			continue;
 		if (bc->t->res.first_error[0] == '\0')
 			snprintf(bc->t->res.first_error,
-			    sizeof(bc->t->res.first_error), "%s", why);
+				 sizeof(bc->t->res.first_error), "%s", why);
 		slot_end(bc, &bc->slots[i], (int)err, now);
 	}
 }
@@ -237,12 +238,12 @@ static bool bc_send(struct bconn *bc, unsigned id, uint64_t intended)
 		if (n > FCGI_CHUNK_MAX)
 			n = FCGI_CHUNK_MAX;
 		rc = fcgi_conn_stream(bc->conn, (uint16_t)id, FCGI_STDIN,
-		    o->body + off, n);
+				      o->body + off, n);
 		off += n;
 	}
 	if (rc == 0)
 		rc = fcgi_conn_stream(bc->conn, (uint16_t)id, FCGI_STDIN, NULL,
-		    0);
+				      0);
 	if (rc != 0)
 		return false;
 	memset(sl, 0, sizeof(*sl));
@@ -253,6 +254,16 @@ static bool bc_send(struct bconn *bc, unsigned id, uint64_t intended)
 	bc->served++;
 	bc->t->started++;
 	return true;
+}
+
+/* May this thread open a connection for another request?  Each connect
+ * under way stands for a request not yet begun, so that the end of a
+ * -n run opens no connection that would carry nothing. */
+static bool may_connect(struct bthread *t)
+{
+	if (t->stopping || interrupted)
+		return false;
+	return t->started + t->connecting < t->quota;
 }
 
 static void rate_due(uv_timer_t *h)
@@ -286,8 +297,9 @@ static void bc_fill(struct bconn *bc)
 		if (bc->interval != 0) {
 			if (bc->next_due > now) {
 				uv_timer_start(&bc->timer, rate_due,
-				    (bc->next_due - now + 999999) / 1000000,
-				    0);
+					       (bc->next_due - now + 999999) /
+						       1000000,
+					       0);
 				break;
 			}
 			intended = bc->next_due;
@@ -388,20 +400,19 @@ static int on_event(void *arg, const struct fcgi_event *ev)
 			fcgi_hist_add(&r->lat[BL_TOTAL_RAW], now - sl->t_sent);
 			if (sl->t_first != 0)
 				fcgi_hist_add(&r->lat[BL_FIRST_BYTE],
-				    sl->t_first - sl->t_sent);
+					      sl->t_first - sl->t_sent);
 			if (sl->status >= 100 && sl->status <= 599)
 				r->status[sl->status / 100]++;
 			else
 				r->status[0]++;
 			if (err >= 0 && r->first_error[0] == '\0')
-				snprintf(r->first_error,
-				    sizeof(r->first_error),
-				    "request %u: %s (protocolStatus %u, "
-				    "appStatus %u, Status %d)",
-				    (unsigned)ev->request_id,
-				    bench_err_name((enum bench_err)err),
-				    (unsigned)ev->protocol_status,
-				    (unsigned)ev->app_status, sl->status);
+				snprintf(r->first_error, sizeof(r->first_error),
+					 "request %u: %s (protocolStatus %u, "
+					 "appStatus %u, Status %d)",
+					 (unsigned)ev->request_id,
+					 bench_err_name((enum bench_err)err),
+					 (unsigned)ev->protocol_status,
+					 (unsigned)ev->app_status, sl->status);
 		}
 		slot_end(bc, sl, err, now);
 		break;
@@ -427,7 +438,7 @@ static void on_violation(void *arg, const struct fcgi_violation *v)
 	}
 	if (t->res.first_error[0] == '\0')
 		snprintf(t->res.first_error, sizeof(t->res.first_error),
-		    "%s: %.160s", fcgi_vcode_name(v->code), v->message);
+			 "%s: %.160s", fcgi_vcode_name(v->code), v->message);
 }
 
 static const struct fcgi_callbacks conn_cb = {
@@ -457,16 +468,17 @@ static void bc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		/* The server closed: what was open on it is lost; a kept
 		 * connection closed while idle is simply made again. */
 		bc_fail_all(bc, BE_RESET,
-		    n == UV_EOF ? "the server closed the connection"
-				: uv_strerror((int)n));
+			    n == UV_EOF ? "the server closed the connection"
+					: uv_strerror((int)n));
 		bc_close(bc);
 		return;
 	}
 	bc->t->res.bytes_in += (uint64_t)n;
 	rc = fcgi_conn_recv(bc->conn, FCGI_DIR_TO_WEB,
-	    (const uint8_t *)buf->base, (size_t)n);
+			    (const uint8_t *)buf->base, (size_t)n);
 	if (rc < 0) {
-		bc_fail_all(bc, BE_PROTOCOL, "the server's bytes are not FastCGI");
+		bc_fail_all(bc, BE_PROTOCOL,
+			    "the server's bytes are not FastCGI");
 		bc_close(bc);
 		return;
 	}
@@ -485,7 +497,7 @@ static void bc_closed(void *arg)
 	struct bthread *t = bc->t;
 
 	bc->state = BC_IDLE;
-	if (may_start(t))
+	if (may_connect(t))
 		bc_start(bc);
 }
 
@@ -505,7 +517,7 @@ static void retry_due(uv_timer_t *h)
 {
 	struct bconn *bc = h->data;
 
-	if (bc->state == BC_IDLE && may_start(bc->t))
+	if (bc->state == BC_IDLE && may_connect(bc->t))
 		bc_start(bc);
 }
 
@@ -515,6 +527,7 @@ static void bc_connected(uv_stream_t *s, int status, void *arg)
 	struct bthread *t = bc->t;
 	uint64_t now = uv_hrtime();
 
+	t->connecting--;
 	if (status != 0) {
 		/* A refused or failed connect costs the request it was for. */
 		bc->state = BC_IDLE;
@@ -526,9 +539,9 @@ static void bc_connected(uv_stream_t *s, int status, void *arg)
 			t->t_last = now;
 			if (t->res.first_error[0] == '\0')
 				snprintf(t->res.first_error,
-				    sizeof(t->res.first_error),
-				    "cannot connect to '%s': %s",
-				    t->o->addr_text, uv_strerror(status));
+					 sizeof(t->res.first_error),
+					 "cannot connect to '%s': %s",
+					 t->o->addr_text, uv_strerror(status));
 		}
 		uv_timer_start(&bc->timer, retry_due, RETRY_MS, 0);
 		return;
@@ -564,6 +577,7 @@ static void bc_start(struct bconn *bc)
 
 	bc->state = BC_CONNECTING;
 	bc->t_connect = uv_hrtime();
+	t->connecting++;
 	rc = fcgi_io_connect(&t->loop, &t->o->addr, bc_connected, bc);
 	if (rc != 0)
 		bc_connected(NULL, rc, bc);
@@ -609,8 +623,9 @@ static void tick(uv_timer_t *h)
 
 			if (sl->state == SLOT_SENT &&
 			    now - sl->t_sent >= o->timeout_ms * 1000000) {
-				bc_fail_all(bc, BE_TIMEOUT,
-				    "no END_REQUEST within the timeout");
+				bc_fail_all(
+					bc, BE_TIMEOUT,
+					"no END_REQUEST within the timeout");
 				bc_close(bc);
 				break;
 			}
@@ -672,7 +687,7 @@ static int thread_init(struct bthread *t, const struct bench_opts *o,
 	uv_timer_init(&t->loop, &t->tick);
 	t->tick.data = t;
 	uv_timer_start(&t->tick, tick, TICK_MS, TICK_MS);
-	for (unsigned i = 0; i < nconns; i++)
+	for (unsigned i = 0; i < nconns && may_connect(t); i++)
 		bc_start(&t->conns[i]);
 	return 0;
 }
@@ -704,7 +719,7 @@ static void merge(struct bench_result *dst, const struct bench_result *src)
 		fcgi_hist_merge(&dst->lat[i], &src->lat[i]);
 	if (dst->first_error[0] == '\0')
 		memcpy(dst->first_error, src->first_error,
-		    sizeof(dst->first_error));
+		       sizeof(dst->first_error));
 }
 
 static uint64_t total_done(const struct bthread *th, unsigned n)
@@ -767,10 +782,10 @@ int bench_run(const struct bench_opts *o, struct bench_result *res)
 		if (o->progress && alive && now - last_t >= 1000000000) {
 			d = total_done(th, n);
 			fprintf(stderr,
-			    "\r  %6.1f s  %10llu requests  %10.0f/s   ",
-			    (double)(now - t0) / 1e9, (unsigned long long)d,
-			    (double)(d - last_done) * 1e9 /
-				(double)(now - last_t));
+				"\r  %6.1f s  %10llu requests  %10.0f/s   ",
+				(double)(now - t0) / 1e9, (unsigned long long)d,
+				(double)(d - last_done) * 1e9 /
+					(double)(now - last_t));
 			last_done = d;
 			last_t = now;
 		}

@@ -28,10 +28,10 @@ const char *bench_err_name(enum bench_err e);
 
 /* What is measured, each a histogram of nanoseconds. */
 enum bench_lat {
-	BL_TOTAL = 0,	   /* intended send to END_REQUEST (corrected) */
-	BL_TOTAL_RAW,	   /* actual send to END_REQUEST (uncorrected) */
-	BL_FIRST_BYTE,	   /* actual send to the first STDOUT byte */
-	BL_CONNECT,	   /* connect() to connected, per connection */
+	BL_TOTAL = 0,  /* intended send to END_REQUEST (corrected) */
+	BL_TOTAL_RAW,  /* actual send to END_REQUEST (uncorrected) */
+	BL_FIRST_BYTE, /* actual send to the first STDOUT byte */
+	BL_CONNECT,    /* connect() to connected, per connection */
 	BL_COUNT
 };
 
@@ -46,11 +46,11 @@ struct bench_opts {
 	const uint8_t *body;		  /* STDIN, borrowed */
 	size_t body_len;
 	uint16_t role;
-	unsigned conns;	    /* -c */
-	unsigned threads;   /* -t */
-	unsigned mpx;	    /* --mpx: requests in flight per connection */
-	bool keep_conn;	    /* --keep-conn */
-	uint64_t count;	    /* -n: requests in all; 0: by duration */
+	unsigned conns;	      /* -c */
+	unsigned threads;     /* -t */
+	unsigned mpx;	      /* --mpx: requests in flight per connection */
+	bool keep_conn;	      /* --keep-conn */
+	uint64_t count;	      /* -n: requests in all; 0: by duration */
 	uint64_t duration_ms; /* -d */
 	uint64_t warmup_ms;   /* --warmup */
 	double rate;	      /* --rate: requests/s in all; 0: closed loop */
@@ -66,8 +66,8 @@ struct bench_result {
 	uint64_t status[6]; /* HTTP status classes 1xx..5xx; [0]: none */
 	uint64_t connects;  /* connections made */
 	uint64_t bytes_out, bytes_in;
-	double seconds;	    /* measured time (warm-up excluded) */
-	bool interrupted;   /* SIGINT stopped it early */
+	double seconds;	  /* measured time (warm-up excluded) */
+	bool interrupted; /* SIGINT stopped it early */
 	struct fcgi_hist lat[BL_COUNT];
 	char first_error[512]; /* the first error's text, for the report */
 };
@@ -103,7 +103,6 @@ int bench_threshold_parse(struct bench_threshold *t, const char *text,
 /* 1 if the result crosses the threshold (the run fails), with the
  * measured value in text form in got. */
 int bench_threshold_check(const struct bench_threshold *t,
-			  const struct bench_result *res, char *got,
-			  size_t n);
+			  const struct bench_result *res, char *got, size_t n);
 
 #endif

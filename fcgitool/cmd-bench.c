@@ -138,8 +138,8 @@ static int add_param(struct bench_cli *b, char *arg)
 static int seconds_opt(const char *opt, const char *arg, uint64_t *ms)
 {
 	if (parse_seconds_ms(arg, ms) != 0)
-		return usage_error("%s: '%s' is not a number of seconds", opt,
-		    arg);
+		return usage_error("bad %s '%s': not a number of seconds", opt,
+				   arg);
 	return 0;
 }
 
@@ -147,8 +147,8 @@ static int count_opt(const char *opt, const char *arg, unsigned long min,
 		     unsigned long max, unsigned long *v)
 {
 	if (parse_ulong(arg, min, max, v) != 0)
-		return usage_error("%s: '%s' is not a number from %lu to %lu",
-		    opt, arg, min, max);
+		return usage_error("bad %s '%s': not a number from %lu to %lu",
+				   opt, arg, min, max);
 	return 0;
 }
 
@@ -159,8 +159,9 @@ static int parse(struct bench_cli *b, struct bench_opts *o, int argc,
 	char err[160];
 	int c, rc, role;
 
-	while ((c = getopt_long(argc, argv, "+c:d:H:hn:p:t:X:", longopts,
-		    NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:d:H:hn:p:t:X:", longopts,
+				NULL)) != -1) {
 		rc = 0;
 		switch (c) {
 		case 'c':
@@ -170,12 +171,13 @@ static int parse(struct bench_cli *b, struct bench_opts *o, int argc,
 		case 'd':
 			rc = seconds_opt("-d", optarg, &o->duration_ms);
 			if (rc == 0 && o->duration_ms == 0)
-				rc = usage_error("-d: the duration must be "
-						 "above 0");
+				rc = usage_error("bad -d '%s': the duration "
+						 "must be above 0",
+						 optarg);
 			break;
 		case 'H':
 			b->headers = grow(b->headers, b->nheaders + 1,
-			    sizeof(*b->headers));
+					  sizeof(*b->headers));
 			b->headers[b->nheaders++] = optarg;
 			break;
 		case 'h':
@@ -203,12 +205,13 @@ static int parse(struct bench_cli *b, struct bench_opts *o, int argc,
 			break;
 		case OPT_FAIL_IF:
 			if (b->nth == MAX_THRESHOLDS)
-				return usage_error("--fail-if: at most %d",
-				    MAX_THRESHOLDS);
+				return usage_error(
+					"--fail-if: at most %d conditions",
+					MAX_THRESHOLDS);
 			if (bench_threshold_parse(&b->th[b->nth], optarg, err,
-				sizeof(err)) != 0)
-				return usage_error("--fail-if '%s': %s", optarg,
-				    err);
+						  sizeof(err)) != 0)
+				return usage_error("bad --fail-if '%s': %s",
+						   optarg, err);
 			b->nth++;
 			break;
 		case OPT_JSON:
@@ -238,19 +241,20 @@ static int parse(struct bench_cli *b, struct bench_opts *o, int argc,
 			o->rate = strtod(optarg, &end);
 			if (*end != '\0' || end == optarg || errno != 0 ||
 			    !(o->rate > 0) || !isfinite(o->rate))
-				return usage_error("--rate: '%s' is not a "
+				return usage_error("bad --rate '%s': not a "
 						   "positive number of "
 						   "requests per second",
-				    optarg);
+						   optarg);
 			break;
 		}
 		case OPT_ROLE:
 			role = fcgi_role_lookup(optarg);
 			if (role < 0)
-				return usage_error("--role: unknown role '%s' "
-						   "(responder, authorizer, "
-						   "filter)",
-				    optarg);
+				return usage_error(
+					"unknown role '%s': expected "
+					"responder, authorizer or "
+					"filter",
+					optarg);
 			o->role = (uint16_t)role;
 			break;
 		case OPT_ROOT:
@@ -259,14 +263,19 @@ static int parse(struct bench_cli *b, struct bench_opts *o, int argc,
 		case OPT_TIMEOUT:
 			rc = seconds_opt("--timeout", optarg, &o->timeout_ms);
 			if (rc == 0 && o->timeout_ms == 0)
-				rc = usage_error("--timeout: must be above 0");
+				rc = usage_error("bad --timeout '%s': must be "
+						 "above 0",
+						 optarg);
 			break;
 		case OPT_WARMUP:
 			rc = seconds_opt("--warmup", optarg, &o->warmup_ms);
 			break;
+		case ':':
+			return usage_error("option '%s' needs a value",
+					   argv[optind - 1]);
 		default:
-			fputs(usage_text, stderr);
-			return EXIT_USAGE;
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
 		}
 		if (rc != 0)
 			return rc;
@@ -274,7 +283,8 @@ static int parse(struct bench_cli *b, struct bench_opts *o, int argc,
 	if (optind >= argc)
 		return usage_error("no address");
 	if (argc - optind > 2)
-		return usage_error("too many arguments: '%s'", argv[optind + 2]);
+		return usage_error("too many arguments: '%s'",
+				   argv[optind + 2]);
 	o->address = argv[optind];
 	o->uri = optind + 1 < argc ? argv[optind + 1] : "/";
 	if (o->uri[0] != '/')
@@ -291,7 +301,7 @@ static int parse(struct bench_cli *b, struct bench_opts *o, int argc,
 				   "per request carries one request)");
 	if (o->threads > o->conns)
 		return usage_error("-t %u: more threads than connections (%u)",
-		    o->threads, o->conns);
+				   o->threads, o->conns);
 	if (b->data != NULL && b->data_file != NULL)
 		return usage_error("--data and --data-file exclude each other");
 	if (o->role == FCGI_AUTHORIZER && (b->data || b->data_file))
@@ -399,9 +409,9 @@ int cmd_bench(int argc, char **argv)
 			char got[64];
 
 			if (bench_threshold_check(&b.th[i], res, got,
-				sizeof(got))) {
+						  sizeof(got))) {
 				warn("--fail-if '%s': failed (measured %s)",
-				    b.th[i].text, got);
+				     b.th[i].text, got);
 				status = EXIT_PEER;
 			}
 		}
