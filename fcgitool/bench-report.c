@@ -238,8 +238,8 @@ int bench_report_json(FILE *f, const struct bench_opts *o,
 	fcgi_json_uint(j, "ok", res->ok);
 	fcgi_json_double(j, "rps", (double)res->requests / res->seconds);
 	fcgi_json_uint(j, "connects", res->connects);
-	fcgi_json_uint(j, "bytesOut", res->bytes_out);
-	fcgi_json_uint(j, "bytesIn", res->bytes_in);
+	fcgi_json_uint(j, "sentBytes", res->bytes_out);
+	fcgi_json_uint(j, "receivedBytes", res->bytes_in);
 	fcgi_json_obj_open(j, "errors");
 	for (unsigned i = 0; i < BE_COUNT; i++)
 		fcgi_json_uint(j, bench_err_name((enum bench_err)i),

@@ -172,3 +172,12 @@ stop_proxy() {
 	echo "$output" >"$D/out"
 	schema echo "$D/out"
 }
+
+@test "bench --json: one bench line, with a rate and the uncorrected latency" {
+	builtin_serve
+	"$FCGITOOL" bench --json -n 50 -c 2 --keep-conn "unix:$SOCK" /hello \
+		>"$D/b1.json"
+	"$FCGITOOL" bench --json --rate 200 -d 0.5 -c 2 "unix:$SOCK" /nosuch \
+		>"$D/b2.json"
+	schema bench "$D/b1.json" "$D/b2.json"
+}

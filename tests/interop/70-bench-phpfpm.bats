@@ -63,5 +63,5 @@ jval() {
 		--keep-conn --data "@$PEER_DIR/body" "$SOCK" /echo.php
 	echo "$output" >"$PEER_DIR/out.json"
 	assert_equal "$(jval requests) $(jval ok)" "20 20"
-	[ "$(jval bytesIn)" -ge 2000000 ]
+	[ "$(jval receivedBytes)" -ge 2000000 ]
 }
