@@ -6,7 +6,8 @@
 #   make fuzz         build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench        run the benchmarks (never part of check)
 #   make lint         clang-format, mandoc -Tlint, shellcheck, banned functions
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR= (also BINDIR LIBDIR
+#                     INCLUDEDIR MANDIR PKGCONFIGDIR); make uninstall
 #
 # Objects go to build/$(VARIANT)/: "release" for make, "check" for make
 # check (sanitizers on), "fuzz" for the fuzzers, so the three never mix.
@@ -14,10 +15,19 @@
 VARIANT ?= release
 B := build/$(VARIANT)
 
+# The library's version; its soname changes with the major number.
+VERSION := 0.1.0
+SOVERSION := 0
+
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
 DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 WERROR ?= 1
 SANITIZE ?=
 FUZZ_SECONDS ?= 30
@@ -51,7 +61,7 @@ endif
 
 BASE_CPPFLAGS := -D_GNU_SOURCE -Ilib/pure -Ilib/driven -Imock -Ipcap -Ifcgitool
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(BASE_CPPFLAGS) $(PKG_CFLAGS) \
-	$(CPPFLAGS) $(CFLAGS) -MMD -MP
+	$(OBJ_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 
 ifeq ($(V),1)
@@ -91,13 +101,21 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 EX_SO := $(EX_SRC:%.c=$(B)/%.so)
 BENCH_BIN := $(BENCH_SRC:%.c=$(B)/%)
 HELPER_BIN := $(HELPER_SRC:%.c=$(B)/%)
+SONAME := libfcgitool.so.$(SOVERSION)
+SOLIB := $(B)/lib/libfcgitool.so.$(VERSION)
+SOMAP := $(B)/lib/libfcgitool.map
+PUB_H := lib/pure/fcgi.h lib/driven/fcgi-uv.h
+# What the library itself links: libuv, and cJSON while lib/ still
+# includes it (Requires.private of libfcgitool.pc).
+LIB_PKGS := libuv $(if $(shell grep -l 'cjson/cJSON.h' $(LIB_SRC) 2>/dev/null),libcjson)
+LIB_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
 ARCHIVES := $(if $(MOCK_OBJ),$(MOCKA)) $(if $(CAP_OBJ),$(CAPA)) $(LIBA)
 LIBS := $(ARCHIVES) $(PKG_LIBS) -ldl -lm
 
-.PHONY: all build check check-build test demo fuzz fuzz-build fuzz-smoke \
+.PHONY: FORCE all build check check-build test demo fuzz fuzz-build fuzz-smoke \
 	bench lint install uninstall clean deps check-deps valgrind
 
-all: fcgitool/fcgitool
+all: fcgitool/fcgitool $(SOLIB)
 
 fcgitool/fcgitool: $(TOOL)
 	$(Q)cp $< $@
@@ -107,15 +125,57 @@ build: $(TOOL) $(EX_SO) $(HELPER_BIN)
 # Strict conversion warnings where silent truncation hurts.
 $(B)/lib/%.o $(B)/mock/%.o $(B)/pcap/%.o: private CFLAGS += $(STRICT_WARN)
 
-$(B)/%.o: %.c
+# Objects depend on the flags they are compiled with, as git's
+# GIT-CFLAGS does: when the flags change (CFLAGS, -fPIC for lib/, a new
+# warning), everything is rebuilt rather than old and new objects mixed.
+CFLAGS_STAMP := $(B)/.cflags
+CFLAGS_TEXT = $(CC) $(ALL_CFLAGS) | lib: $(LIB_CFLAGS) $(STRICT_WARN) | \
+	$(VERSION)
+$(CFLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(subst ','"'"',$(CFLAGS_TEXT))' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+FORCE:
+
+$(B)/%.o: %.c $(CFLAGS_STAMP)
 	$(quiet) CC $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The library's objects are position-independent, so that one compile
+# serves both libfcgitool.a (the CLI links it) and libfcgitool.so.
+LIB_CFLAGS := -fPIC
+$(B)/lib/%.o: private OBJ_CFLAGS := $(LIB_CFLAGS)
+# One version number: the library's and fcgitool --version's.
+$(B)/fcgitool/main.o: private OBJ_CFLAGS := -DFCGITOOL_VERSION='"$(VERSION)"'
 
 $(LIBA): $(LIB_OBJ)
 	$(quiet) AR $@
 	@rm -f $@
 	$(Q)ar rcs $@ $^
+
+# The shared library exports exactly the functions that the two public
+# headers declare: the version script lists every fcgi_* name followed by
+# "(" in the preprocessed headers, and everything else (fcgi_tok_*,
+# helpers shared between files) stays local.  A function added to a
+# header is exported without further ado; tests/cli/90-install.bats checks
+# the result.
+$(SOMAP): $(PUB_H) Makefile
+	$(quiet) GEN $@
+	@mkdir -p $(@D)
+	$(Q){ echo 'LIBFCGITOOL_$(SOVERSION) {'; echo 'global:'; \
+	  echo '#include "fcgi-uv.h"' | \
+	  $(CC) -E -P $(BASE_CPPFLAGS) $(PKG_CFLAGS) -x c - | \
+	  grep -oE '\<fcgi_[a-z0-9_]+[[:space:]]*\(' | \
+	  sed 's/[[:space:]]*($$/;/; s/^/\t/' | sort -u; \
+	  echo 'local:'; printf '\t*;\n'; echo '};'; } >$@.tmp
+	$(Q)mv $@.tmp $@
+
+$(SOLIB): $(LIB_OBJ) $(SOMAP)
+	$(quiet) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=$(SOMAP) -Wl,-z,defs -o $@ $(LIB_OBJ) \
+		$(LIB_PKG_LIBS) -ldl -lm
 # The pure half alone, for programs that only decode (fuzzers, pcap).
 $(PUREA): $(PURE_OBJ)
 	$(quiet) AR $@
@@ -166,7 +226,7 @@ check:
 	@FCGITOOL=$(CURDIR)/build/check/fcgitool/fcgitool \
 	  BUILD=$(CURDIR)/build/check sh tests/run.sh
 
-check-build: $(TOOL) $(UNIT_BIN) $(EX_SO) $(HELPER_BIN) $(PUREA)
+check-build: $(TOOL) $(UNIT_BIN) $(EX_SO) $(HELPER_BIN) $(PUREA) $(SOLIB)
 
 # The layering rules (DESIGN.md), checked on the objects' undefined
 # symbols: the pure half does no I/O, reads no clock or environment and
@@ -224,25 +284,60 @@ lint:
 
 # ---- install -------------------------------------------------------------
 
+# Installs the build of $(VARIANT) (release unless told otherwise):
+#   BINDIR/fcgitool
+#   LIBDIR/libfcgitool.a, libfcgitool.so.$(VERSION) and its two links
+#   INCLUDEDIR/fcgitool/fcgi.h and fcgi-uv.h
+#   PKGCONFIGDIR/libfcgitool.pc, made from libfcgitool.pc.in
+#   MANDIR/man1, man3, man5: the pages in man/
+# The headers go into a directory of their own: their names are generic,
+# libfcgi (the reference kit) owns the fcgi* names in /usr/include, and
+# <fcgitool/fcgi-uv.h> says at the include site whose header it is.
+
 MAN1 := $(wildcard man/*.1)
 MAN3 := $(wildcard man/*.3)
 MAN5 := $(wildcard man/*.5)
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5 \
-	  $(DESTDIR)$(PREFIX)/include
-	install -m 755 fcgitool/fcgitool $(DESTDIR)$(PREFIX)/bin/fcgitool
-	install -m 644 lib/pure/fcgi.h lib/driven/fcgi-uv.h $(DESTDIR)$(PREFIX)/include/
-	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1)
-	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3)
-	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5)
+# libdir and includedir relative to ${prefix} where they lie under it, so
+# that pkg-config --define-variable=prefix=... can relocate the file.
+pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
+install: $(TOOL) $(LIBA) $(SOLIB) libfcgitool.pc.in
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/fcgitool \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	  $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/fcgitool
+	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libfcgitool.a
+	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SOLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libfcgitool.so
+	install -m 644 $(PUB_H) $(DESTDIR)$(INCLUDEDIR)/fcgitool/
+	sed -e 's|@PREFIX@|$(PREFIX)|' \
+	  -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|' \
+	  -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|' \
+	  -e 's|@VERSION@|$(VERSION)|' \
+	  -e 's|@REQUIRES_PRIVATE@|$(filter-out libuv,$(LIB_PKGS))|' \
+	  libfcgitool.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libfcgitool.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libfcgitool.pc
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
+
+# Removes what install put there, and the header directory if it is then
+# empty; the standard directories stay.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/fcgitool $(DESTDIR)$(PREFIX)/include/fcgi.h $(DESTDIR)$(PREFIX)/include/fcgi-uv.h
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MAN1)))
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(MAN3)))
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(MAN5)))
+	rm -f $(DESTDIR)$(BINDIR)/fcgitool
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libfcgitool.a \
+	  libfcgitool.so libfcgitool.so.$(SOVERSION) \
+	  libfcgitool.so.$(VERSION))
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libfcgitool.pc
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/fcgitool/,$(notdir $(PUB_H)))
+	[ ! -d $(DESTDIR)$(INCLUDEDIR)/fcgitool ] || \
+	  rmdir $(DESTDIR)$(INCLUDEDIR)/fcgitool 2>/dev/null || true
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 
 clean:
 	rm -rf build fcgitool/fcgitool
