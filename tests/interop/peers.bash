@@ -1,7 +1,9 @@
 # peers.bash - start the real peers (php-fpm, nginx, fcgiwrap, spawn-fcgi)
 # for interop tests, each in the foreground with a config file written here
 # into a temporary directory, listening on loopback or a unix socket, and
-# stopped by pid.  Load after ../cli/test_helper.bash:
+# stopped with every process it forked: each peer runs in a process group
+# of its own, which stop_peers signals by its id.  Load after
+# ../cli/test_helper.bash:
 #
 #   load ../cli/test_helper
 #   load peers
@@ -14,7 +16,26 @@ peers_init() {
 	PEER_WWW=$PEER_DIR/www
 	mkdir -p "$PEER_DIR" "$PEER_WWW"
 	PEER_SEQ=0
+	PEER_GROUPS=()
 	export PEER_DIR PEER_WWW
+}
+
+# _start_peer LOG CMD...: run CMD in the background as the leader of a
+# process group of its own (job control is on for that one command, so
+# bash makes the group; the session stays the test run's).  Its workers
+# (php-fpm's pool, nginx's workers, the children of fcgiwrap -c N and the
+# CGI scripts they run) are in that group, so stop_peers stops them with
+# it, including those that outlive their parent (fcgiwrap's children keep
+# serving when the parent is killed).  Sets PEER_PID.
+_start_peer() {
+	local log=$1
+	shift
+	set -m
+	"$@" </dev/null >"$log" 2>&1 3>&- &
+	PEER_PID=$!
+	set +m
+	PEER_GROUPS+=("$PEER_PID")
+	track "$PEER_PID"
 }
 
 _php_fpm_bin() {
@@ -92,11 +113,10 @@ CONF
 		cat "$d/check.log" >&2
 		return 1
 	fi
-	env PHP_INI_SCAN_DIR= "$bin" -F -O -y "$d/php-fpm.conf" -c "$d/php.ini" -R \
-		>"$d/php-fpm.out" 2>&1 3>&- &
-	PHPFPM_PID=$!
+	_start_peer "$d/php-fpm.out" env PHP_INI_SCAN_DIR= "$bin" -F -O \
+		-y "$d/php-fpm.conf" -c "$d/php.ini" -R
+	PHPFPM_PID=$PEER_PID
 	export PHPFPM_LOG=$d/php-fpm.log
-	track "$PHPFPM_PID"
 	_wait_peer "$PHPFPM_PID" "$listen" "$d/php-fpm.out"
 }
 
@@ -138,11 +158,10 @@ CONF
 		cat "$d/check.log" "$d/nginx.conf" >&2
 		return 1
 	fi
-	nginx -p "$d/" -c "$d/nginx.conf" -e "$d/logs/error.log" \
-		>"$d/nginx.out" 2>&1 3>&- &
-	NGINX_PID=$!
+	_start_peer "$d/nginx.out" nginx -p "$d/" -c "$d/nginx.conf" \
+		-e "$d/logs/error.log"
+	NGINX_PID=$PEER_PID
 	NGINX_LOG=$d/logs/error.log
-	track "$NGINX_PID"
 	_wait_peer "$NGINX_PID" "127.0.0.1:$NGINX_PORT" "$NGINX_LOG"
 }
 
@@ -150,9 +169,9 @@ CONF
 start_fcgiwrap() {
 	need fcgiwrap "fcgiwrap is not installed" || return 1
 	rm -f "$1"
-	fcgiwrap -f -c "${2:-2}" -s "unix:$1" >"$PEER_DIR/fcgiwrap.log" 2>&1 3>&- &
-	FCGIWRAP_PID=$!
-	track "$FCGIWRAP_PID"
+	_start_peer "$PEER_DIR/fcgiwrap.log" fcgiwrap -f -c "${2:-2}" \
+		-s "unix:$1"
+	FCGIWRAP_PID=$PEER_PID
 	_wait_peer "$FCGIWRAP_PID" "$1" "$PEER_DIR/fcgiwrap.log"
 }
 
@@ -167,19 +186,33 @@ start_spawn_fcgi() {
 	case $addr in
 	/*)
 		rm -f "$addr"
-		spawn-fcgi -n -s "$addr" -M 0666 -- "$@" \
-			>"$PEER_DIR/spawn.log" 2>&1 3>&- &
+		_start_peer "$PEER_DIR/spawn.log" spawn-fcgi -n -s "$addr" \
+			-M 0666 -- "$@"
 		;;
 	*)
-		spawn-fcgi -n -a "${addr%:*}" -p "${addr##*:}" -- "$@" \
-			>"$PEER_DIR/spawn.log" 2>&1 3>&- &
+		_start_peer "$PEER_DIR/spawn.log" spawn-fcgi -n \
+			-a "${addr%:*}" -p "${addr##*:}" -- "$@"
 		;;
 	esac
-	SPAWN_PID=$!
-	track "$SPAWN_PID"
+	SPAWN_PID=$PEER_PID
 	_wait_peer "$SPAWN_PID" "$addr" "$PEER_DIR/spawn.log"
 }
 
+# stop_peers: SIGTERM to every peer's process group, up to 5 s for all of
+# each group to exit, then SIGKILL to what is left of it; then the other
+# tracked processes (kill_tracked).
 stop_peers() {
+	local g _
+	for g in "${PEER_GROUPS[@]}"; do
+		kill -TERM -- "-$g" 2>/dev/null || true
+	done
+	for g in "${PEER_GROUPS[@]}"; do
+		for _ in $(seq 1 100); do
+			kill -0 -- "-$g" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -KILL -- "-$g" 2>/dev/null || true
+	done
+	PEER_GROUPS=()
 	kill_tracked
 }
