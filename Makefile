@@ -105,10 +105,9 @@ SONAME := libfcgitool.so.$(SOVERSION)
 SOLIB := $(B)/lib/libfcgitool.so.$(VERSION)
 SOMAP := $(B)/lib/libfcgitool.map
 PUB_H := lib/pure/fcgi.h lib/driven/fcgi-uv.h
-# What the library itself links: libuv, and cJSON while lib/ still
-# includes it (Requires.private of libfcgitool.pc).
-LIB_PKGS := libuv $(if $(shell grep -l 'cjson/cJSON.h' $(LIB_SRC) 2>/dev/null),libcjson)
-LIB_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
+# What the library itself links: libuv only (check-deps keeps libpcap,
+# readline and cJSON out of lib/).
+LIB_PKG_LIBS := $(shell $(PKG_CONFIG) --libs libuv 2>/dev/null)
 ARCHIVES := $(if $(MOCK_OBJ),$(MOCKA)) $(if $(CAP_OBJ),$(CAPA)) $(LIBA)
 LIBS := $(ARCHIVES) $(PKG_LIBS) -ldl -lm
 
@@ -317,7 +316,6 @@ install: $(TOOL) $(LIBA) $(SOLIB) libfcgitool.pc.in
 	  -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|' \
 	  -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|' \
 	  -e 's|@VERSION@|$(VERSION)|' \
-	  -e 's|@REQUIRES_PRIVATE@|$(filter-out libuv,$(LIB_PKGS))|' \
 	  libfcgitool.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libfcgitool.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libfcgitool.pc
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
