@@ -49,7 +49,6 @@ const char *fcgi_addr_format(const struct fcgi_addr *a, char *out, size_t n);
 /* Driven half: I/O and deadlines on libuv (io.c)                      */
 /* ------------------------------------------------------------------ */
 
-
 /* The one timer code: client, server, runner and proxy deadlines all use
  * it.  A timer lives inside its owner; close it with fcgi_timer_close()
  * and free the owner only after the closed callback ran. */
