@@ -436,21 +436,77 @@ struct fcgi_fn_entry {
 /* ---- runners: one interface for --fn, --exec and scripted mocks ---- */
 
 /*
- * How a runner reports one request's progress to the server.  The server
- * supplies these in struct fcgi_run_info; a runner never calls them from
- * inside one of its own ops (start included), only later from the loop.
+ * The server hands each request whose PARAMS stream is complete to its
+ * runner (struct fcgi_runner), whose start() makes a run: the state of
+ * that one request.  Every run begins with a pointer to the operations
+ * table of its kind (struct fcgi_run_ops): a child process ("child",
+ * --fn under --isolate request and --exec), a pool worker ("pool", --fn),
+ * a canned answer ("canned": an unknown function or script), a scripted
+ * mock ("mock").  The server calls a run's operations through that
+ * pointer and never asks which kind it is, so one runner may start runs
+ * of several kinds (the function runner answers an unknown name with a
+ * canned run) and a runner may start another runner's runs as its own (a
+ * mock route that names a function).
+ *
+ * A run's life:
+ *  1. start() returns it.  The run then streams:
+ *  2. the body: write_stdin() for each STDIN record's bytes (at most
+ *     CONTENT_LENGTH of them unless the server is told otherwise),
+ *     close_stdin() at its end (at once for an Authorizer: FastCGI 1.0,
+ *     6.3).  write_stdin() returns what the run still holds; above the
+ *     server's stdin_high the server stops reading the connection until
+ *     on_stdin_drained() says the run took it all (backpressure).
+ *  3. output: on_stdout() and on_stderr() as it comes (the server frames
+ *     it in STDOUT and STDERR records); pause(true) while the web server
+ *     does not read what the connection already holds, pause(false) when
+ *     it has drained.  A run may also queue raw bytes on the connection
+ *     (on_raw: crafted records, garbage) or close it (on_close_conn).
+ *  4. the end: on_done(appStatus, protocolStatus), exactly once, after
+ *     which the run holds no handle and no process; the server sends
+ *     END_REQUEST (ending STDOUT and, if used, STDERR first) unless the
+ *     request was answered already, and calls destroy() from on_done or
+ *     later.
+ * abort() may come at any time before on_done: ABORT_REQUEST, the web
+ * server closing the connection, the request's deadline, the server
+ * stopping.  The run stops at once (a process group gets SIGTERM, then
+ * SIGKILL after kill_grace_ms), drops its output, and still ends with
+ * on_done.  Past the deadline the server itself sends the timeout answer
+ * (fcgi_timeout_answer(), DESIGN rule 3) before it aborts the run.
+ *
+ * A run never calls the server back from inside one of its own
+ * operations, start() included: only later, from the loop.
  */
+
+struct fcgi_run;
+
+/* How a run closes its connection (on_close_conn). */
+enum fcgi_close {
+	FCGI_CLOSE_FLUSH, /* write what is queued, then FIN */
+	FCGI_CLOSE_RESET  /* drop what is queued; RST on TCP */
+};
+
+/* How a run reports to the server.  arg is fcgi_run_info.arg. */
 struct fcgi_run_cbs {
 	/* Output for the request's STDOUT or STDERR stream (copied). */
 	void (*on_stdout)(void *arg, const uint8_t *data, size_t len);
 	void (*on_stderr)(void *arg, const uint8_t *data, size_t len);
 	/* Every byte given to write_stdin has been taken (or dropped
-	 * because the runner stopped reading). */
+	 * because the run stopped reading). */
 	void (*on_stdin_drained)(void *arg);
-	/* For scripted runners: queue raw bytes on the connection as they
-	 * are, or close the connection at once. */
+	/* Queue bytes on the connection exactly as they are (copied): the
+	 * way a scripted run crafts records (another request id, a bad
+	 * version, an early END_REQUEST, garbage).  The server's conn
+	 * follows them as it follows its own records: an END_REQUEST for
+	 * this request sent this way ends it on the wire, and on_done then
+	 * sends nothing more.  Dropped once the request has been answered
+	 * by the server or its connection is gone. */
 	void (*on_raw)(void *arg, const uint8_t *bytes, size_t len);
-	void (*on_close_conn)(void *arg);
+	/* Close the connection: FCGI_CLOSE_FLUSH writes what is queued,
+	 * then shuts the socket down (FIN); FCGI_CLOSE_RESET drops what is
+	 * queued and resets it (RST on TCP).  Every other request on the
+	 * connection is aborted; this one is not (it goes on to on_done
+	 * by itself), but its output goes nowhere any more. */
+	void (*on_close_conn)(void *arg, enum fcgi_close how);
 	/* The run is over and holds no resources any more; nothing else is
 	 * called after it, and the server calls destroy from here or later.
 	 * app_status and protocol_status go into END_REQUEST (unless the
@@ -465,6 +521,7 @@ struct fcgi_run_info {
 	uv_loop_t *loop;
 	uint16_t request_id;
 	uint16_t role; /* FCGI_RESPONDER or FCGI_AUTHORIZER */
+	uint8_t flags; /* BEGIN_REQUEST's flags (FCGI_KEEP_CONN) */
 	const struct fcgi_params *params; /* the complete PARAMS stream */
 	const struct fcgi_run_cbs *cb;
 	void *arg;		/* first argument of every cb */
@@ -473,25 +530,43 @@ struct fcgi_run_info {
 };
 
 /*
- * A runner implementation.  self is the configured runner (a set of
- * libraries, a document root, a mock plan); run is one request's state.
- *  start        begin one request.  0 and *run set, or a negative FCGI_E*
- *               (FCGI_ENOMEM; FCGI_ELIMIT when no process can be made),
- *               in which case no callback follows.  A request the runner
- *               refuses (no such function or script) still starts: its
- *               answer is a CGI error response plus a STDERR line.
+ * The operations of one kind of run.  Each gets the run start() made.
  *  write_stdin  queue request body bytes (copied); returns the bytes
- *               still queued inside the runner (on_stdin_drained follows
- *               when that reaches 0) or a negative FCGI_E*.  Bytes after
- *               the runner stopped reading are dropped.
+ *               still held inside the run (on_stdin_drained follows when
+ *               that reaches 0) or a negative FCGI_E*.  Bytes after the
+ *               run stopped reading are dropped.
  *  close_stdin  the body is complete (EOF once the queue drains).
- *  pause        paused != 0: stop producing output (the connection is
- *               not draining); 0: resume.
- *  abort        stop now: for child processes SIGTERM to the process
- *               group, SIGKILL after kill_grace_ms.  Output after this is
- *               not reported; on_done still follows.
+ *  pause        true: stop producing output; false: resume.
+ *  abort        stop now (see above).  Output after it is not reported;
+ *               on_done still follows, from the loop.
  *  destroy      free the run; only after on_done.
- *  release      free self (fcgi_runner_free).  May be NULL.
+ */
+struct fcgi_run_ops {
+	const char *name; /* "child", "pool", "canned", "mock" */
+	ssize_t (*write_stdin)(struct fcgi_run *run, const uint8_t *data,
+			       size_t len);
+	void (*close_stdin)(struct fcgi_run *run);
+	void (*pause)(struct fcgi_run *run, bool paused);
+	void (*abort)(struct fcgi_run *run);
+	void (*destroy)(struct fcgi_run *run);
+};
+
+/* The head of every run: a run kind's own struct begins with it. */
+struct fcgi_run {
+	const struct fcgi_run_ops *ops;
+};
+
+/*
+ * A runner: what makes runs (a set of libraries, a document root, a mock
+ * plan).  self is its configuration.
+ *  start    begin one request.  0 and *run, or a negative FCGI_E*
+ *           (FCGI_ENOMEM; FCGI_ELIMIT when no process can be made;
+ *           FCGI_EINVAL on a second loop, below), in which case no
+ *           callback follows and the server answers OVERLOADED.  A
+ *           request the runner refuses (no such function or script)
+ *           still starts: its run answers with a CGI error response and
+ *           a STDERR line.
+ *  release  free self (fcgi_runner_free).  May be NULL.
  * The function and process runners reap their children from one SIGCHLD
  * watcher: their runs may live on one loop per process at a time (start
  * fails with FCGI_EINVAL on a second loop while the first has runs).  A
@@ -501,12 +576,8 @@ struct fcgi_run_info {
  */
 struct fcgi_runner_ops {
 	const char *name; /* "function", "exec", "mock" */
-	int (*start)(void *self, const struct fcgi_run_info *info, void **run);
-	ssize_t (*write_stdin)(void *run, const uint8_t *data, size_t len);
-	void (*close_stdin)(void *run);
-	void (*pause)(void *run, int paused);
-	void (*abort)(void *run);
-	void (*destroy)(void *run);
+	int (*start)(void *self, const struct fcgi_run_info *info,
+		     struct fcgi_run **run);
 	void (*release)(void *self);
 };
 
@@ -517,6 +588,11 @@ struct fcgi_runner {
 	const struct fcgi_mem *mem;
 };
 
+/* A runner made of ops (borrowed: they must outlive it) and self (owned:
+ * ops->release frees it with the runner).  0 and *out, FCGI_EINVAL (no
+ * ops or no start), FCGI_ENOMEM (self is not released then). */
+int fcgi_runner_new(struct fcgi_runner **out, const struct fcgi_runner_ops *ops,
+		    void *self, const struct fcgi_mem *mem);
 /* Frees r and its state (ops->release); NULL is ignored. */
 void fcgi_runner_free(struct fcgi_runner *r);
 

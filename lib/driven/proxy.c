@@ -964,37 +964,27 @@ static void update_timer(struct pconn *pc)
 		fcgi_timer_stop(&pc->timer);
 }
 
-/* Append the end of request r: a CGI response when STDOUT has not begun,
- * the ends of the open streams, END_REQUEST (DESIGN rule 3). */
+/* Append the end of request r, as the server's deadline does (DESIGN
+ * rule 3): the one timeout answer, shaped by what of r's streams went
+ * by. */
 static int answer_request(struct fcgi_proxy *p, struct preq *r,
 			  struct fcgi_buf *b)
 {
-	struct fcgi_end_body e;
-	uint8_t end[8];
+	struct fcgi_timeout_answer a;
 	char body[256];
-	const char *rs = fcgi_http_reason(p->o.timeout_status);
-	int n, rc = 0;
 
-	if (!r->stdout_started) {
-		n = snprintf(body, sizeof(body),
-			     "Status: %u %s\r\n"
-			     "Content-Type: text/plain\r\n\r\n"
-			     "fcgitool proxy: the upstream was silent for "
-			     "%.3f s\n",
-			     p->o.timeout_status, rs,
-			     (double)p->o.upstream_timeout_ms / 1000.0);
-		rc = fcgi_record_encode(b, FCGI_STDOUT, r->id, body, (size_t)n);
-	}
-	if (rc == 0 && !r->stdout_ended)
-		rc = fcgi_record_encode(b, FCGI_STDOUT, r->id, NULL, 0);
-	if (rc == 0 && r->stderr_started && !r->stderr_ended)
-		rc = fcgi_record_encode(b, FCGI_STDERR, r->id, NULL, 0);
-	e.app_status = p->o.timeout_status;
-	e.protocol_status = FCGI_REQUEST_COMPLETE;
-	fcgi_end_body_encode(end, &e);
-	if (rc == 0)
-		rc = fcgi_record_encode(b, FCGI_END_REQUEST, r->id, end, 8);
-	return rc;
+	snprintf(body, sizeof(body),
+		 "fcgitool proxy: the upstream was silent for %.3f s\n",
+		 (double)p->o.upstream_timeout_ms / 1000.0);
+	memset(&a, 0, sizeof(a));
+	a.request_id = r->id;
+	a.status = p->o.timeout_status;
+	a.body = body;
+	a.stdout_started = r->stdout_started;
+	a.stdout_ended = r->stdout_ended;
+	a.stderr_started = r->stderr_started;
+	a.stderr_ended = r->stderr_ended;
+	return fcgi_timeout_answer(b, &a);
 }
 
 static void on_timer(struct fcgi_timer *t)

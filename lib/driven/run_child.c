@@ -29,27 +29,23 @@ struct exec_call {
 	char *const *envp;
 };
 
-static int exec_start(void *self, const struct fcgi_run_info *info, void **run);
+static int exec_start(void *self, const struct fcgi_run_info *info,
+		      struct fcgi_run **run);
 static void exec_release(void *self);
 
 static const struct fcgi_runner_ops exec_ops = {
 	.name = "exec",
 	.start = exec_start,
-	.write_stdin = fcgi_run_write_stdin,
-	.close_stdin = fcgi_run_close_stdin,
-	.pause = fcgi_run_pause,
-	.abort = fcgi_run_abort,
-	.destroy = fcgi_run_destroy,
 	.release = exec_release,
 };
 
 int fcgi_exec_runner_new(struct fcgi_runner **out, const char *root,
 			 const struct fcgi_mem *mem, char *err, size_t errlen)
 {
-	struct fcgi_runner *r;
 	struct exec_runner *e;
 	char real[PATH_MAX];
 	struct stat st;
+	int rc;
 
 	if (root == NULL || realpath(root, real) == NULL) {
 		snprintf(err, errlen, "%s", strerror(root ? errno : EINVAL));
@@ -59,22 +55,20 @@ int fcgi_exec_runner_new(struct fcgi_runner **out, const char *root,
 		snprintf(err, errlen, "%s", strerror(ENOTDIR));
 		return FCGI_EINVAL;
 	}
-	r = fcgi_mem_malloc(mem, sizeof(*r));
 	e = fcgi_mem_malloc(mem, sizeof(*e));
-	if (r == NULL || e == NULL) {
-		fcgi_mem_free(mem, r);
-		fcgi_mem_free(mem, e);
+	if (e == NULL) {
 		snprintf(err, errlen, "%s", fcgi_strerror(FCGI_ENOMEM));
 		return FCGI_ENOMEM;
 	}
 	e->mem = mem;
 	snprintf(e->root, sizeof(e->root), "%s", real);
 	e->rootlen = strlen(e->root);
-	r->ops = &exec_ops;
-	r->self = e;
-	r->mem = mem;
-	*out = r;
-	return 0;
+	rc = fcgi_runner_new(out, &exec_ops, e, mem);
+	if (rc != 0) {
+		fcgi_mem_free(mem, e);
+		snprintf(err, errlen, "%s", fcgi_strerror(rc));
+	}
+	return rc;
 }
 
 static void exec_release(void *self)
@@ -276,7 +270,8 @@ static void exec_child(void *arg)
 	_exit(e == ENOENT ? 127 : 126);
 }
 
-static int exec_start(void *self, const struct fcgi_run_info *info, void **run)
+static int exec_start(void *self, const struct fcgi_run_info *info,
+		      struct fcgi_run **run)
 {
 	struct exec_runner *e = self;
 	char real[PATH_MAX], msg[PATH_MAX + 600], what[PATH_MAX + 16];
@@ -304,7 +299,7 @@ static int exec_start(void *self, const struct fcgi_run_info *info, void **run)
 	call.argv = argv;
 	call.envp = env;
 	snprintf(what, sizeof(what), "script '%s'", real);
-	rc = fcgi_run_spawn(&r, info, e->mem, what, 0, exec_child, &call);
+	rc = fcgi_proc_spawn(&r, info, e->mem, what, false, exec_child, &call);
 	fcgi_mem_free(e->mem, env);
 	if (rc != 0)
 		return rc;

@@ -36,43 +36,32 @@ struct fn_call {
 	const struct fcgi_params *params;
 };
 
-static int func_start(void *self, const struct fcgi_run_info *info, void **run);
+static int func_start(void *self, const struct fcgi_run_info *info,
+		      struct fcgi_run **run);
 static void func_release(void *self);
 
 static const struct fcgi_runner_ops func_ops = {
 	.name = "function",
 	.start = func_start,
-	.write_stdin = fcgi_run_write_stdin,
-	.close_stdin = fcgi_run_close_stdin,
-	.pause = fcgi_run_pause,
-	.abort = fcgi_run_abort,
-	.destroy = fcgi_run_destroy,
 	.release = func_release,
 };
 
 int fcgi_func_runner_new(struct fcgi_runner **out, const struct fcgi_mem *mem)
 {
-	struct fcgi_runner *r;
 	struct func_runner *f;
+	int rc;
 
-	r = fcgi_mem_malloc(mem, sizeof(*r));
 	f = fcgi_mem_malloc(mem, sizeof(*f));
-	if (r == NULL || f == NULL) {
-		fcgi_mem_free(mem, r);
-		fcgi_mem_free(mem, f);
+	if (f == NULL)
 		return FCGI_ENOMEM;
-	}
+	memset(f, 0, sizeof(*f));
 	f->mem = mem;
-	f->libs = NULL;
-	f->n = 0;
 	f->isolate = FCGI_ISOLATE_POOL;
 	f->workers = fcgi_default_workers();
-	f->pool = NULL;
-	r->ops = &func_ops;
-	r->self = f;
-	r->mem = mem;
-	*out = r;
-	return 0;
+	rc = fcgi_runner_new(out, &func_ops, f, mem);
+	if (rc != 0)
+		fcgi_mem_free(mem, f);
+	return rc;
 }
 
 static void func_release(void *self)
@@ -343,7 +332,8 @@ static unsigned resolve(const struct func_runner *f,
 	return 404;
 }
 
-static int func_start(void *self, const struct fcgi_run_info *info, void **run)
+static int func_start(void *self, const struct fcgi_run_info *info,
+		      struct fcgi_run **run)
 {
 	struct func_runner *f = self;
 	struct fn_call call;
@@ -361,7 +351,8 @@ static int func_start(void *self, const struct fcgi_run_info *info, void **run)
 		rc = fcgi_run_canned(&r, info, f->mem, status, msg, 127);
 	} else if (f->isolate == FCGI_ISOLATE_REQUEST) {
 		snprintf(what, sizeof(what), "function '%s'", name);
-		rc = fcgi_run_spawn(&r, info, f->mem, what, 1, fn_child, &call);
+		rc = fcgi_proc_spawn(&r, info, f->mem, what, true, fn_child,
+				     &call);
 	} else {
 		snprintf(what, sizeof(what), "function '%s'", name);
 		if (f->pool == NULL) {

@@ -20,6 +20,7 @@
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -49,7 +50,8 @@ struct job {
 	fcgi_responder_fn fn;
 	struct fcgi_buf params;
 	int fds[3]; /* the worker's pipe ends, until sent */
-	struct job *next;
+	bool queued;
+	TAILQ_ENTRY(job) link; /* the queue */
 };
 
 struct worker {
@@ -58,32 +60,45 @@ struct worker {
 	int fd; /* our end of the control socket */
 	uv_poll_t poll;
 	struct job *job; /* NULL: idle (unless dying) */
-	int dying;	 /* killed or gone: never reused */
-	struct worker *next;
+	bool dying;	 /* killed or gone: never reused */
+	TAILQ_ENTRY(worker) link;
 };
+
+TAILQ_HEAD(job_list, job);
+TAILQ_HEAD(worker_list, worker);
 
 struct fcgi_pool {
 	uv_loop_t *loop;
 	const struct fcgi_mem *mem;
 	unsigned want; /* workers to keep */
 	unsigned live; /* workers not dying */
-	struct worker *workers;
-	struct job *qhead, *qtail;
+	struct worker_list workers;
+	struct job_list queue;
 	uv_signal_t sig;
 	unsigned handles; /* open uv handles */
-	int closing;
+	bool closing;
 	char why[256]; /* why the last fork failed */
 };
 
 static void job_cancel(void *ticket);
 static void on_sig_closed(uv_handle_t *h);
-static void job_release(void *ticket, int kill_worker);
+static void job_release(void *ticket, bool kill_worker);
 static void job_condemn(void *ticket);
 
-static const struct fcgi_run_host pool_host = {
-	.cancel = job_cancel,
+static const struct fcgi_proc_host pool_host = {
 	.release = job_release,
+	.cancel = job_cancel,
 	.condemn = job_condemn,
+};
+
+/* A pooled run is a process run whose process is a worker. */
+static const struct fcgi_run_ops pool_run_ops = {
+	.name = "pool",
+	.write_stdin = fcgi_proc_write_stdin,
+	.close_stdin = fcgi_proc_close_stdin,
+	.pause = fcgi_proc_pause,
+	.abort = fcgi_proc_abort,
+	.destroy = fcgi_proc_destroy,
 };
 
 /* ---- in the worker ---- */
@@ -275,16 +290,21 @@ static void on_worker_closed(uv_handle_t *h)
 	pool_maybe_free(p);
 }
 
+/* Never give w another request. */
+static void worker_condemn(struct worker *w)
+{
+	if (w->dying)
+		return;
+	w->dying = true;
+	w->pool->live--;
+	uv_poll_stop(&w->poll);
+}
+
 /* Kill w and its session; it is reaped (and replaced) on SIGCHLD. */
 static void worker_kill(struct worker *w)
 {
-	if (!w->dying) {
-		w->dying = 1;
-		w->pool->live--;
-		uv_poll_stop(&w->poll);
-	}
-	kill(-w->pid, SIGKILL);
-	kill(w->pid, SIGKILL);
+	worker_condemn(w);
+	fcgi_signal_group(w->pid, SIGKILL);
 }
 
 static void on_ctl(uv_poll_t *h, int status, int events);
@@ -340,8 +360,7 @@ static int worker_spawn(struct fcgi_pool *p)
 	uv_poll_start(&w->poll, UV_READABLE | UV_DISCONNECT, on_ctl);
 	/* The pool alone must not keep the loop (and the server) alive. */
 	uv_unref((uv_handle_t *)&w->poll);
-	w->next = p->workers;
-	p->workers = w;
+	TAILQ_INSERT_HEAD(&p->workers, w, link);
 	p->live++;
 	return 0;
 }
@@ -353,6 +372,14 @@ static void job_free(struct job *j)
 			close(j->fds[i]);
 	fcgi_buf_free(&j->params);
 	fcgi_mem_free(j->pool->mem, j);
+}
+
+static void job_unqueue(struct job *j)
+{
+	if (!j->queued)
+		return;
+	TAILQ_REMOVE(&j->pool->queue, j, link);
+	j->queued = false;
 }
 
 /* Hand j to idle worker w.  0, or -1 when w cannot take it (w is then
@@ -436,15 +463,17 @@ static int job_send(struct worker *w, struct job *j)
 	fcgi_buf_free(&j->params);
 	j->w = w;
 	w->job = j;
-	fcgi_run_attach(j->run, w->pid);
+	fcgi_proc_attach(j->run, w->pid);
 	return 0;
 }
 
 static struct worker *idle_worker(struct fcgi_pool *p)
 {
-	for (struct worker *w = p->workers; w != NULL; w = w->next)
-		if (!w->dying && w->job == NULL)
-			return w;
+	struct worker *w;
+
+	TAILQ_FOREACH(w, &p->workers, link)
+	if (!w->dying && w->job == NULL)
+		return w;
 	return NULL;
 }
 
@@ -454,19 +483,11 @@ static void pool_dispatch(struct fcgi_pool *p)
 	struct worker *w;
 	struct job *j;
 
-	while (p->qhead != NULL && (w = idle_worker(p)) != NULL) {
-		j = p->qhead;
-		p->qhead = j->next;
-		if (p->qhead == NULL)
-			p->qtail = NULL;
-		j->next = NULL;
-		if (job_send(w, j) != 0) {
-			/* Back to the front; w is dying. */
-			j->next = p->qhead;
-			p->qhead = j;
-			if (p->qtail == NULL)
-				p->qtail = j;
-		}
+	while ((j = TAILQ_FIRST(&p->queue)) != NULL &&
+	       (w = idle_worker(p)) != NULL) {
+		/* On failure j stays first in line; w is dying. */
+		if (job_send(w, j) == 0)
+			job_unqueue(j);
 	}
 }
 
@@ -499,11 +520,9 @@ static void pool_refill(struct fcgi_pool *p)
 	}
 	snprintf(line, sizeof(line), "fcgitool: cannot start a worker: %s\n",
 		 p->why);
-	while ((j = p->qhead) != NULL) {
-		p->qhead = j->next;
-		if (p->qhead == NULL)
-			p->qtail = NULL;
-		fcgi_run_lost(j->run, line);
+	while ((j = TAILQ_FIRST(&p->queue)) != NULL) {
+		job_unqueue(j);
+		fcgi_proc_lost(j->run, line);
 		job_free(j);
 	}
 }
@@ -513,7 +532,6 @@ static void on_ctl(uv_poll_t *h, int status, int events)
 {
 	struct worker *w = h->data;
 	struct fcgi_pool *p = w->pool;
-	struct job *j;
 	int32_t v;
 	ssize_t n;
 
@@ -533,27 +551,25 @@ static void on_ctl(uv_poll_t *h, int status, int events)
 			worker_kill(w);
 			return;
 		}
-		j = w->job;
 		/* The run gives the worker back (job_release) now or when
 		 * its pipes are done. */
-		fcgi_run_reported(j->run, v);
+		fcgi_proc_reported(w->job->run, v);
 		if (p->closing)
 			return;
 	}
 }
 
-/* SIGCHLD: reap the workers that died, tell their runs, replace them. */
-static void on_sigchld(uv_signal_t *h, int signum)
+/* The first worker of p that has exited, reaped; NULL when none has.
+ * While its zombie was unreaped its group id could not be reused, so
+ * the SIGKILL reaches only what the worker left behind. */
+static struct worker *reap_one(struct fcgi_pool *p, int *ws)
 {
-	struct fcgi_pool *p = h->data;
-	struct worker *w, **pw;
-	struct fcgi_run *run;
+	struct worker *w;
 	siginfo_t si;
-	int rc, ws, any = 0;
+	int rc;
 
-	(void)signum;
-again:
-	for (pw = &p->workers; (w = *pw) != NULL; pw = &w->next) {
+	TAILQ_FOREACH(w, &p->workers, link)
+	{
 		memset(&si, 0, sizeof(si));
 		do
 			rc = waitid(P_PID, (id_t)w->pid, &si,
@@ -561,26 +577,36 @@ again:
 		while (rc < 0 && errno == EINTR);
 		if (rc == 0 && si.si_pid != w->pid)
 			continue;
-		/* While the zombie is unreaped its group id cannot be
-		 * reused: this reaches only what the worker left behind. */
 		kill(-w->pid, SIGKILL);
-		ws = SIGKILL;
-		while (waitpid(w->pid, &ws, 0) < 0 && errno == EINTR)
+		*ws = SIGKILL;
+		while (waitpid(w->pid, ws, 0) < 0 && errno == EINTR)
 			;
-		*pw = w->next;
-		if (!w->dying) {
-			w->dying = 1;
-			p->live--;
-		}
+		TAILQ_REMOVE(&p->workers, w, link);
+		return w;
+	}
+	return NULL;
+}
+
+/* SIGCHLD: reap the workers that died, tell their runs, replace them. */
+static void on_sigchld(uv_signal_t *h, int signum)
+{
+	struct fcgi_pool *p = h->data;
+	struct worker *w;
+	struct fcgi_run *run;
+	bool any = false;
+	int ws;
+
+	(void)signum;
+	while ((w = reap_one(p, &ws)) != NULL) {
+		worker_condemn(w);
 		run = w->job != NULL ? w->job->run : NULL;
 		if (w->job != NULL)
 			job_free(w->job);
 		w->job = NULL;
 		uv_close((uv_handle_t *)&w->poll, on_worker_closed);
-		any = 1;
+		any = true;
 		if (run != NULL)
-			fcgi_run_worker_died(run, ws);
-		goto again;
+			fcgi_proc_died(run, ws);
 	}
 	if (any)
 		pool_refill(p);
@@ -590,22 +616,13 @@ again:
 
 static void job_cancel(void *ticket)
 {
-	struct job *j = ticket, **pj;
-	struct fcgi_pool *p = j->pool;
+	struct job *j = ticket;
 
-	for (pj = &p->qhead; *pj != NULL; pj = &(*pj)->next) {
-		if (*pj == j) {
-			*pj = j->next;
-			break;
-		}
-	}
-	p->qtail = NULL;
-	for (struct job *k = p->qhead; k != NULL; k = k->next)
-		p->qtail = k;
+	job_unqueue(j);
 	job_free(j);
 }
 
-static void job_release(void *ticket, int kill_worker)
+static void job_release(void *ticket, bool kill_worker)
 {
 	struct job *j = ticket;
 	struct fcgi_pool *p = j->pool;
@@ -616,6 +633,7 @@ static void job_release(void *ticket, int kill_worker)
 		if (kill_worker)
 			worker_kill(w);
 	}
+	job_unqueue(j);
 	job_free(j);
 	if (!p->closing)
 		pool_dispatch(p);
@@ -625,13 +643,10 @@ static void job_condemn(void *ticket)
 {
 	struct job *j = ticket;
 	struct fcgi_pool *p = j->pool;
-	struct worker *w = j->w;
 
-	if (w == NULL || w->dying)
+	if (j->w == NULL || j->w->dying)
 		return;
-	w->dying = 1;
-	p->live--;
-	uv_poll_stop(&w->poll);
+	worker_condemn(j->w);
 	/* Queued requests need not wait out its grace period.  (Failing
 	 * them, if no worker can be had, is left to SIGCHLD: this runs
 	 * inside another request's abort.) */
@@ -653,6 +668,8 @@ int fcgi_pool_new(struct fcgi_pool **out, uv_loop_t *loop,
 	p->loop = loop;
 	p->mem = mem;
 	p->want = workers > 0 ? workers : 1;
+	TAILQ_INIT(&p->workers);
+	TAILQ_INIT(&p->queue);
 	if (uv_signal_init(loop, &p->sig) != 0) {
 		fcgi_mem_free(mem, p);
 		return FCGI_ENOMEM;
@@ -661,7 +678,7 @@ int fcgi_pool_new(struct fcgi_pool **out, uv_loop_t *loop,
 	p->handles = 1;
 	if (uv_signal_start(&p->sig, on_sigchld, SIGCHLD) != 0) {
 		/* Freed by the close callback, on the loop's next turn. */
-		p->closing = 1;
+		p->closing = true;
 		uv_close((uv_handle_t *)&p->sig, on_sig_closed);
 		return FCGI_ENOMEM;
 	}
@@ -700,7 +717,8 @@ int fcgi_pool_submit(struct fcgi_pool *p, const struct fcgi_run_info *info,
 		job_free(j);
 		return FCGI_ENOMEM;
 	}
-	rc = fcgi_run_pooled(&r, info, p->mem, what, &pool_host, j, j->fds);
+	rc = fcgi_proc_pooled(&r, info, p->mem, what, &pool_run_ops, &pool_host,
+			      j, j->fds);
 	if (rc != 0) {
 		job_free(j);
 		return rc;
@@ -712,11 +730,8 @@ int fcgi_pool_submit(struct fcgi_pool *p, const struct fcgi_run_info *info,
 		return 0;
 	}
 	j->run = r;
-	if (p->qtail != NULL)
-		p->qtail->next = j;
-	else
-		p->qhead = j;
-	p->qtail = j;
+	j->queued = true;
+	TAILQ_INSERT_TAIL(&p->queue, j, link);
 	pool_dispatch(p);
 	return 0;
 }
@@ -733,24 +748,23 @@ void fcgi_pool_free(struct fcgi_pool *p)
 {
 	struct worker *w;
 	struct job *j;
-	int ws, had_sig;
+	bool had_sig;
+	int ws;
 
 	if (p == NULL)
 		return;
 	had_sig = !p->closing;
-	p->closing = 1;
-	while ((j = p->qhead) != NULL) {
-		p->qhead = j->next;
+	p->closing = true;
+	while ((j = TAILQ_FIRST(&p->queue)) != NULL) {
+		job_unqueue(j);
 		job_free(j);
 	}
-	p->qtail = NULL;
-	while ((w = p->workers) != NULL) {
-		p->workers = w->next;
+	while ((w = TAILQ_FIRST(&p->workers)) != NULL) {
+		TAILQ_REMOVE(&p->workers, w, link);
 		if (w->job != NULL)
 			job_free(w->job);
 		w->job = NULL;
-		kill(-w->pid, SIGKILL);
-		kill(w->pid, SIGKILL);
+		fcgi_signal_group(w->pid, SIGKILL);
 		while (waitpid(w->pid, &ws, 0) < 0 && errno == EINTR)
 			;
 		uv_close((uv_handle_t *)&w->poll, on_worker_closed);

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * runner.h - the plumbing shared by the runners (runner.c): a request run
- * in a child process (fork, pipes for 0/1/2, its own session, reaped by
- * pid), or a canned answer given without a child.  run_func.c and
- * run_child.c differ only in what their start() does; every other op of
- * theirs is one of the fcgi_run_* functions below.
+ * runner.h - what the runs of lib/driven share (runner.c, run_canned.c):
+ *  - the one TERM-then-KILL grace period (struct fcgi_stop);
+ *  - process runs: the request's stdin, stdout and stderr are pipes to a
+ *    process, either a child forked for the request (fcgi_proc_spawn(),
+ *    run ops "child": run_func.c under --isolate request, run_child.c) or
+ *    a pool worker lent for it (fcgi_proc_pooled(), run ops "pool":
+ *    run_pool.c).  A host table says how the process is had and let go;
+ *    everything else, pipes, output, backpressure, aborts and the end, is
+ *    one code for both;
+ *  - canned runs, which answer without a process (run_canned.c).
  */
 #ifndef FCGI_RUNNER_H
 #define FCGI_RUNNER_H
@@ -17,7 +22,58 @@
  * (4 bytes, native order) before it exits. */
 #define FCGI_RUN_STATUS_FD 3
 
-struct fcgi_run;
+/* ---- the one TERM-then-KILL ---- */
+
+/* Send sig to process pid and to the process group it leads (a child
+ * that has not called setsid() yet is reached by its pid). */
+void fcgi_signal_group(pid_t pid, int sig);
+
+/*
+ * Stopping a process: SIGTERM to it and its group now, SIGKILL when the
+ * grace period ends, unless fcgi_stop_cancel() said first that it is gone.
+ * The caller must cancel before it reaps the process (or hears that it
+ * was reaped), so that no signal reaches a process that reused the id.
+ * The timer is made only when a stop begins.
+ */
+struct fcgi_stop {
+	struct fcgi_timer timer;
+	uv_loop_t *loop;
+	pid_t pid;
+	uint64_t grace_ms;
+	bool timer_open; /* made and not yet closed */
+	void (*closed)(struct fcgi_stop *s);
+	void *data; /* the owner's */
+};
+
+void fcgi_stop_init(struct fcgi_stop *s, uv_loop_t *loop, uint64_t grace_ms,
+		    void *data);
+/* SIGTERM now; SIGKILL after the grace period. */
+void fcgi_stop_begin(struct fcgi_stop *s, pid_t pid);
+/* The process is gone (or about to be reaped): no SIGKILL. */
+void fcgi_stop_cancel(struct fcgi_stop *s);
+/* Let go of the timer.  true: closed(s) runs from the loop once libuv
+ * has let go; false: there was none, and closed does not run. */
+bool fcgi_stop_close(struct fcgi_stop *s, void (*closed)(struct fcgi_stop *s));
+
+/* ---- process runs ---- */
+
+/*
+ * How a process run's process is had and let go; ticket is the host's
+ * (given at creation), never used after release or cancel.
+ *  release  the process is done with the request: a child is reaped, a
+ *           worker handed back (kill: it may still be running or be in
+ *           an unknown state, so it is killed, with its group, and never
+ *           reused).
+ *  cancel   abort() while no process had the request yet (a queued
+ *           pool request); may be NULL when a run never waits.
+ *  condemn  abort() while a process runs it: SIGTERM went to it, so it
+ *           must never take another request.  May be NULL.
+ */
+struct fcgi_proc_host {
+	void (*release)(void *ticket, bool kill);
+	void (*cancel)(void *ticket);
+	void (*condemn)(void *ticket);
+};
 
 /*
  * Fork a child for one request.  In the child, after its standard streams
@@ -25,87 +81,79 @@ struct fcgi_run;
  * except FCGI_RUN_STATUS_FD), signals are back to their defaults and the
  * child leads a session of its own, child(child_arg) runs; it must not
  * return (it calls _exit).  what names the run in messages ("function
- * 'hello'", "script '/srv/x.cgi'"; copied).  0, FCGI_ENOMEM, FCGI_ELIMIT
- * (pipe or fork failed: out of processes or descriptors).
+ * 'hello'", "script '/srv/x.cgi'"; copied).  The run's ops are the
+ * "child" table.  0, FCGI_ENOMEM, FCGI_EINVAL (another loop has children
+ * running), FCGI_ELIMIT (pipe or fork failed: out of processes or
+ * descriptors).
  */
-int fcgi_run_spawn(struct fcgi_run **out, const struct fcgi_run_info *info,
-		   const struct fcgi_mem *mem, const char *what,
-		   int status_pipe, void (*child)(void *arg), void *child_arg);
+int fcgi_proc_spawn(struct fcgi_run **out, const struct fcgi_run_info *info,
+		    const struct fcgi_mem *mem, const char *what,
+		    bool status_pipe, void (*child)(void *arg),
+		    void *child_arg);
 
 /*
- * A run that answers without a child: a CGI response with this status
- * (and a short text body) and stderr_line on STDERR, then on_done with
- * app_status, all from the loop's next turn.  0, FCGI_ENOMEM.
+ * A run whose pipes are made here and whose process comes later from a
+ * host (a pool), with ops as its table.  child_fds gets the process's
+ * ends (the caller passes them on and closes them; -1 when the pipes
+ * could not be opened, in which case the run ends by itself from the loop
+ * with appStatus 126).  0, FCGI_ENOMEM, FCGI_ELIMIT (out of
+ * descriptors).
+ */
+int fcgi_proc_pooled(struct fcgi_run **out, const struct fcgi_run_info *info,
+		     const struct fcgi_mem *mem, const char *what,
+		     const struct fcgi_run_ops *ops,
+		     const struct fcgi_proc_host *host, void *ticket,
+		     int child_fds[3]);
+/* Process pid has taken the request (its signals now reach that pid and
+ * its group). */
+void fcgi_proc_attach(struct fcgi_run *run, pid_t pid);
+/* The process says it is done with the request, with this status. */
+void fcgi_proc_reported(struct fcgi_run *run, int32_t status);
+/* The process died (and was reaped by the host, with wstatus) before
+ * it was let go. */
+void fcgi_proc_died(struct fcgi_run *run, int wstatus);
+/* No process can be had for a waiting run: it ends with "Status: 503",
+ * why (one line) on STDERR and appStatus 126. */
+void fcgi_proc_lost(struct fcgi_run *run, const char *why);
+
+/* The operations of every process run (struct fcgi_run_ops). */
+ssize_t fcgi_proc_write_stdin(struct fcgi_run *run, const uint8_t *data,
+			      size_t len);
+void fcgi_proc_close_stdin(struct fcgi_run *run);
+void fcgi_proc_pause(struct fcgi_run *run, bool paused);
+void fcgi_proc_abort(struct fcgi_run *run);
+void fcgi_proc_destroy(struct fcgi_run *run);
+
+/* ---- canned runs (run_canned.c) ---- */
+
+/*
+ * A run that answers without a process: a CGI response with this status
+ * (its body "N Reason\n") and stderr_line on STDERR (copied; may be NULL
+ * or ""), then on_done with app_status, all from the loop's next turn.
+ * Its ops are the "canned" table.  0, FCGI_ENOMEM, FCGI_EINVAL (status
+ * outside 100..999).
  */
 int fcgi_run_canned(struct fcgi_run **out, const struct fcgi_run_info *info,
 		    const struct fcgi_mem *mem, unsigned http_status,
 		    const char *stderr_line, uint32_t app_status);
 
-/*
- * Runs on pre-forked workers (run_pool.c).  The pool hands the run a
- * ticket of its own; the run calls the host back exactly once with it:
- * cancel when the run ends while still queued, release when it no longer
- * needs the worker it was attached to (kill_worker: kill and replace the
- * worker rather than reuse it).  Neither is called after the pool told
- * the run that its worker died.
- */
-struct fcgi_run_host {
-	void (*cancel)(void *ticket);
-	void (*release)(void *ticket, int kill_worker);
-	/* The worker is being stopped (SIGTERM, SIGKILL after the grace
-	 * period) and stays r's until it dies: never reuse it, and start
-	 * its replacement now. */
-	void (*condemn)(void *ticket);
-};
+/* ---- the pool (run_pool.c) ---- */
 
-/*
- * A run whose stdin/stdout/stderr pipes are made here and whose process
- * is a pool worker: child_fds gets the worker's ends (the caller passes
- * them on and closes them; -1 when the run could not be set up, in which
- * case it ends by itself from the loop).  what as for fcgi_run_spawn.
- * 0, FCGI_ENOMEM, FCGI_ELIMIT (out of descriptors).
- */
-int fcgi_run_pooled(struct fcgi_run **out, const struct fcgi_run_info *info,
-		    const struct fcgi_mem *mem, const char *what,
-		    const struct fcgi_run_host *host, void *ticket,
-		    int child_fds[3]);
-/* Worker pid has taken r (its signals now reach that process group). */
-void fcgi_run_attach(struct fcgi_run *r, pid_t pid);
-/* r's worker says the function returned status. */
-void fcgi_run_reported(struct fcgi_run *r, int32_t status);
-/* r's worker died (reaped, with wstatus) before it gave r back. */
-void fcgi_run_worker_died(struct fcgi_run *r, int wstatus);
-/* No worker can be had for queued r: it ends with "Status: 503", why
- * (one line) on STDERR and appStatus 126. */
-void fcgi_run_lost(struct fcgi_run *r, const char *why);
-
-/* A pool of pre-forked function workers on loop (run_pool.c); workers
- * are forked when the first request comes, and replaced as they die.
- * 0, FCGI_ENOMEM. */
+/* A pool of pre-forked function workers on loop; workers are forked when
+ * the first request comes, and replaced as they die.  0, FCGI_ENOMEM. */
 struct fcgi_pool;
 int fcgi_pool_new(struct fcgi_pool **out, uv_loop_t *loop,
 		  const struct fcgi_mem *mem, unsigned workers);
 uv_loop_t *fcgi_pool_loop(const struct fcgi_pool *p);
 /* Run fn for the request info describes on a worker, queued until one
- * is idle.  0 and *out, FCGI_ENOMEM, FCGI_ELIMIT (no worker could be
- * forked at all, or out of descriptors). */
+ * is idle; the run's ops are the "pool" table.  0 and *out, FCGI_ENOMEM,
+ * FCGI_ELIMIT (no worker could be forked at all, or out of descriptors),
+ * FCGI_EINVAL (the pool is being freed). */
 int fcgi_pool_submit(struct fcgi_pool *p, const struct fcgi_run_info *info,
 		     const char *what, fcgi_responder_fn fn,
 		     struct fcgi_run **out);
 /* Kill and reap every worker; the memory goes on the loop's next turn.
  * Only when no run of the pool is left.  NULL is ignored. */
 void fcgi_pool_free(struct fcgi_pool *p);
-
-/* The ops every runner of ours shares (see struct fcgi_runner_ops). */
-ssize_t fcgi_run_write_stdin(void *run, const uint8_t *data, size_t len);
-void fcgi_run_close_stdin(void *run);
-void fcgi_run_pause(void *run, int paused);
-void fcgi_run_abort(void *run);
-void fcgi_run_destroy(void *run);
-
-/* Append "Status: N Reason\r\nContent-Type: text/plain\r\n\r\nbody" to
- * out.  0, FCGI_ENOMEM, FCGI_ELIMIT. */
-int fcgi_cgi_error_response(struct fcgi_buf *out, unsigned status,
-			    const char *body);
 
 #endif

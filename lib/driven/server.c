@@ -37,13 +37,14 @@ struct sreq {
 	uint16_t id;
 	uint16_t role;
 	uint8_t flags;
-	void *run;	 /* the runner's state, from start to destroy */
-	int running;	 /* started, on_done not yet */
-	int input_done;	 /* the empty STDIN record arrived */
-	int out_started; /* a STDOUT byte went out */
-	int aborted;	 /* ABORT_REQUEST: answer when the runner is done */
-	int stdin_held;	 /* this request's body holds reading paused */
-	int bad_params;	 /* PARAMS broke the limits or ended mid-pair */
+	struct fcgi_run *run; /* from start to destroy */
+	int running;	      /* started, on_done not yet */
+	int input_done;	      /* the empty STDIN record arrived */
+	int out_started;      /* a STDOUT byte went out */
+	int aborted;	/* ABORT_REQUEST: answer when the runner is done */
+	int stdin_held; /* this request's body holds reading paused */
+	int bad_params; /* PARAMS broke the limits or ended mid-pair */
+	bool freeing;	/* its timer is being closed */
 	uint64_t begin_ms;
 	struct fcgi_timer timer;
 	char label[32];
@@ -102,6 +103,9 @@ struct fcgi_server {
 };
 
 static void conn_close(struct sconn *c, const char *why);
+static void conn_close_flushed(struct sconn *c, const char *why);
+static void conn_reset(struct sconn *c, const char *why);
+static void conn_finish(struct sconn *c);
 static void conn_flush(struct sconn *c);
 static void conn_check_close(struct sconn *c);
 static void check_finished(struct fcgi_server *s);
@@ -207,8 +211,9 @@ static void on_req_timer_closed(struct fcgi_timer *t)
 /* Free q once it is off the wire and its runner is gone. */
 static void req_maybe_free(struct sreq *q)
 {
-	if (q->c != NULL || q->running || q->run != NULL)
+	if (q->c != NULL || q->running || q->run != NULL || q->freeing)
 		return;
+	q->freeing = true;
 	fcgi_timer_close(&q->timer, on_req_timer_closed);
 }
 
@@ -249,20 +254,11 @@ static void req_detach(struct sreq *q)
 	conn_update_timer(c, 0);
 }
 
-/* Send END_REQUEST for q (its open streams end first) and take it off
- * the wire. */
-static void req_end(struct sreq *q, uint32_t app_status, uint8_t pstatus)
+/* q's END_REQUEST is queued: take q off the wire. */
+static void req_answered(struct sreq *q)
 {
 	struct sconn *c = q->c;
-	int rc;
 
-	if (c == NULL)
-		return;
-	rc = fcgi_conn_end(c->conn, q->id, app_status, pstatus);
-	if (rc != 0) {
-		conn_fail(c, q, "cannot end the request", rc);
-		return;
-	}
 	q->srv->completed++;
 	if (!(q->flags & FCGI_KEEP_CONN))
 		c->close_after = 1;
@@ -271,15 +267,32 @@ static void req_end(struct sreq *q, uint32_t app_status, uint8_t pstatus)
 	conn_check_close(c);
 }
 
+/* Send END_REQUEST for q (its open streams end first) and take it off
+ * the wire.  A run that sent its own END_REQUEST raw (on_raw) has ended
+ * the request on the wire already: nothing more is sent for it. */
+static void req_end(struct sreq *q, uint32_t app_status, uint8_t pstatus)
+{
+	struct sconn *c = q->c;
+	int rc;
+
+	if (c == NULL)
+		return;
+	if (fcgi_conn_is_active(c->conn, q->id)) {
+		rc = fcgi_conn_end(c->conn, q->id, app_status, pstatus);
+		if (rc != 0) {
+			conn_fail(c, q, "cannot end the request", rc);
+			return;
+		}
+	}
+	req_answered(q);
+}
+
 /* The one deadline: the web server gets a complete answer now, and the
  * runner is stopped (DESIGN rule 3). */
 static void req_timeout(struct sreq *q, const char *what)
 {
 	struct fcgi_server *s = q->srv;
 	struct sconn *c = q->c;
-	struct fcgi_buf resp;
-	unsigned status = s->o.timeout_status;
-	char body[96];
 	int rc;
 
 	if (c == NULL)
@@ -288,23 +301,19 @@ static void req_timeout(struct sreq *q, const char *what)
 	note(s, c->label, "timeout", "request %u: %s after %.3f s",
 	     (unsigned)q->id, what,
 	     (double)(fcgi_now_ms(s->loop) - q->begin_ms) / 1000.0);
-	if (q->running)
-		s->runner->ops->abort(q->run);
-	if (!q->out_started) {
-		fcgi_buf_init(&resp, s->o.mem, 0);
-		snprintf(body, sizeof(body), "%u %s\n", status,
-			 fcgi_http_reason(status));
-		rc = fcgi_cgi_error_response(&resp, status, body);
-		if (rc == 0)
-			rc = fcgi_conn_stream(c->conn, q->id, FCGI_STDOUT,
-					      resp.data, resp.len);
-		fcgi_buf_free(&resp);
+	if (q->running && !q->aborted) {
+		q->aborted = true;
+		q->run->ops->abort(q->run);
+	}
+	if (fcgi_conn_is_active(c->conn, q->id)) {
+		rc = fcgi_conn_timeout_answer(c->conn, q->id,
+					      s->o.timeout_status, NULL);
 		if (rc != 0) {
 			conn_fail(c, q, "cannot answer the timeout", rc);
 			return;
 		}
 	}
-	req_end(q, status, FCGI_REQUEST_COMPLETE);
+	req_answered(q);
 	req_maybe_free(q);
 }
 
@@ -375,8 +384,15 @@ static void on_begin(struct sconn *c, const struct fcgi_event *ev)
 	struct fcgi_server *s = c->srv;
 	struct sreq *q;
 
-	if (req_find(c, ev->request_id) != NULL)
-		return; /* the conn reported the duplicate */
+	/* The conn refuses a BEGIN_REQUEST for an id in use: a request of
+	 * ours with this id was ended on the wire by its run's raw
+	 * END_REQUEST, and its run no longer speaks for the id. */
+	q = req_find(c, ev->request_id);
+	if (q != NULL) {
+		q->srv->completed++;
+		req_detach(q);
+		req_maybe_free(q);
+	}
 	if (ev->role > 31 || !(s->o.roles & 1u << ev->role)) {
 		conn_refuse(c, ev->request_id, ev->flags, FCGI_UNKNOWN_ROLE);
 		return;
@@ -454,6 +470,7 @@ static void on_params(struct sconn *c, const struct fcgi_event *ev)
 	struct sreq *q = req_find(c, ev->request_id);
 	struct fcgi_run_info info;
 	const struct fcgi_runner_ops *ops;
+	struct fcgi_run *run;
 	int rc;
 
 	if (q == NULL || q->running || q->run != NULL)
@@ -473,12 +490,13 @@ static void on_params(struct sconn *c, const struct fcgi_event *ev)
 	info.loop = s->loop;
 	info.request_id = q->id;
 	info.role = q->role;
+	info.flags = q->flags;
 	info.params = ev->params;
 	info.cb = &run_cbs;
 	info.arg = q;
 	info.kill_grace_ms = s->o.kill_grace_ms;
 	info.label = q->label;
-	rc = ops->start(s->runner->self, &info, &q->run);
+	rc = ops->start(s->runner->self, &info, &run);
 	if (rc != 0) {
 		/* Out of processes or descriptors: that is overload. */
 		srv_log(s, "%s: cannot start the %s runner: %s", q->label,
@@ -489,13 +507,14 @@ static void on_params(struct sconn *c, const struct fcgi_event *ev)
 		req_maybe_free(q);
 		return;
 	}
+	q->run = run;
 	q->running = 1;
 	s->nruns++;
 	if (c->out_paused)
-		ops->pause(q->run, 1);
+		run->ops->pause(run, true);
 	/* FastCGI 1.0, 6.3: an Authorizer gets no request body. */
 	if (q->role == FCGI_AUTHORIZER) {
-		ops->close_stdin(q->run);
+		run->ops->close_stdin(run);
 		q->input_done = 1;
 		req_arm(q);
 	}
@@ -505,12 +524,12 @@ static void on_stdin(struct sconn *c, const struct fcgi_event *ev)
 {
 	struct fcgi_server *s = c->srv;
 	struct sreq *q = req_find(c, ev->request_id);
-	const struct fcgi_runner_ops *ops;
+	const struct fcgi_run_ops *ops;
 	ssize_t pending;
 
 	if (q == NULL || !q->running || q->input_done)
 		return;
-	ops = s->runner->ops;
+	ops = q->run->ops;
 	if (ev->len == 0) {
 		ops->close_stdin(q->run);
 		q->input_done = 1;
@@ -552,7 +571,7 @@ static void on_abort(struct sconn *c, const struct fcgi_event *ev)
 	q->aborted = 1;
 	req_release_hold(q);
 	conn_update_reading(c);
-	s->runner->ops->abort(q->run);
+	q->run->ops->abort(q->run);
 }
 
 /* FastCGI 1.0, 4.1: answer the names we know with our real limits. */
@@ -709,24 +728,31 @@ static void run_raw(void *arg, const uint8_t *bytes, size_t len)
 	conn_flush(q->c);
 }
 
-static void run_close_conn(void *arg)
+static void run_close_conn(void *arg, enum fcgi_close how)
 {
 	struct sreq *q = arg;
+	struct sconn *c = q->c;
 
-	if (q->c != NULL)
-		conn_close(q->c, "closed by the runner");
+	if (c == NULL)
+		return;
+	/* The run that asks is not aborted: it ends by itself. */
+	q->aborted = 1;
+	if (how == FCGI_CLOSE_RESET)
+		conn_reset(c, "reset by the runner");
+	else
+		conn_close_flushed(c, "closed by the runner");
 }
 
 static void run_done(void *arg, uint32_t app_status, uint8_t pstatus)
 {
 	struct sreq *q = arg;
 	struct fcgi_server *s = q->srv;
-	void *run = q->run;
+	struct fcgi_run *run = q->run;
 
 	q->running = 0;
 	q->run = NULL;
 	s->nruns--;
-	s->runner->ops->destroy(run);
+	run->ops->destroy(run);
 	if (q->c != NULL)
 		req_end(q, app_status, pstatus);
 	req_maybe_free(q);
@@ -754,16 +780,11 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	b->len = sizeof(c->srv->readbuf);
 }
 
-static void pause_runs(struct sconn *c, int paused)
+static void pause_runs(struct sconn *c, bool paused)
 {
-	const struct fcgi_runner_ops *ops;
-
-	if (c->srv->runner == NULL)
-		return;
-	ops = c->srv->runner->ops;
 	for (struct sreq *q = c->reqs; q != NULL; q = q->next)
 		if (q->running)
-			ops->pause(q->run, paused);
+			q->run->ops->pause(q->run, paused);
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
@@ -1022,25 +1043,33 @@ static void on_conn_timer_closed(struct fcgi_timer *t)
 	conn_free_maybe(c);
 }
 
+/* Let go of every request of c: runs still going are aborted, and
+ * nothing more is sent for any of them. */
+static void conn_drop_reqs(struct sconn *c)
+{
+	struct sreq *q;
+
+	while ((q = c->reqs) != NULL) {
+		if (q->running && !q->aborted) {
+			q->aborted = 1;
+			q->run->ops->abort(q->run);
+		}
+		req_detach(q);
+		req_maybe_free(q);
+	}
+}
+
 /* Close now: requests still open are stopped, queued output dropped. */
 static void conn_close(struct sconn *c, const char *why)
 {
 	struct fcgi_server *s = c->srv;
-	struct sreq *q;
 
 	if (c->dead)
 		return;
 	c->dead = 1;
 	note(s, c->label, "close", "%s", why != NULL ? why : "done");
 	fcgi_render_forget(s->o.trace, c->label);
-	while ((q = c->reqs) != NULL) {
-		if (q->running && !q->aborted) {
-			q->aborted = 1;
-			s->runner->ops->abort(q->run);
-		}
-		req_detach(q);
-		req_maybe_free(q);
-	}
+	conn_drop_reqs(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -1054,6 +1083,35 @@ static void conn_close(struct sconn *c, const char *why)
 	c->pending = 2;
 	fcgi_timer_close(&c->timer, on_conn_timer_closed);
 	fcgi_io_close(c->stream, on_conn_stream_closed, c);
+}
+
+/* Close after what is queued is written: requests are let go, reading
+ * stops, and the socket is shut down (FIN) once the queue drains, then
+ * closed as after a last answer. */
+static void conn_close_flushed(struct sconn *c, const char *why)
+{
+	if (c->dead || c->lingering)
+		return;
+	note(c->srv, c->label, "close", "%s; after %zu queued bytes", why,
+	     c->wq);
+	conn_drop_reqs(c);
+	c->closing = 1;
+	conn_update_reading(c);
+	if (c->wq == 0)
+		conn_finish(c);
+}
+
+/* Close at once with a reset (RST on TCP): queued output is dropped. */
+static void conn_reset(struct sconn *c, const char *why)
+{
+	struct linger lg = { 1, 0 };
+	uv_os_fd_t fd;
+
+	if (c->dead)
+		return;
+	if (uv_fileno((uv_handle_t *)c->stream, &fd) == 0)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close(c, why);
 }
 
 static void on_connection(uv_stream_t *server, int status)

@@ -1439,6 +1439,36 @@ int fcgi_conn_end(struct fcgi_conn *c, uint16_t id, uint32_t app_status,
 	return 0;
 }
 
+int fcgi_conn_timeout_answer(struct fcgi_conn *c, uint16_t id, unsigned status,
+			     const char *body)
+{
+	struct fcgi_timeout_answer a;
+	struct req *r;
+	size_t from;
+	int rc;
+
+	rc = may_send(c, FCGI_MODE_APP);
+	if (rc != 0)
+		return rc;
+	r = live_req(c, id);
+	if (r == NULL)
+		return FCGI_ESTATE;
+	memset(&a, 0, sizeof(a));
+	a.request_id = id;
+	a.status = status;
+	a.body = body;
+	a.stdout_started = (r->st & R_STDOUT_USED) != 0;
+	a.stdout_ended = (r->st & R_STDOUT_DONE) != 0;
+	a.stderr_started = (r->st & R_STDERR_USED) != 0;
+	a.stderr_ended = (r->st & R_STDERR_DONE) != 0;
+	from = queue_start(c);
+	rc = fcgi_timeout_answer(&c->out, &a);
+	if (rc != 0)
+		return rc;
+	queue_commit(c, from);
+	return 0;
+}
+
 int fcgi_conn_abort(struct fcgi_conn *c, uint16_t id)
 {
 	struct req *r;

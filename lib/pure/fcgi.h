@@ -576,6 +576,11 @@ int fcgi_conn_stream(struct fcgi_conn *c, uint16_t id, uint8_t type,
 int fcgi_conn_end(struct fcgi_conn *c, uint16_t id, uint32_t app_status,
 		  uint8_t protocol_status);
 int fcgi_conn_abort(struct fcgi_conn *c, uint16_t id);
+/* App: the timeout answer (fcgi_timeout_answer()) for active request id,
+ * shaped by what of its STDOUT and STDERR was queued so far; the id
+ * becomes free.  body as there.  FCGI_ESTATE when id is not active. */
+int fcgi_conn_timeout_answer(struct fcgi_conn *c, uint16_t id, unsigned status,
+			     const char *body);
 /* Web: GET_VALUES with these names (values ignored). */
 int fcgi_conn_get_values(struct fcgi_conn *c, const struct fcgi_params *names);
 /* App: GET_VALUES_RESULT with these pairs. */
@@ -671,6 +676,43 @@ double fcgi_hist_stdev(const struct fcgi_hist *h);
  * pass, or 0 at the end, with the bucket's range and count. */
 size_t fcgi_hist_next(const struct fcgi_hist *h, size_t i, uint64_t *low,
 		      uint64_t *high, uint64_t *count);
+
+/* ------------------------------------------------------------------ */
+/* Answers made on an application's behalf (pure)                      */
+/* ------------------------------------------------------------------ */
+
+/* Append a CGI response, "Status: N Reason\r\nContent-Type: text/plain
+ * \r\n\r\n" then body (copied; NULL: "N Reason\n"), to out.  0, or
+ * FCGI_EINVAL (status outside 100..999), FCGI_ENOMEM, FCGI_ELIMIT (out's
+ * ceiling), in which case nothing is appended. */
+int fcgi_cgi_error_response(struct fcgi_buf *out, unsigned status,
+			    const char *body);
+
+/* One request's answer made at its deadline by a server or a proxy in
+ * the app's place, and what of the real answer already went out. */
+struct fcgi_timeout_answer {
+	uint16_t request_id; /* not 0 */
+	unsigned status;     /* the HTTP status and the appStatus (408) */
+	const char *body;    /* the response body; NULL: "408 Request
+				Timeout\n" for 408 */
+	bool stdout_started; /* STDOUT bytes went out: no CGI response */
+	bool stdout_ended;   /* the empty STDOUT record went out */
+	bool stderr_started; /* STDERR records went out ... */
+	bool stderr_ended;   /* ... and the empty one too */
+};
+
+/*
+ * Append the timeout answer of DESIGN rule 3 to out, as records of
+ * a->request_id padded to 8: when no STDOUT went out yet, a CGI response
+ * with "Status: <status> <reason>" (fcgi_cgi_error_response(), in
+ * STDOUT records); the empty STDOUT record unless it went out; the
+ * empty STDERR record when STDERR was used and not ended; END_REQUEST
+ * with appStatus status and FCGI_REQUEST_COMPLETE.  0, or FCGI_EINVAL
+ * (id 0, a status outside 100..999), FCGI_ENOMEM, FCGI_ELIMIT, in which
+ * case nothing is appended.
+ */
+int fcgi_timeout_answer(struct fcgi_buf *out,
+			const struct fcgi_timeout_answer *a);
 
 /* ------------------------------------------------------------------ */
 /* JSON writer (the one producer of JSON; fcgitool-trace(5))           */

@@ -91,6 +91,7 @@ struct harness {
 	struct fcgi_params got_values;
 	int nvalues;
 	struct answer a[MAXREQ + 1];
+	int violations[FCGI_V_COUNT];
 	int closed_by_server;
 	int finished;
 	uv_timer_t guard;
@@ -181,6 +182,13 @@ static int h_event(void *arg, const struct fcgi_event *ev)
 		break;
 	}
 	return 0;
+}
+
+static void h_violation(void *arg, const struct fcgi_violation *v)
+{
+	struct harness *h = arg;
+
+	h->violations[v->code]++;
 }
 
 static char rbuf[65536];
@@ -299,6 +307,7 @@ static int h_init(struct harness *h, const struct fcgi_server_opts *opts,
 		return FCGI_ENOMEM; /* only memory can fail here */
 	memset(&cb, 0, sizeof(cb));
 	cb.on_event = h_event;
+	cb.on_violation = h_violation;
 	h->conn = fcgi_conn_new(FCGI_MODE_WEB, NULL, &cb, h);
 	assert_non_null(h->conn);
 	uv_timer_init(&h->loop, &h->guard);
@@ -612,6 +621,199 @@ static void test_server_params_limit(void **state)
 	h_free(&h);
 }
 
+/* ---- a test-only runner: raw bytes and closes ---- */
+
+/* What a scripted run does, by SCRIPT_FILENAME. */
+enum act {
+	ACT_RAW_END,	 /* output, then its own END_REQUEST, raw */
+	ACT_RAW_FOREIGN, /* a raw STDOUT record for request 9, then done */
+	ACT_CLOSE,	 /* output, then close (flush) */
+	ACT_RESET	 /* output, then close (reset) */
+};
+
+struct srun {
+	struct fcgi_run run;
+	const struct fcgi_run_cbs *cb;
+	void *arg;
+	uint16_t id;
+	enum act act;
+	uv_timer_t timer;
+	bool aborted;
+};
+
+static void srun_closed(uv_handle_t *h)
+{
+	struct srun *r = h->data;
+
+	r->cb->on_done(r->arg, 0, FCGI_REQUEST_COMPLETE);
+}
+
+static void srun_go(uv_timer_t *t)
+{
+	static const char out[] = "Content-Type: text/plain\r\n\r\npartial";
+	struct srun *r = t->data;
+	struct fcgi_end_body e;
+	struct fcgi_buf b;
+	uint8_t end[8];
+
+	r->cb->on_stdout(r->arg, (const uint8_t *)out, strlen(out));
+	fcgi_buf_init(&b, NULL, 0);
+	switch (r->act) {
+	case ACT_RAW_END:
+		e.app_status = 42;
+		e.protocol_status = FCGI_REQUEST_COMPLETE;
+		fcgi_end_body_encode(end, &e);
+		assert_int_equal(
+			fcgi_record_encode(&b, FCGI_STDOUT, r->id, NULL, 0), 0);
+		assert_int_equal(
+			fcgi_record_encode(&b, FCGI_END_REQUEST, r->id, end, 8),
+			0);
+		r->cb->on_raw(r->arg, b.data, b.len);
+		break;
+	case ACT_RAW_FOREIGN:
+		assert_int_equal(fcgi_record_encode(&b, FCGI_STDOUT, 9, "x", 1),
+				 0);
+		r->cb->on_raw(r->arg, b.data, b.len);
+		break;
+	case ACT_CLOSE:
+		r->cb->on_close_conn(r->arg, FCGI_CLOSE_FLUSH);
+		break;
+	case ACT_RESET:
+		r->cb->on_close_conn(r->arg, FCGI_CLOSE_RESET);
+		break;
+	}
+	fcgi_buf_free(&b);
+	uv_close((uv_handle_t *)&r->timer, srun_closed);
+}
+
+static ssize_t srun_write(struct fcgi_run *run, const uint8_t *d, size_t n)
+{
+	(void)run;
+	(void)d;
+	(void)n;
+	return 0;
+}
+
+static void srun_close_stdin(struct fcgi_run *run)
+{
+	(void)run;
+}
+
+static void srun_pause(struct fcgi_run *run, bool paused)
+{
+	(void)run;
+	(void)paused;
+}
+
+static void srun_abort(struct fcgi_run *run)
+{
+	((struct srun *)run)->aborted = true;
+}
+
+static void srun_destroy(struct fcgi_run *run)
+{
+	free(run);
+}
+
+static const struct fcgi_run_ops srun_ops = {
+	.name = "scripted",
+	.write_stdin = srun_write,
+	.close_stdin = srun_close_stdin,
+	.pause = srun_pause,
+	.abort = srun_abort,
+	.destroy = srun_destroy,
+};
+
+static int srun_start(void *self, const struct fcgi_run_info *info,
+		      struct fcgi_run **out)
+{
+	static const char *const names[] = { "raw-end", "raw-foreign", "close",
+					     "reset" };
+	struct fcgi_nv nv;
+	struct srun *r;
+
+	(void)self;
+	r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	r->run.ops = &srun_ops;
+	r->cb = info->cb;
+	r->arg = info->arg;
+	r->id = info->request_id;
+	assert_true(fcgi_params_gets(info->params, "SCRIPT_FILENAME", &nv));
+	for (int i = 0; i < 4; i++)
+		if (nv.value_len == strlen(names[i]) &&
+		    memcmp(nv.value, names[i], nv.value_len) == 0)
+			r->act = (enum act)i;
+	uv_timer_init(info->loop, &r->timer);
+	r->timer.data = r;
+	uv_timer_start(&r->timer, srun_go, 10, 0);
+	*out = &r->run;
+	return 0;
+}
+
+static const struct fcgi_runner_ops scripted_ops = {
+	.name = "scripted",
+	.start = srun_start,
+};
+
+/* Swap h's runner for the scripted one. */
+static void h_scripted(struct harness *h)
+{
+	fcgi_runner_free(h->runner);
+	assert_int_equal(fcgi_runner_new(&h->runner, &scripted_ops, NULL, NULL),
+			 0);
+	fcgi_server_set_runner(h->srv, h->runner);
+}
+
+/* A run's raw END_REQUEST ends its request on the wire: the server sends
+ * no second one, and serves the next request. */
+static void test_server_raw_end(void **state)
+{
+	struct harness h;
+	struct fcgi_server_stats st;
+
+	(void)state;
+	assert_int_equal(h_init(&h, NULL, NULL), 0);
+	h_scripted(&h);
+	h.script[1] = "raw-end";
+	h.script[2] = "raw-foreign";
+	h_run(&h);
+	assert_true(h.a[1].done);
+	assert_int_equal(h.a[1].app, 42);
+	assert_true(out_has(&h.a[1], "\r\n\r\npartial"));
+	/* The foreign record reached the client as sent, and the request
+	 * it came with was ended by the server as usual. */
+	assert_true(h.a[2].done);
+	assert_int_equal(h.a[2].app, 0);
+	assert_int_equal(h.violations[FCGI_V_NO_BEGIN], 1);
+	assert_int_equal(h.violations[FCGI_V_AFTER_END_REQUEST], 0);
+	assert_int_equal(h.violations[FCGI_V_STREAM_AFTER_END], 0);
+	assert_false(h.closed_by_server);
+	fcgi_server_stats(h.srv, &st);
+	assert_int_equal(st.completed, 2);
+	h_free(&h);
+}
+
+/* on_close_conn: what was queued arrives first (flush), then the end of
+ * the connection, with no END_REQUEST. */
+static void test_server_runner_closes(void **state)
+{
+	struct harness h;
+
+	(void)state;
+	for (int how = 0; how < 2; how++) {
+		assert_int_equal(h_init(&h, NULL, NULL), 0);
+		h_scripted(&h);
+		h.script[1] = how == 0 ? "close" : "reset";
+		h_run(&h);
+		assert_true(h.closed_by_server);
+		assert_false(h.a[1].done);
+		if (how == 0)
+			assert_true(out_has(&h.a[1], "\r\n\r\npartial"));
+		h_free(&h);
+	}
+}
+
 /* One whole exchange with mem failing somewhere: the client gets a whole
  * answer or a clean refusal or close, the loop ends, nothing leaks. */
 static int sweep_exchange(void *arg, const struct fcgi_mem *mem)
@@ -683,6 +885,8 @@ int main(void)
 		cmocka_unit_test(test_server_timeout),
 		cmocka_unit_test(test_server_refusals),
 		cmocka_unit_test(test_server_params_limit),
+		cmocka_unit_test(test_server_raw_end),
+		cmocka_unit_test(test_server_runner_closes),
 		cmocka_unit_test(test_server_alloc_sweep),
 	};
 
