@@ -52,7 +52,10 @@ struct req {
 
 struct side {
 	struct fcgi_decoder dec;
-	int stopped; /* bad version: nothing more is decoded */
+	/* What stopped the decoding of this direction for good: a bad
+	 * version, or (an app receiving) a connection error; FCGI_V_NONE
+	 * while it goes on. */
+	enum fcgi_vcode stop;
 	int eof;
 };
 
@@ -320,6 +323,14 @@ static void ev_init(struct fcgi_event *ev, enum fcgi_event_type type,
 	ev->record = at->record;
 }
 
+/* Is this conn the app, judging what it received?  Only then is a
+ * connection error fatal and a false management record left unanswered:
+ * an observer and a web server go on decoding. */
+static bool as_app(const struct fcgi_conn *c, const struct at *at)
+{
+	return c->mode == FCGI_MODE_APP && !at->silent;
+}
+
 /* Deliver ev; 0, or FCGI_ECANCELED when the callback asked to stop. */
 static int emit(struct fcgi_conn *c, const struct fcgi_event *ev)
 {
@@ -376,7 +387,7 @@ static void queue_commit(struct fcgi_conn *c, size_t from)
 	/* end is fixed: an on_record callback may call fcgi_conn_sent(),
 	 * which can reset out.len but never moves or frees the bytes. */
 	c->self_busy = 1;
-	while (from < end && !s->stopped) {
+	while (from < end && s->stop == FCGI_V_NONE) {
 		rc = fcgi_decoder_feed(&s->dec, c->out.data + from, end - from,
 				       &used, &rec);
 		from += used;
@@ -385,7 +396,8 @@ static void queue_commit(struct fcgi_conn *c, size_t from)
 		else if (rc == 0)
 			break;
 		else
-			s->stopped = 1; /* crafted garbage: stop tracking */
+			/* crafted garbage: stop tracking */
+			s->stop = FCGI_V_BAD_VERSION;
 	}
 	c->self_busy = 0;
 }
@@ -453,23 +465,33 @@ static int on_begin(struct fcgi_conn *c, const struct at *at,
 	struct req *r;
 	uint8_t b[8];
 	uint16_t role;
+	/* FastCGI 1.0, 5.1: the body is 8 bytes.  An app cannot trust the
+	 * framing of what follows one that is not: a connection error,
+	 * once the record is judged as everyone judges it.  Others use
+	 * what is there. */
+	int stop =
+		rec->h.content_length != 8 && as_app(c, at) ? FCGI_EPROTO : 0;
+
+	if (stop != 0)
+		c->side[at->dir].stop = FCGI_V_BAD_BODY_LENGTH;
 
 	body8(b, rec);
 	(void)fcgi_begin_body_decode(&bb, b, sizeof(b));
 	role = bb.role;
-	/* FastCGI 1.0, 5.1: the body is 8 bytes; what is there is used. */
 	if (rec->h.content_length != 8)
 		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
 			"BEGIN_REQUEST body is %u bytes, expected 8",
 			(unsigned)rec->h.content_length);
 	r = req_find(c, at->id);
 	if (r != NULL && (r->st & R_ACTIVE)) {
-		/* FastCGI 1.0, 3.2: an id is in use until END_REQUEST. */
+		/* FastCGI 1.0, 3.3: an id is in use until END_REQUEST.
+		 * No new request starts; an app's caller decides what
+		 * becomes of the one that runs. */
 		violate(c, at, FCGI_V_DUPLICATE_BEGIN,
 			"BEGIN_REQUEST for request %u, which is already "
-			"active; ignored",
+			"active",
 			(unsigned)at->id);
-		return 0;
+		return stop;
 	}
 	if (c->opts.limits.max_requests != 0 &&
 	    c->active >= c->opts.limits.max_requests) {
@@ -478,13 +500,15 @@ static int on_begin(struct fcgi_conn *c, const struct at *at,
 			"active (limit %u); ignored",
 			(unsigned)at->id, c->active,
 			c->opts.limits.max_requests);
-		return 0;
+		return stop;
 	}
 	if (role < FCGI_RESPONDER || role > FCGI_FILTER)
 		violate(c, at, FCGI_V_UNKNOWN_ROLE,
 			"BEGIN_REQUEST role %u is not RESPONDER, AUTHORIZER "
 			"or FILTER",
 			(unsigned)role);
+	if (stop != 0)
+		return stop;
 	if (r != NULL) {
 		/* An ended id is reused: start afresh. */
 		ended_unlink(c, r);
@@ -529,7 +553,7 @@ static struct req *to_app_req(struct fcgi_conn *c, const struct at *at,
 			name, (unsigned)at->id);
 		return NULL;
 	}
-	if (done != 0 && (r->st & done)) {
+	if ((r->st & R_ENDED) == 0 && done != 0 && (r->st & done)) {
 		/* FastCGI 1.0, 3.3: the empty record ends the stream. */
 		violate(c, at, FCGI_V_STREAM_AFTER_END,
 			"%s record for request %u after its %s stream ended",
@@ -550,20 +574,31 @@ static struct req *to_app_req(struct fcgi_conn *c, const struct at *at,
 	return r;
 }
 
-/* The CONTENT_LENGTH param as a number, when it is one. */
-static void note_content_length(struct req *r, const struct fcgi_params *p)
+/* The CONTENT_LENGTH param as a number, when it is one.  RFC 3875,
+ * 4.1.2: it is empty (no body) or a decimal number; anything else is
+ * reported. */
+static void note_content_length(struct fcgi_conn *c, const struct at *at,
+				struct req *r, const struct fcgi_params *p)
 {
 	struct fcgi_nv nv;
+	char shown[160];
 	uint64_t v = 0;
 	size_t i;
 
-	if (!fcgi_params_gets(p, "CONTENT_LENGTH", &nv) || nv.value_len == 0 ||
-	    nv.value_len > 19)
+	if (!fcgi_params_gets(p, "CONTENT_LENGTH", &nv) || nv.value_len == 0)
 		return;
-	for (i = 0; i < nv.value_len; i++) {
+	for (i = 0; i < nv.value_len && i < 19; i++) {
 		if (nv.value[i] < '0' || nv.value[i] > '9')
-			return;
+			break;
 		v = v * 10 + (uint64_t)(nv.value[i] - '0');
+	}
+	if (i < nv.value_len) {
+		violate(c, at, FCGI_V_CONTENT_LENGTH,
+			"CONTENT_LENGTH '%s' of request %u is not a decimal "
+			"number",
+			excerpt(shown, sizeof(shown), nv.value, nv.value_len),
+			(unsigned)at->id);
+		return;
 	}
 	r->content_length = v;
 	r->st |= R_HAS_CL;
@@ -635,7 +670,7 @@ static int on_params(struct fcgi_conn *c, const struct at *at,
 		set = r->params;
 		fcgi_nv_decoder_free(&r->nv);
 		r->st &= ~(unsigned)R_NV_OPEN;
-		note_content_length(r, &set);
+		note_content_length(c, at, r, &set);
 	} else {
 		fcgi_params_init(&set, c->mem);
 	}
@@ -644,6 +679,24 @@ static int on_params(struct fcgi_conn *c, const struct at *at,
 	rc = emit(c, &ev);
 	fcgi_params_free(&set);
 	return rc;
+}
+
+/* Count a STDIN record of r; at the stream's end, compare the length
+ * with CONTENT_LENGTH (RFC 3875, 4.1.2). */
+static void count_stdin(struct fcgi_conn *c, const struct at *at, struct req *r,
+			const struct fcgi_record *rec)
+{
+	if (rec->h.content_length > 0) {
+		r->stdin_bytes += rec->h.content_length;
+		return;
+	}
+	r->st |= R_STDIN_DONE;
+	if ((r->st & R_HAS_CL) && r->stdin_bytes != r->content_length)
+		violate(c, at, FCGI_V_CONTENT_LENGTH,
+			"STDIN of request %u is %llu bytes, CONTENT_LENGTH "
+			"says %llu",
+			(unsigned)at->id, (unsigned long long)r->stdin_bytes,
+			(unsigned long long)r->content_length);
 }
 
 static int on_stdin_data(struct fcgi_conn *c, const struct at *at,
@@ -656,6 +709,14 @@ static int on_stdin_data(struct fcgi_conn *c, const struct at *at,
 	struct fcgi_event ev;
 	struct req *r;
 
+	/* A body that goes on after the app has answered is a race, but
+	 * still tells whether it matched its CONTENT_LENGTH. */
+	r = req_find(c, at->id);
+	if (is_stdin && r != NULL && (r->st & R_ENDED) &&
+	    !(r->st & R_STDIN_DONE)) {
+		count_stdin(c, at, r, rec);
+		return 0;
+	}
 	r = to_app_req(c, at, rec, done);
 	if (r == NULL)
 		return 0;
@@ -667,19 +728,10 @@ static int on_stdin_data(struct fcgi_conn *c, const struct at *at,
 			tname(rec->h.type), (unsigned)at->id,
 			is_stdin ? "PARAMS" : "STDIN");
 	}
-	if (rec->h.content_length == 0) {
+	if (is_stdin)
+		count_stdin(c, at, r, rec);
+	else if (rec->h.content_length == 0)
 		r->st |= done;
-		if (is_stdin && (r->st & R_HAS_CL) &&
-		    r->stdin_bytes != r->content_length)
-			violate(c, at, FCGI_V_CONTENT_LENGTH,
-				"STDIN of request %u is %llu bytes, "
-				"CONTENT_LENGTH says %llu",
-				(unsigned)at->id,
-				(unsigned long long)r->stdin_bytes,
-				(unsigned long long)r->content_length);
-	} else if (is_stdin) {
-		r->stdin_bytes += rec->h.content_length;
-	}
 	if (at->silent)
 		return 0;
 	ev_init(&ev, is_stdin ? FCGI_EV_STDIN : FCGI_EV_DATA, at);
@@ -694,6 +746,12 @@ static int on_abort(struct fcgi_conn *c, const struct at *at,
 	struct fcgi_event ev;
 	struct req *r;
 
+	/* FastCGI 1.0, 5.4: ABORT_REQUEST has no body; it aborts all the
+	 * same. */
+	if (rec->h.content_length != 0)
+		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
+			"ABORT_REQUEST body is %u bytes, expected 0",
+			(unsigned)rec->h.content_length);
 	r = to_app_req(c, at, rec, 0);
 	if (r == NULL)
 		return 0;
@@ -857,6 +915,13 @@ static int on_values(struct fcgi_conn *c, const struct at *at,
 			break;
 		}
 	}
+	/* FastCGI 1.0, 3.3: with a request id it is no management record
+	 * (reported by judge()); decoded alike, but an app gets nothing
+	 * to answer. */
+	if (as_app(c, at) && at->id != FCGI_NULL_REQUEST_ID) {
+		fcgi_params_free(&set);
+		return 0;
+	}
 	ev_init(&ev, asking ? FCGI_EV_GET_VALUES : FCGI_EV_GET_VALUES_RESULT,
 		at);
 	ev.params = &set;
@@ -932,7 +997,8 @@ static int on_undefined(struct fcgi_conn *c, const struct at *at,
  * Judge one record that travelled in dir: report what is wrong with it,
  * update the request state, and turn it into events.  silent: the record
  * is our own, queued for sending; only the state is updated.  Returns 0,
- * FCGI_ECANCELED (a callback asked to stop) or FCGI_ENOMEM.  Nothing may
+ * FCGI_ECANCELED (a callback asked to stop), FCGI_EPROTO (in APP mode, a
+ * connection error, reported) or FCGI_ENOMEM.  Nothing may
  * touch a struct req after emit(): the callback may end it.
  */
 static int judge(struct fcgi_conn *c, enum fcgi_dir dir,
@@ -975,7 +1041,9 @@ static int judge(struct fcgi_conn *c, enum fcgi_dir dir,
 		return 0;
 	}
 	if (fcgi_type_is_management(h->type)) {
-		/* FastCGI 1.0, 3.3: management records have id 0. */
+		/* FastCGI 1.0, 3.3: management records have id 0.  One
+		 * with another id is no management record: an app does
+		 * not answer it. */
 		if (h->request_id != FCGI_NULL_REQUEST_ID)
 			violate(c, &at, FCGI_V_MGMT_NONZERO_ID,
 				"%s record has request id %u, expected 0",
@@ -985,11 +1053,17 @@ static int judge(struct fcgi_conn *c, enum fcgi_dir dir,
 		return on_values(c, &at, rec);
 	}
 	if (h->request_id == FCGI_NULL_REQUEST_ID) {
+		/* FastCGI 1.0, 3.3: id 0 is the management id.  An app has
+		 * no safe way to go on after an application record with it:
+		 * a connection error. */
 		violate(c, &at, FCGI_V_APP_NULL_ID,
 			"%s record has request id 0, which is reserved for "
-			"management records; ignored",
+			"management records",
 			tname(h->type));
-		return 0;
+		if (!as_app(c, &at))
+			return 0;
+		c->side[at.dir].stop = FCGI_V_APP_NULL_ID;
+		return FCGI_EPROTO;
 	}
 	switch (h->type) {
 	case FCGI_BEGIN_REQUEST:
@@ -1089,7 +1163,7 @@ ssize_t fcgi_conn_recv(struct fcgi_conn *c, enum fcgi_dir dir,
 	s = &c->side[dir];
 	if (c->busy || s->eof)
 		return FCGI_ESTATE;
-	if (s->stopped)
+	if (s->stop != FCGI_V_NONE)
 		return FCGI_EPROTO;
 	c->busy = 1;
 	while (pos < len) {
@@ -1108,7 +1182,7 @@ ssize_t fcgi_conn_recv(struct fcgi_conn *c, enum fcgi_dir dir,
 		if (rc == FCGI_EPROTO) {
 			/* FastCGI 1.0, 3.3: version is FCGI_VERSION_1; a
 			 * stream without it cannot be framed at all. */
-			s->stopped = 1;
+			s->stop = FCGI_V_BAD_VERSION;
 			at.dir = dir;
 			at.offset = s->dec.rec_offset;
 			at.record = s->dec.records + 1;
@@ -1126,6 +1200,12 @@ ssize_t fcgi_conn_recv(struct fcgi_conn *c, enum fcgi_dir dir,
 out:
 	c->busy = 0;
 	return rc;
+}
+
+enum fcgi_vcode fcgi_conn_stopped(const struct fcgi_conn *c, enum fcgi_dir dir)
+{
+	return (unsigned)dir <= FCGI_DIR_TO_WEB ? c->side[dir].stop
+						: FCGI_V_NONE;
 }
 
 size_t fcgi_conn_last_consumed(const struct fcgi_conn *c)
@@ -1146,7 +1226,7 @@ static void report_truncation(struct fcgi_conn *c, struct side *s,
 	struct at at;
 	char msg[128];
 
-	if (s->stopped || fcgi_decoder_finish(&s->dec) == 0 ||
+	if (s->stop != FCGI_V_NONE || fcgi_decoder_finish(&s->dec) == 0 ||
 	    d->state < FCGI_DEC_TRUNC_HEADER ||
 	    d->state > FCGI_DEC_TRUNC_PADDING)
 		return;
@@ -1596,6 +1676,17 @@ int fcgi_conn_is_active(const struct fcgi_conn *c, uint16_t id)
 	const struct req *r = req_find(c, id);
 
 	return r != NULL && (r->st & R_ACTIVE) != 0;
+}
+
+bool fcgi_conn_content_length(const struct fcgi_conn *c, uint16_t id,
+			      uint64_t *n)
+{
+	const struct req *r = req_find(c, id);
+
+	if (r == NULL || !(r->st & R_HAS_CL))
+		return false;
+	*n = r->content_length;
+	return true;
 }
 
 int fcgi_conn_keep(const struct fcgi_conn *c)

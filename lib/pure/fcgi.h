@@ -380,7 +380,8 @@ enum fcgi_vcode {
 	FCGI_V_WRONG_DIRECTION,	  /* e.g. STDOUT sent by the web server */
 	FCGI_V_MGMT_NONZERO_ID,	  /* management record with id != 0 */
 	FCGI_V_APP_NULL_ID,	  /* application record with id 0 */
-	FCGI_V_BAD_BODY_LENGTH,	  /* BEGIN/END/UNKNOWN_TYPE body != 8 */
+	FCGI_V_BAD_BODY_LENGTH,	  /* BEGIN/END/UNKNOWN_TYPE body != 8,
+				     ABORT_REQUEST body not empty */
 	FCGI_V_UNKNOWN_ROLE,	  /* BEGIN_REQUEST role not 1..3 */
 	FCGI_V_DUPLICATE_BEGIN,	  /* BEGIN_REQUEST for an active id */
 	FCGI_V_NO_BEGIN,	  /* record for an id with no BEGIN_REQUEST */
@@ -399,7 +400,8 @@ enum fcgi_vcode {
 	FCGI_V_AFTER_END_REQUEST, /* record for an id after its END_REQUEST */
 	FCGI_V_CLOSED_KEEP_CONN,  /* app closed a KEEP_CONN connection */
 	FCGI_V_EOF_MID_REQUEST,	  /* connection ended with a request open */
-	FCGI_V_CONTENT_LENGTH,	  /* STDIN bytes != CONTENT_LENGTH */
+	FCGI_V_CONTENT_LENGTH,	  /* STDIN bytes != CONTENT_LENGTH, or
+				     CONTENT_LENGTH not a number */
 	FCGI_V_BAD_PSTATUS,	  /* END_REQUEST protocolStatus > 3 */
 	FCGI_V_VALUES_NOT_EMPTY,  /* GET_VALUES with non-empty values */
 	FCGI_V_TOO_MANY_REQUESTS, /* more active ids than the limit */
@@ -523,7 +525,13 @@ void fcgi_conn_free(struct fcgi_conn *c);
  *                  rest to go on.
  *  FCGI_EPROTO     the direction cannot be decoded any further (bad
  *                  version, reported as a violation); later calls for
- *                  that direction return FCGI_EPROTO at once.
+ *                  that direction return FCGI_EPROTO at once.  In APP
+ *                  mode also a connection error, after which an app
+ *                  cannot trust the framing of what follows: an
+ *                  application record with request id 0, a
+ *                  BEGIN_REQUEST whose body is not 8 bytes (reported;
+ *                  the app closes).  An APP-mode conn does not answer a
+ *                  GET_VALUES whose request id is not 0 (reported).
  *  FCGI_ENOMEM     memory ran out; last_consumed bytes were used, the
  *                  rest may be fed again (the conn may also be freed).
  *  FCGI_EINVAL     wrong direction for the mode, or in NULL with len > 0.
@@ -534,6 +542,11 @@ void fcgi_conn_free(struct fcgi_conn *c);
  */
 ssize_t fcgi_conn_recv(struct fcgi_conn *c, enum fcgi_dir dir,
 		       const uint8_t *in, size_t len);
+/* Why dir is no longer decoded (fcgi_conn_recv() returned FCGI_EPROTO):
+ * FCGI_V_BAD_VERSION, or for an app the connection error,
+ * FCGI_V_APP_NULL_ID or FCGI_V_BAD_BODY_LENGTH; FCGI_V_NONE while it is
+ * decoded. */
+enum fcgi_vcode fcgi_conn_stopped(const struct fcgi_conn *c, enum fcgi_dir dir);
 /* Bytes of in used by the last fcgi_conn_recv() (on success, len). */
 size_t fcgi_conn_last_consumed(const struct fcgi_conn *c);
 /*
@@ -601,6 +614,11 @@ void fcgi_conn_sent(struct fcgi_conn *c, size_t n);
 enum fcgi_conn_mode fcgi_conn_mode(const struct fcgi_conn *c);
 unsigned fcgi_conn_active(const struct fcgi_conn *c); /* open request ids */
 int fcgi_conn_is_active(const struct fcgi_conn *c, uint16_t id);
+/* The CONTENT_LENGTH param of request id, once its PARAMS stream ended,
+ * when it is a decimal number: true and *n.  false when there is none,
+ * it is empty or it is not a number (reported as content-length). */
+bool fcgi_conn_content_length(const struct fcgi_conn *c, uint16_t id,
+			      uint64_t *n);
 /* The KEEP_CONN flag of the last BEGIN_REQUEST seen or sent. */
 int fcgi_conn_keep(const struct fcgi_conn *c);
 /* Bytes decoded so far in dir (for our sending direction: queued). */

@@ -303,6 +303,7 @@ static inline void fz_free(struct fz *z)
 static inline int fz_feed(struct fz *z, enum fcgi_dir dir, const uint8_t *in,
 			  size_t len, unsigned long long *seed)
 {
+	enum fcgi_vcode stop;
 	size_t pos = 0, n;
 	ssize_t r;
 
@@ -325,11 +326,18 @@ static inline int fz_feed(struct fz *z, enum fcgi_dir dir, const uint8_t *in,
 		if (r == FCGI_EPROTO) {
 			n = fcgi_conn_last_consumed(z->c);
 			fz_check(n >= 1);
-			/* The mirror gets the bad byte too. */
-			if (z->mirror != NULL)
+			/* A bad version: the mirror gets the bad byte too.
+			 * An app's connection error: the mirror, an
+			 * observer, already judged that record alike. */
+			stop = fcgi_conn_stopped(z->c, dir);
+			if (z->mirror != NULL && stop == FCGI_V_BAD_VERSION)
 				fz_check(fcgi_conn_recv(z->mirror, dir,
 							in + pos + n - 1,
 							1) == FCGI_EPROTO);
+			fz_check(stop == FCGI_V_BAD_VERSION ||
+				 (z->mode == FCGI_MODE_APP &&
+				  (stop == FCGI_V_APP_NULL_ID ||
+				   stop == FCGI_V_BAD_BODY_LENGTH)));
 			return 1;
 		}
 		fz_check(r == (ssize_t)n);

@@ -754,6 +754,100 @@ static void build_content_length(struct script *s)
 	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 2, NULL, 0);
 	s_stream(s, FCGI_STDIN, 2, "abc");
 	s_stream(s, FCGI_STDIN, 2, "");
+	/* A body that goes on after the app answered is still measured. */
+	s_begin(s, 3, FCGI_RESPONDER, 0);
+	s_pairs(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 3, "CONTENT_LENGTH", "5",
+		NULL);
+	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 3, NULL, 0);
+	s_stream(s, FCGI_STDIN, 3, "hello");
+	s_stream(s, FCGI_STDOUT, 3, "");
+	s_end(s, 3, 0, FCGI_REQUEST_COMPLETE);
+	s_stream(s, FCGI_STDIN, 3, "EXTRA");
+	s_expect(s, FCGI_V_CONTENT_LENGTH, FCGI_DIR_TO_APP, 3);
+	s_stream(s, FCGI_STDIN, 3, "");
+	s_stream(s, FCGI_STDIN, 3, "late");
+}
+
+/* RFC 3875, 4.1.2: CONTENT_LENGTH is empty or a decimal number.  One
+ * that is not is reported when PARAMS end, and its body not measured. */
+static void build_content_length_not_number(struct script *s)
+{
+	s_begin(s, 1, FCGI_RESPONDER, 0);
+	s_pairs(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, "CONTENT_LENGTH", "5x",
+		NULL);
+	s_expect(s, FCGI_V_CONTENT_LENGTH, FCGI_DIR_TO_APP, 1);
+	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, NULL, 0);
+	s_stream(s, FCGI_STDIN, 1, "hello");
+	s_stream(s, FCGI_STDIN, 1, "");
+	/* Twenty digits are more than any body. */
+	s_begin(s, 2, FCGI_RESPONDER, 0);
+	s_pairs(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 2, "CONTENT_LENGTH",
+		"12345678901234567890", NULL);
+	s_expect(s, FCGI_V_CONTENT_LENGTH, FCGI_DIR_TO_APP, 2);
+	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 2, NULL, 0);
+	s_stream(s, FCGI_STDIN, 2, "");
+}
+
+/* FastCGI 1.0, 5.4: ABORT_REQUEST has no body. */
+static void build_abort_body(struct script *s)
+{
+	s_request(s, 1);
+	s_expect(s, FCGI_V_BAD_BODY_LENGTH, FCGI_DIR_TO_APP, 1);
+	s_rec(s, FCGI_DIR_TO_APP, FCGI_ABORT_REQUEST, 1, "x", 1);
+	s_stream(s, FCGI_STDOUT, 1, "");
+	s_end(s, 1, 0, FCGI_REQUEST_COMPLETE);
+}
+
+/* To an app, an application record with id 0 is a connection error:
+ * nothing after it is decoded. */
+static void build_app_null_id_app(struct script *s)
+{
+	s->mode = FCGI_MODE_APP;
+	s_request(s, 1);
+	s_expect(s, FCGI_V_APP_NULL_ID, FCGI_DIR_TO_APP, 0);
+	s_stream(s, FCGI_STDIN, 0, "x");
+	s_rec(s, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 2, begin_resp, 5);
+	s_request(s, 3);
+}
+
+/* So is a BEGIN_REQUEST whose body is not 8 bytes. */
+static void build_bad_body_length_app(struct script *s)
+{
+	s->mode = FCGI_MODE_APP;
+	s_expect(s, FCGI_V_BAD_BODY_LENGTH, FCGI_DIR_TO_APP, 1);
+	s_rec(s, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1, "\0\1\0\0\0\0\0\0\0",
+	      9);
+	s_stream(s, FCGI_STDIN, 0, "x");
+	s_request(s, 2);
+}
+
+/* A GET_VALUES with a request id is reported, and an app's conn goes on. */
+static void build_mgmt_nonzero_id_app(struct script *s)
+{
+	s->mode = FCGI_MODE_APP;
+	s_expect(s, FCGI_V_MGMT_NONZERO_ID, FCGI_DIR_TO_APP, 3);
+	s_pairs(s, FCGI_DIR_TO_APP, FCGI_GET_VALUES, 3, "FCGI_MAX_CONNS", "",
+		NULL);
+	s_pairs(s, FCGI_DIR_TO_APP, FCGI_GET_VALUES, 0, "FCGI_MAX_CONNS", "",
+		NULL);
+	s_request(s, 1);
+}
+
+/* A second BEGIN_REQUEST for an active id is reported alone; once the app
+ * has ended the request (refusing the new one), what the web server still
+ * sends for that id is a race, dropped quietly. */
+static void build_duplicate_begin_app(struct script *s)
+{
+	s->mode = FCGI_MODE_APP;
+	s_request(s, 1);
+	s_expect(s, FCGI_V_DUPLICATE_BEGIN, FCGI_DIR_TO_APP, 1);
+	s_begin(s, 1, FCGI_RESPONDER, 0);
+	s_end(s, 1, 0, FCGI_CANT_MPX_CONN);
+	s_pairs(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, "A", "b", NULL);
+	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, NULL, 0);
+	s_stream(s, FCGI_STDIN, 1, "body");
+	s_stream(s, FCGI_STDIN, 1, "");
+	s_request(s, 2);
 }
 
 static void build_bad_pstatus(struct script *s)
@@ -908,6 +1002,12 @@ static const struct vcase vcases[] = {
 	{ "closed_keep_conn", build_closed_keep_conn },
 	{ "eof_mid_request", build_eof_mid_request },
 	{ "content_length", build_content_length },
+	{ "content_length_not_number", build_content_length_not_number },
+	{ "abort_body", build_abort_body },
+	{ "app_null_id_app", build_app_null_id_app },
+	{ "bad_body_length_app", build_bad_body_length_app },
+	{ "mgmt_nonzero_id_app", build_mgmt_nonzero_id_app },
+	{ "duplicate_begin_app", build_duplicate_begin_app },
 	{ "bad_pstatus", build_bad_pstatus },
 	{ "values_not_empty", build_values_not_empty },
 	{ "too_many_requests", build_too_many_requests },
@@ -1122,6 +1222,57 @@ static void queue_text(struct fcgi_conn *c, struct fcgi_buf *out)
 	decode_queue(p, n, out);
 	fcgi_conn_sent(c, n);
 	assert_int_equal(fcgi_conn_send(c, &p), 0);
+}
+
+/* What an app's conn makes of connection errors: FCGI_EPROTO, the
+ * direction stopped; an observer decodes the same bytes and goes on.  A
+ * GET_VALUES with a request id gives an app no event to answer. */
+static void test_conn_app_connection_errors(void **state)
+{
+	struct harness h;
+	struct script s;
+	char seq[256];
+	ssize_t n;
+
+	(void)state;
+	for (int mode = 0; mode < 2; mode++) {
+		s_init(&s, mode == 0 ? FCGI_MODE_APP : FCGI_MODE_OBSERVER);
+		s_begin(&s, 1, FCGI_RESPONDER, 0);
+		s_stream(&s, FCGI_STDIN, 0, "x");
+		h_init(&h);
+		h_conn(&h, s.mode, &s.opts);
+		n = fcgi_conn_recv(h.c, FCGI_DIR_TO_APP, s.steps[0].bytes.data,
+				   s.steps[0].bytes.len);
+		if (mode == 0) {
+			assert_int_equal(n, FCGI_EPROTO);
+			assert_int_equal(fcgi_conn_last_consumed(h.c), 32);
+			assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP,
+							s.steps[0].bytes.data,
+							8),
+					 FCGI_EPROTO);
+		} else {
+			assert_int_equal(n, (ssize_t)s.steps[0].bytes.len);
+		}
+		assert_true(h_has(&h, "STDIN record has request id 0, which is "
+				      "reserved for management records"));
+		assert_int_equal(h.nv, 1);
+		h_free(&h);
+		s_free(&s);
+	}
+
+	s_init(&s, FCGI_MODE_APP);
+	s_pairs(&s, FCGI_DIR_TO_APP, FCGI_GET_VALUES, 3, "FCGI_MAX_CONNS", "",
+		NULL);
+	s_pairs(&s, FCGI_DIR_TO_APP, FCGI_GET_VALUES, 0, "FCGI_MAX_REQS", "",
+		NULL);
+	h_init(&h);
+	h_run(&h, &s, SPLIT_WHOLE, 0);
+	assert_int_equal(h.nv, 1);
+	assert_true(
+		h_has(&h, "GET_VALUES record has request id 3, expected 0"));
+	assert_string_equal(ev_seq(&h, seq, sizeof(seq)), "GET_VALUES");
+	h_free(&h);
+	s_free(&s);
 }
 
 static void test_conn_app_responder(void **state)
@@ -2450,6 +2601,7 @@ int main(void)
 		cmocka_unit_test(test_conn_every_code_covered),
 		cmocka_unit_test(test_conn_violation_details),
 		cmocka_unit_test(test_conn_race_quiet),
+		cmocka_unit_test(test_conn_app_connection_errors),
 		cmocka_unit_test(test_conn_app_responder),
 		cmocka_unit_test(test_conn_web_responder),
 		cmocka_unit_test(test_conn_observer_responder),
