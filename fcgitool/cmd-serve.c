@@ -16,15 +16,17 @@
 #include "util.h"
 
 static const char usage_text[] =
-	"usage: fcgitool serve [-h] [--exec] [--json] [--no-mpx] [--trace]\n"
-	"       [--fn library] [--idle-timeout seconds] [--isolate how]\n"
-	"       [--max-conns n] [--max-reqs n] [--mode mode]\n"
-	"       [--read-timeout seconds] [--root dir] [--severity level]\n"
-	"       [--timeout seconds] [--timeout-status code] [--workers n]\n"
-	"       [address ...]\n";
+	"usage: fcgitool serve [-h] [--exec] [--json] [--no-mpx] "
+	"[--raw-stdin]\n"
+	"       [--trace] [--first-byte-timeout seconds] [--fn library]\n"
+	"       [--idle-timeout seconds] [--isolate how] [--max-conns n]\n"
+	"       [--max-reqs n] [--mode mode] [--read-timeout seconds]\n"
+	"       [--root dir] [--severity level] [--timeout seconds]\n"
+	"       [--timeout-status code] [--workers n] [address ...]\n";
 
 enum {
 	O_EXEC = 256,
+	O_FIRST,
 	O_FN,
 	O_IDLE,
 	O_ISOLATE,
@@ -33,6 +35,7 @@ enum {
 	O_MAXREQS,
 	O_MODE,
 	O_NOMPX,
+	O_RAWSTDIN,
 	O_READ,
 	O_ROOT,
 	O_SEVERITY,
@@ -44,6 +47,7 @@ enum {
 
 static const struct option longopts[] = {
 	{ "exec", no_argument, NULL, O_EXEC },
+	{ "first-byte-timeout", required_argument, NULL, O_FIRST },
 	{ "fn", required_argument, NULL, O_FN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "idle-timeout", required_argument, NULL, O_IDLE },
@@ -53,6 +57,7 @@ static const struct option longopts[] = {
 	{ "max-reqs", required_argument, NULL, O_MAXREQS },
 	{ "mode", required_argument, NULL, O_MODE },
 	{ "no-mpx", no_argument, NULL, O_NOMPX },
+	{ "raw-stdin", no_argument, NULL, O_RAWSTDIN },
 	{ "read-timeout", required_argument, NULL, O_READ },
 	{ "root", required_argument, NULL, O_ROOT },
 	{ "severity", required_argument, NULL, O_SEVERITY },
@@ -93,6 +98,14 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 			exit(EXIT_OK);
 		case O_EXEC:
 			o->exec = 1;
+			break;
+		case O_FIRST:
+			if (parse_seconds_ms(optarg,
+					     &o->srv.first_byte_timeout_ms))
+				return usage_error("bad --first-byte-timeout "
+						   "'%s': not a number of "
+						   "seconds",
+						   optarg);
 			break;
 		case O_FN:
 			o->fns[o->nfns++] = optarg;
@@ -144,6 +157,9 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 			break;
 		case O_NOMPX:
 			o->srv.mpx = 0;
+			break;
+		case O_RAWSTDIN:
+			o->srv.raw_stdin = true;
 			break;
 		case O_READ:
 			if (parse_seconds_ms(optarg, &o->srv.read_timeout_ms))

@@ -397,7 +397,13 @@ int fcgi_client_req_is_done(const struct fcgi_client_req *r);
  * not take, CANT_MPX_CONN when multiplexing is off, OVERLOADED past its
  * limits, and stops a request's runner on ABORT_REQUEST, on a closed
  * connection and at the one deadline (DESIGN rule 3).  A request whose
- * PARAMS break the limits is not run: it gets "Status: 431".
+ * PARAMS break the limits is not run: it gets "Status: 431".  A
+ * connection error (an application record with request id 0, a
+ * BEGIN_REQUEST whose body is not 8 bytes, a bad version) closes the
+ * connection after what is queued; a GET_VALUES with a request id other
+ * than 0 is not answered; a second BEGIN_REQUEST for an active id stops
+ * the request running under it and is refused with CANT_MPX_CONN.  Each
+ * is reported as a violation to opts.trace.
  *
  * The caller must ignore SIGPIPE (a runner's pipe or a peer's socket may
  * close while bytes are queued for it); libuv writes with write(2).
@@ -671,16 +677,24 @@ struct fcgi_server_opts {
 	uint64_t timeout_ms; /* per request from BEGIN; 0 = none */
 	unsigned timeout_status;  /* 408: Status and appStatus at timeout */
 	uint64_t read_timeout_ms; /* BEGIN to the end of STDIN (30 s) */
+	/* A connection on which nothing arrives this long after accept is
+	 * closed (5 s); 0: only idle_timeout_ms applies. */
+	uint64_t first_byte_timeout_ms;
 	uint64_t idle_timeout_ms; /* no request open, or no write progress
 				   * (60 s) */
 	uint64_t kill_grace_ms;	  /* SIGTERM to SIGKILL (1 s) */
 	uint64_t shutdown_ms;	  /* a stop waits this long for requests
 				   * to finish before aborting them (10 s) */
-	size_t out_high;    /* output queued per connection that pauses its
+	size_t out_high;   /* output queued per connection that pauses its
 			    * runners and its reading (256 KiB) */
-	size_t out_low;	    /* ... and resumes them when drained (64 KiB) */
-	size_t stdin_high;  /* body queued in one runner that pauses reading
+	size_t out_low;	   /* ... and resumes them when drained (64 KiB) */
+	size_t stdin_high; /* body queued in one runner that pauses reading
 			    * the connection (256 KiB) */
+	/* false (the default): a run gets at most CONTENT_LENGTH bytes of
+	 * body, when that is a decimal number, and the end of its body
+	 * when it has them; what STDIN holds beyond is dropped (the conn
+	 * reports the mismatch).  true: STDIN as it comes. */
+	bool raw_stdin;
 	int backlog;	    /* listen(2) backlog (511) */
 	unsigned unix_mode; /* mode of unix sockets (0600) */
 	int handle_signals; /* SIGINT and SIGTERM stop gracefully; a second

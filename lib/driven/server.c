@@ -17,7 +17,15 @@
 
 #include "runner.h"
 
-enum { T_NONE, T_IDLE, T_STALL, T_LINGER };
+/* What a connection's timer is armed for. */
+enum conn_timer {
+	CT_UNSET, /* not armed yet */
+	CT_NONE,  /* requests open, output moving: no deadline */
+	CT_FIRST, /* nothing received yet (first_byte_timeout_ms) */
+	CT_IDLE,  /* no request open (idle_timeout_ms) */
+	CT_STALL, /* output queued and not moving (idle_timeout_ms) */
+	CT_LINGER /* answered and shut down: dropping what arrives */
+};
 
 /* After the last answer, how long to keep reading (and dropping) what the
  * peer still sends before closing: a close with unread bytes would reset
@@ -41,10 +49,15 @@ struct sreq {
 	int running;	      /* started, on_done not yet */
 	int input_done;	      /* the empty STDIN record arrived */
 	int out_started;      /* a STDOUT byte went out */
-	int aborted;	/* ABORT_REQUEST: answer when the runner is done */
-	int stdin_held; /* this request's body holds reading paused */
-	int bad_params; /* PARAMS broke the limits or ended mid-pair */
-	bool freeing;	/* its timer is being closed */
+	int aborted;	   /* ABORT_REQUEST: answer when the runner is done */
+	int stdin_held;	   /* this request's body holds reading paused */
+	int bad_params;	   /* PARAMS broke the limits or ended mid-pair */
+	bool freeing;	   /* its timer is being closed */
+	bool has_cl;	   /* CONTENT_LENGTH is a number: cl */
+	bool stdin_closed; /* the run has the end of its body */
+	bool over_noted;   /* STDIN past CONTENT_LENGTH was noted */
+	uint64_t cl;
+	uint64_t stdin_given; /* body bytes handed to the run */
 	uint64_t begin_ms;
 	struct fcgi_timer timer;
 	char label[32];
@@ -69,7 +82,9 @@ struct sconn {
 	uv_shutdown_t shut;
 	unsigned pending; /* handles whose close is pending */
 	struct fcgi_timer timer;
-	int tmode; /* what the timer is armed for: T_NONE, T_IDLE, T_STALL */
+	enum conn_timer tmode;
+	bool got_bytes;	     /* a byte arrived */
+	uint64_t idle_since; /* when the last request ended, or accept */
 	char label[24];
 };
 
@@ -176,6 +191,7 @@ void fcgi_server_opts_default(struct fcgi_server_opts *o)
 	o->roles = 1u << FCGI_RESPONDER | 1u << FCGI_AUTHORIZER;
 	o->timeout_status = 408;
 	o->read_timeout_ms = 30000;
+	o->first_byte_timeout_ms = 5000;
 	o->idle_timeout_ms = 60000;
 	o->kill_grace_ms = 1000;
 	o->shutdown_ms = 10000;
@@ -229,7 +245,7 @@ static void req_release_hold(struct sreq *q)
 }
 
 static void conn_update_reading(struct sconn *c);
-static void conn_update_timer(struct sconn *c, int progress);
+static void conn_update_timer(struct sconn *c, bool progress);
 
 /* Take q off its connection's list: it is answered, or the connection is
  * going away.  The runner, if still alive, is no longer listened to. */
@@ -250,8 +266,10 @@ static void req_detach(struct sreq *q)
 	c->nreqs--;
 	q->srv->nreqs--;
 	q->c = NULL;
+	if (c->nreqs == 0)
+		c->idle_since = fcgi_now_ms(q->srv->loop);
 	fcgi_timer_stop(&q->timer);
-	conn_update_timer(c, 0);
+	conn_update_timer(c, false);
 }
 
 /* q's END_REQUEST is queued: take q off the wire. */
@@ -432,7 +450,7 @@ static void on_begin(struct sconn *c, const struct fcgi_event *ev)
 	c->nreqs++;
 	s->nreqs++;
 	req_arm(q);
-	conn_update_timer(c, 0);
+	conn_update_timer(c, false);
 }
 
 /* Answer q ourselves, without a runner: a CGI response with this status,
@@ -512,11 +530,17 @@ static void on_params(struct sconn *c, const struct fcgi_event *ev)
 	s->nruns++;
 	if (c->out_paused)
 		run->ops->pause(run, true);
+	q->has_cl = !s->o.raw_stdin &&
+		    fcgi_conn_content_length(c->conn, q->id, &q->cl);
 	/* FastCGI 1.0, 6.3: an Authorizer gets no request body. */
 	if (q->role == FCGI_AUTHORIZER) {
 		run->ops->close_stdin(run);
+		q->stdin_closed = true;
 		q->input_done = 1;
 		req_arm(q);
+	} else if (q->has_cl && q->cl == 0) {
+		run->ops->close_stdin(run);
+		q->stdin_closed = true;
 	}
 }
 
@@ -525,18 +549,39 @@ static void on_stdin(struct sconn *c, const struct fcgi_event *ev)
 	struct fcgi_server *s = c->srv;
 	struct sreq *q = req_find(c, ev->request_id);
 	const struct fcgi_run_ops *ops;
+	size_t len = ev->len;
 	ssize_t pending;
 
 	if (q == NULL || !q->running || q->input_done)
 		return;
 	ops = q->run->ops;
-	if (ev->len == 0) {
-		ops->close_stdin(q->run);
+	if (len == 0) {
+		if (!q->stdin_closed)
+			ops->close_stdin(q->run);
+		q->stdin_closed = true;
 		q->input_done = 1;
 		req_arm(q);
 		return;
 	}
-	pending = ops->write_stdin(q->run, ev->data, ev->len);
+	/* RFC 3875, 4.2: the script reads no more than CONTENT_LENGTH
+	 * bytes, and gets the end of its input after them. */
+	if (q->has_cl && len > q->cl - q->stdin_given) {
+		len = (size_t)(q->cl - q->stdin_given);
+		if (!q->over_noted)
+			note(s, c->label, "stdin",
+			     "request %u: STDIN goes past CONTENT_LENGTH %llu; "
+			     "the rest is dropped",
+			     (unsigned)q->id, (unsigned long long)q->cl);
+		q->over_noted = true;
+	}
+	if (len == 0 || q->stdin_closed)
+		return;
+	q->stdin_given += len;
+	pending = ops->write_stdin(q->run, ev->data, len);
+	if (q->has_cl && q->stdin_given == q->cl) {
+		ops->close_stdin(q->run);
+		q->stdin_closed = true;
+	}
 	if (pending < 0) {
 		srv_log(s, "%s: request body dropped: %s", q->label,
 			fcgi_strerror((int)pending));
@@ -621,6 +666,8 @@ static int on_event(void *arg, const struct fcgi_event *ev)
 
 	if (c->dead)
 		return 1;
+	if (c->lingering)
+		return 0;
 	switch (ev->type) {
 	case FCGI_EV_BEGIN:
 		on_begin(c, ev);
@@ -655,6 +702,39 @@ static void on_record(void *arg, enum fcgi_dir dir,
 		fcgi_render_record(s->o.trace, c->label, srv_ts(s), dir, rec);
 }
 
+/*
+ * A second BEGIN_REQUEST for q's id, which is active (FastCGI 1.0, 3.3:
+ * an id is in use until END_REQUEST).  The web server has let go of q,
+ * so whatever q still sent would be taken for the new request's answer:
+ * q's run is stopped, and the id is freed with END_REQUEST
+ * CANT_MPX_CONN, which the web server reads as the refusal of its new
+ * request.  The conn drops the new request's records that follow.
+ */
+static void req_refuse_duplicate(struct sreq *q)
+{
+	struct sconn *c = q->c;
+	int rc;
+
+	note(q->srv, c->label, "refuse",
+	     "request %u: BEGIN_REQUEST again while it runs; it is stopped "
+	     "and the new one refused (CANT_MPX_CONN)",
+	     (unsigned)q->id);
+	if (q->running && !q->aborted) {
+		q->aborted = 1;
+		q->run->ops->abort(q->run);
+	}
+	rc = fcgi_conn_end(c->conn, q->id, 0, FCGI_CANT_MPX_CONN);
+	if (rc != 0) {
+		conn_fail(c, q, "cannot refuse a request", rc);
+		return;
+	}
+	if (!(q->flags & FCGI_KEEP_CONN))
+		c->close_after = 1;
+	req_detach(q);
+	req_maybe_free(q);
+	conn_flush(c);
+}
+
 static void on_violation(void *arg, const struct fcgi_violation *v)
 {
 	struct sconn *c = arg;
@@ -663,10 +743,17 @@ static void on_violation(void *arg, const struct fcgi_violation *v)
 
 	if (s->o.trace != NULL)
 		fcgi_render_violation(s->o.trace, c->label, srv_ts(s), v);
+	if (v->code == FCGI_V_MGMT_NONZERO_ID && !c->lingering)
+		note(s, c->label, "values",
+		     "request %u: not a management record; not answered",
+		     (unsigned)v->request_id);
+	if (c->dead || (q = req_find(c, v->request_id)) == NULL)
+		return;
 	/* The conn keeps going with what fitted; the request must not. */
-	if ((v->code == FCGI_V_NV_LIMIT || v->code == FCGI_V_NV_TRUNCATED) &&
-	    !c->dead && (q = req_find(c, v->request_id)) != NULL)
+	if (v->code == FCGI_V_NV_LIMIT || v->code == FCGI_V_NV_TRUNCATED)
 		q->bad_params = 1;
+	else if (v->code == FCGI_V_DUPLICATE_BEGIN)
+		req_refuse_duplicate(q);
 }
 
 /* ---- what runners report ---- */
@@ -809,25 +896,49 @@ static void conn_update_reading(struct sconn *c)
 }
 
 /*
- * One timer per connection, opts.idle_timeout_ms: idle (no request open),
- * counted from when the connection became idle, so that a peer sending a
- * byte at a time gains nothing; or stalled (output queued), counted from
- * the last write that made progress.
+ * One timer per connection: before the first byte, first_byte_timeout_ms
+ * from accept (a peer that connects and says nothing); idle (no request
+ * open), idle_timeout_ms counted from when the connection became idle, so
+ * that a peer sending a byte at a time gains nothing; or stalled (output
+ * queued), idle_timeout_ms from the last write that made progress.
  */
-static void conn_update_timer(struct sconn *c, int progress)
+static void conn_update_timer(struct sconn *c, bool progress)
 {
-	uint64_t ms = c->srv->o.idle_timeout_ms;
-	int mode;
+	const struct fcgi_server_opts *o = &c->srv->o;
+	enum conn_timer mode;
+	uint64_t now, ms;
 
 	if (c->dead || c->lingering)
 		return;
-	mode = c->wq > 0 ? T_STALL : c->nreqs == 0 ? T_IDLE : T_NONE;
-	if (ms == 0)
-		mode = T_NONE;
-	if (mode == c->tmode && !(mode == T_STALL && progress))
+	if (c->wq > 0)
+		mode = o->idle_timeout_ms != 0 ? CT_STALL : CT_NONE;
+	else if (c->nreqs > 0)
+		mode = CT_NONE;
+	else if (!c->got_bytes && o->first_byte_timeout_ms != 0)
+		mode = CT_FIRST;
+	else
+		mode = o->idle_timeout_ms != 0 ? CT_IDLE : CT_NONE;
+	if (mode == c->tmode && !(mode == CT_STALL && progress))
 		return;
 	c->tmode = mode;
-	if (mode == T_NONE)
+	now = fcgi_now_ms(c->srv->loop);
+	switch (mode) {
+	case CT_FIRST:
+		ms = o->first_byte_timeout_ms;
+		break;
+	case CT_IDLE:
+		ms = c->idle_since + o->idle_timeout_ms > now
+			     ? c->idle_since + o->idle_timeout_ms - now
+			     : 1;
+		break;
+	case CT_STALL:
+		ms = o->idle_timeout_ms;
+		break;
+	default:
+		ms = 0;
+		break;
+	}
+	if (ms == 0)
 		fcgi_timer_stop(&c->timer);
 	else
 		fcgi_timer_arm(&c->timer, ms);
@@ -837,11 +948,21 @@ static void on_conn_timer(struct fcgi_timer *t)
 {
 	struct sconn *c = t->data;
 
-	if (c->lingering)
+	switch (c->tmode) {
+	case CT_FIRST:
+		conn_close(c, "nothing received within the first-byte "
+			      "timeout");
+		break;
+	case CT_STALL:
+		conn_close(c, "the peer stopped reading");
+		break;
+	case CT_IDLE:
+		conn_close(c, "idle timeout");
+		break;
+	default:
 		conn_close(c, NULL);
-	else
-		conn_close(c, c->wq > 0 ? "the peer stopped reading"
-					: "idle timeout");
+		break;
+	}
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -864,7 +985,7 @@ static void conn_finish(struct sconn *c)
 		conn_close(c, NULL);
 		return;
 	}
-	c->tmode = T_LINGER;
+	c->tmode = CT_LINGER;
 	fcgi_timer_arm(&c->timer, LINGER_MS);
 	conn_update_reading(c);
 }
@@ -896,7 +1017,7 @@ static void on_written(uv_write_t *w, int status)
 		pause_runs(c, 0);
 		conn_update_reading(c);
 	}
-	conn_update_timer(c, 1);
+	conn_update_timer(c, true);
 	if (c->closing && c->wq == 0)
 		conn_finish(c);
 }
@@ -958,7 +1079,7 @@ static void conn_flush(struct sconn *c)
 		pause_runs(c, 1);
 		conn_update_reading(c);
 	}
-	conn_update_timer(c, 0);
+	conn_update_timer(c, false);
 }
 
 /* After an END_REQUEST: without KEEP_CONN the connection ends once its
@@ -977,30 +1098,45 @@ static void conn_check_close(struct sconn *c)
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
 	struct sconn *c = st->data;
+	char why[80];
 	ssize_t rc;
 
 	if (c->dead)
 		return;
 	if (c->lingering) {
-		if (n < 0)
+		/* Judged for the trace (a body past its CONTENT_LENGTH, a
+		 * request on a closing connection), never answered. */
+		if (n > 0)
+			(void)fcgi_conn_recv(c->conn, FCGI_DIR_TO_APP,
+					     (const uint8_t *)b->base,
+					     (size_t)n);
+		else if (n < 0)
 			conn_close(c, NULL);
 		return;
 	}
 	if (n > 0) {
+		if (!c->got_bytes) {
+			c->got_bytes = true;
+			conn_update_timer(c, false);
+		}
 		rc = fcgi_conn_recv(c->conn, FCGI_DIR_TO_APP,
 				    (const uint8_t *)b->base, (size_t)n);
 		if (c->dead)
 			return;
 		conn_flush(c);
 		if (rc < 0 && rc != FCGI_ECANCELED) {
-			/* Not FastCGI any more (or out of memory): send
-			 * what is queued, then close. */
-			note(c->srv, c->label, "error", "%s",
-			     fcgi_strerror((int)rc));
-			c->closing = 1;
-			conn_update_reading(c);
-			if (c->wq == 0)
-				conn_finish(c);
+			/* A connection error (the last violation reported),
+			 * or out of memory: the requests go; what is queued
+			 * is sent, then the close. */
+			if (rc == FCGI_EPROTO)
+				snprintf(why, sizeof(why),
+					 "connection error (%s)",
+					 fcgi_vcode_name(fcgi_conn_stopped(
+						 c->conn, FCGI_DIR_TO_APP)));
+			else
+				snprintf(why, sizeof(why), "%s",
+					 fcgi_strerror((int)rc));
+			conn_close_flushed(c, why);
 			return;
 		}
 		conn_check_close(c);
@@ -1166,7 +1302,8 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	s->nobj++;
-	c->tmode = -1;
+	c->tmode = CT_UNSET;
+	c->idle_since = fcgi_now_ms(s->loop);
 	c->overflow = s->nconns >= s->o.max_conns;
 	if (c->overflow)
 		s->noverflow++;
@@ -1181,7 +1318,7 @@ static void on_connection(uv_stream_t *server, int status)
 	     fcgi_io_peername(st, peer, sizeof(peer)), l->name,
 	     c->overflow ? " (over FCGI_MAX_CONNS: OVERLOADED)" : "");
 	conn_update_reading(c);
-	conn_update_timer(c, 0);
+	conn_update_timer(c, false);
 }
 
 /* ---- the server ---- */

@@ -29,7 +29,7 @@ teardown() {
 	assert_equal "$(echo "$stderr" | head -1)" \
 		"fcgitool serve: unknown option '--bogus'"
 	assert_equal "$(echo "$stderr" | sed -n 2p)" \
-		"usage: fcgitool serve [-h] [--exec] [--json] [--no-mpx] [--trace]"
+		"usage: fcgitool serve [-h] [--exec] [--json] [--no-mpx] [--raw-stdin]"
 	[ -z "$output" ]
 }
 
@@ -668,6 +668,210 @@ print(data.hex())' "$SOCK" >"$D/answer"
 	start_serve --read-timeout 0.5 "$SOCK"
 	run -0 "$FCGILOAD" -T 20 -a 408 -e "Status: 408 Request Timeout" \
 		"$SOCK" /hello
+}
+
+# ---- a web server that breaks the rules ----------------------------------
+#
+# Raw bytes on the socket (tests/helpers/rawpeer.py), written whole and a
+# byte per write: the answer records and how the connection ended, the
+# violation in the trace, and the server serving on.
+
+# raw WAY ARG...: rawpeer, whole or a byte per write.
+raw() {
+	local way=$1
+	shift
+	if [ "$way" = bytes ]; then
+		python3 "$TOP/tests/helpers/rawpeer.py" -1 "$@"
+	else
+		python3 "$TOP/tests/helpers/rawpeer.py" "$@"
+	fi
+}
+
+# violations CODE: how many times the trace names it.
+violations() {
+	grep -c -- " $1 to-app " "$SERVE_OUT" || true
+}
+
+@test "serve: an application record with request id 0 closes the connection" {
+	start_serve --trace "$SOCK"
+	for way in whole bytes; do
+		run -0 raw "$way" "$SOCK" begin:1 rec:5:0:x params:1
+		assert_output "eof"
+		run -0 raw "$way" "$SOCK" begin:0 params:0 stdin:0
+		assert_output "eof"
+	done
+	# Nothing else suffered.
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	assert_equal "$(violations app-null-id)" 4
+	grep -q "STDIN record has request id 0, which is reserved for management records" "$SERVE_OUT"
+	grep -q "BEGIN_REQUEST record has request id 0" "$SERVE_OUT"
+	assert_equal "$(grep -c '\*\* close connection error (app-null-id)' "$SERVE_OUT")" 4
+}
+
+@test "serve: a BEGIN_REQUEST whose body is not 8 bytes closes the connection" {
+	start_serve --trace "$SOCK"
+	for way in whole bytes; do
+		for len in 5 9; do
+			run -0 raw "$way" "$SOCK" "begin:1:1:0:$len" \
+				"params:1:SCRIPT_FILENAME=/x/hello" params:1 stdin:1
+			assert_output "eof"
+		done
+	done
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	assert_equal "$(violations bad-body-length)" 4
+	grep -q "BEGIN_REQUEST body is 5 bytes, expected 8" "$SERVE_OUT"
+	grep -q "BEGIN_REQUEST body is 9 bytes, expected 8" "$SERVE_OUT"
+	assert_equal "$(grep -c '\*\* close connection error (bad-body-length)' "$SERVE_OUT")" 4
+	# No request was run: the only answer is fcgiload's.
+	assert_equal "$(grep -c -- "<- END_REQUEST" "$SERVE_OUT")" 1
+}
+
+@test "serve: management records with a request id are not answered" {
+	start_serve --trace "$SOCK"
+	for way in whole bytes; do
+		run -0 raw "$way" -w 800 "$SOCK" values:1:FCGI_MAX_CONNS \
+			rec:20:3:x values:0:FCGI_MPXS_CONNS rec:20:0
+		# Only the id-0 ones: GET_VALUES_RESULT, then UNKNOWN_TYPE.
+		assert_equal "${#lines[@]}" 3
+		assert_line --index 0 'GET_VALUES_RESULT 0 \x0f\x01FCGI_MPXS_CONNS1'
+		assert_line --index 1 'UNKNOWN_TYPE 0 \x14\x00\x00\x00\x00\x00\x00\x00'
+		assert_line --index 2 "open"
+	done
+	stop_serve
+	assert_equal "$(violations mgmt-nonzero-id)" 2
+	grep -q "GET_VALUES record has request id 1, expected 0" "$SERVE_OUT"
+	assert_equal "$(grep -c '\*\* values request 1: not a management record; not answered' "$SERVE_OUT")" 2
+	assert_equal "$(violations unknown-type)" 4
+}
+
+@test "serve: a second BEGIN_REQUEST for an active id stops the first and is refused" {
+	start_serve --trace "$SOCK"
+	for way in whole bytes; do
+		SECONDS=0
+		run -0 raw "$way" -w 1000 "$SOCK" begin:1:1:1 \
+			"params:1:SCRIPT_FILENAME=/x/sleep,QUERY_STRING=ms=20000" \
+			params:1 stdin:1 sleep:300 \
+			begin:1:1:1 params:1:X=y params:1 stdin:1:body stdin:1 \
+			sleep:300 \
+			begin:1:1:1 "params:1:SCRIPT_FILENAME=/x/hello" params:1 \
+			stdin:1
+		[ "$SECONDS" -lt 10 ]
+		# The refusal ends the id; the records of the refused request
+		# are dropped; the id then serves a new request.
+		assert_line --index 0 "STDOUT 1"
+		assert_line --index 1 "END_REQUEST 1 app=0 proto=CANT_MPX_CONN"
+		assert_line --index 2 --partial 'STDOUT 1 Content-Type: text/plain'
+		assert_line --index 3 "STDOUT 1"
+		assert_line --index 4 "END_REQUEST 1 app=0 proto=REQUEST_COMPLETE"
+		assert_line --index 5 "open"
+	done
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	assert_equal "$(violations duplicate-begin)" 2
+	assert_equal "$(grep -c '\*\* refuse request 1' "$SERVE_OUT")" 2
+	# What crossed the refusal is no violation.
+	assert_equal "$(violations stream-after-end)" 0
+	assert_equal "$(violations no-begin)" 0
+}
+
+@test "serve: a function reads at most CONTENT_LENGTH bytes; --raw-stdin all" {
+	start_serve --trace "$SOCK"
+	echo_cl() { # WAY CONTENT_LENGTH STEP...
+		local way=$1 cl=$2
+		shift 2
+		raw "$way" "$SOCK" begin:1 \
+			"params:1:SCRIPT_FILENAME=/x/echo,QUERY_STRING=raw=1,CONTENT_LENGTH=$cl" \
+			params:1 "$@"
+	}
+	for way in whole bytes; do
+		# Longer: the rest is dropped.
+		run -0 echo_cl "$way" 5 stdin:1:hello stdin:1:EXTRA stdin:1
+		assert_line --index 0 --partial 'Content-Length: 5\r\n\r\nhello'
+		assert_line --index 2 "END_REQUEST 1 app=0 proto=REQUEST_COMPLETE"
+		# Shorter: what came.
+		run -0 echo_cl "$way" 10 stdin:1:hi stdin:1
+		assert_line --index 0 --partial 'Content-Length: 2\r\n\r\nhi'
+		# Complete: the end of input without the empty STDIN record.
+		run -0 echo_cl "$way" 5 stdin:1:hello
+		assert_line --index 0 --partial 'Content-Length: 5\r\n\r\nhello'
+		# Not a number: the body as it comes.
+		run -0 echo_cl "$way" 5x stdin:1:helloEXTRA stdin:1
+		assert_line --index 0 --partial 'Content-Length: 10\r\n\r\nhelloEXTRA'
+	done
+	stop_serve
+	assert_equal "$(violations content-length)" 6
+	assert_equal "$(grep -c "STDIN of request 1 is 10 bytes, CONTENT_LENGTH says 5" "$SERVE_OUT")" 2
+	assert_equal "$(grep -c "STDIN of request 1 is 2 bytes, CONTENT_LENGTH says 10" "$SERVE_OUT")" 2
+	assert_equal "$(grep -c "CONTENT_LENGTH '5x' of request 1 is not a decimal number" "$SERVE_OUT")" 2
+	# Bytes past it that reach a request still running are noted too
+	# (a byte at a time, the answer may come first).
+	[ "$(grep -c "stdin request 1: STDIN goes past CONTENT_LENGTH 5; the rest is dropped" "$SERVE_OUT")" -ge 1 ]
+
+	start_serve --raw-stdin "$SOCK"
+	for way in whole bytes; do
+		run -0 echo_cl "$way" 5 stdin:1:hello stdin:1:EXTRA stdin:1
+		assert_line --index 0 --partial 'Content-Length: 10\r\n\r\nhelloEXTRA'
+	done
+	stop_serve
+}
+
+@test "serve: records out of place are reported and dropped" {
+	start_serve --trace "$SOCK"
+	for way in whole bytes; do
+		# Records of an unknown id, STDIN before PARAMS ended, a
+		# stream after its end: the request gets its own body only.
+		run -0 raw "$way" "$SOCK" params:5:A=b stdin:5:x begin:1 \
+			stdin:1:early "params:1:SCRIPT_FILENAME=/x/echo,QUERY_STRING=raw=1" \
+			params:1 params:1:A=b stdin:1:body stdin:1
+		assert_line --index 0 --partial 'Content-Length: 4\r\n\r\nbody'
+		assert_line --index 2 "END_REQUEST 1 app=0 proto=REQUEST_COMPLETE"
+		assert_line --index 3 "eof"
+		# An ABORT_REQUEST with a body still aborts.
+		run -0 raw "$way" "$SOCK" begin:1 \
+			"params:1:SCRIPT_FILENAME=/x/sleep,QUERY_STRING=ms=20000" \
+			params:1 stdin:1 sleep:300 abort:1:x
+		assert_line --index 0 "STDOUT 1"
+		assert_line --index 1 "END_REQUEST 1 app=143 proto=REQUEST_COMPLETE"
+	done
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	assert_equal "$(violations no-begin)" 4
+	assert_equal "$(violations out-of-order)" 2
+	assert_equal "$(violations stream-after-end)" 2
+	assert_equal "$(violations bad-body-length)" 2
+	grep -q "ABORT_REQUEST body is 1 bytes, expected 0" "$SERVE_OUT"
+}
+
+@test "serve --first-byte-timeout closes a silent connection, not an idle one" {
+	run -2 --separate-stderr "$FCGITOOL" serve --first-byte-timeout soon
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool serve: bad --first-byte-timeout 'soon': not a number of seconds"
+	start_serve --trace --first-byte-timeout 0.5 --idle-timeout 5 "$SOCK"
+	run -0 raw whole -w 4000 "$SOCK" nothing
+	assert_output "eof"
+	# Closed half a second after it was accepted, by the trace's clock.
+	awk '$2 == "c1" && / accept / { a = $1 }
+	     $2 == "c1" && / close / { c = $1 }
+	     END { exit !(c - a >= 0.45 && c - a < 1.5) }' "$SERVE_OUT"
+	# A kept connection after its answer waits for the idle timeout.
+	run -0 raw whole -w 1500 "$SOCK" begin:1:1:1 \
+		"params:1:SCRIPT_FILENAME=/x/hello" params:1 stdin:1
+	assert_line --index 3 "open"
+	# A byte at a time in time is no silence.
+	run -0 raw bytes -w 1500 "$SOCK" begin:1:1:1 \
+		"params:1:SCRIPT_FILENAME=/x/hello" params:1 stdin:1
+	assert_line --index 3 "open"
+	stop_serve
+	assert_equal "$(grep -c 'close nothing received within the first-byte timeout' "$SERVE_OUT")" 1
+	# 0 turns it off: only --idle-timeout applies.
+	start_serve --first-byte-timeout 0 --idle-timeout 5 "$SOCK"
+	run -0 raw whole -w 1500 "$SOCK" nothing
+	assert_output "open"
+	stop_serve
 }
 
 # ---- trace and shutdown -----------------------------------------------------
