@@ -552,7 +552,7 @@ static void bc_connected(uv_stream_t *s, int status, void *arg)
 	}
 	bc->s = s;
 	s->data = bc;
-	bc->conn = fcgi_conn_new(FCGI_MODE_WEB, NULL, &conn_cb, bc);
+	(void)fcgi_conn_new(&bc->conn, FCGI_MODE_WEB, NULL, &conn_cb, bc);
 	if (bc->conn == NULL) {
 		fcgi_io_close(s, NULL, NULL);
 		bc->s = NULL;

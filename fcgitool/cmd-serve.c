@@ -97,7 +97,7 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
 		case O_EXEC:
-			o->exec = 1;
+			o->exec = true;
 			break;
 		case O_FIRST:
 			if (parse_seconds_ms(optarg,
@@ -125,7 +125,7 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 				return usage_error("bad --isolate '%s': not "
 						   "'pool' or 'request'",
 						   optarg);
-			o->isolate_set = 1;
+			o->isolate_set = true;
 			break;
 		case O_JSON:
 			o->json = o->trace = true;
@@ -156,7 +156,7 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 			o->srv.unix_mode = (unsigned)v;
 			break;
 		case O_NOMPX:
-			o->srv.mpx = 0;
+			o->srv.mpx = false;
 			break;
 		case O_RAWSTDIN:
 			o->srv.raw_stdin = true;
@@ -290,7 +290,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	o.srv.trace = render;
 	o.srv.log = log_line;
-	o.srv.handle_signals = 1;
+	o.srv.handle_signals = true;
 	if (uv_loop_init(&loop) != 0 ||
 	    fcgi_server_new(&srv, &loop, &o.srv) != 0)
 		die(EXIT_IO, "cannot create the server");

@@ -12,7 +12,8 @@ struct serve_opts {
 	const char **fns; /* --fn values, in order */
 	size_t nfns;
 	bool exec, trace, json;
-	int isolate, isolate_set;    /* --isolate: enum fcgi_isolate */
+	enum fcgi_isolate isolate; /* --isolate */
+	bool isolate_set;
 	unsigned workers;	     /* --workers, or 0 */
 	const char *root;	     /* --root, or NULL */
 	enum fcgi_severity severity; /* --severity, or 0 */

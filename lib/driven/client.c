@@ -1882,7 +1882,7 @@ static int cc_open(struct fcgi_client *c)
 	cb.on_record = conn_record;
 	cb.on_event = conn_event;
 	cb.on_violation = conn_violation;
-	cc->conn = fcgi_conn_new(FCGI_MODE_WEB, &c->o.conn, &cb, cc);
+	(void)fcgi_conn_new(&cc->conn, FCGI_MODE_WEB, &c->o.conn, &cb, cc);
 	if (cc->reqs == NULL || cc->conn == NULL) {
 		if (cc->conn != NULL)
 			fcgi_conn_free(cc->conn);

@@ -642,8 +642,8 @@ enum fcgi_isolate {
  * (1 to FCGI_WORKERS_MAX; 0: fcgi_default_workers()).  Only before the
  * first request.  0, FCGI_EINVAL (not a function runner, a bad value,
  * or the workers have started). */
-int fcgi_func_runner_set_isolation(struct fcgi_runner *r, int isolate,
-				   unsigned workers);
+int fcgi_func_runner_set_isolation(struct fcgi_runner *r,
+				   enum fcgi_isolate isolate, unsigned workers);
 /* The number of online CPUs, at least 4 and at most 64. */
 unsigned fcgi_default_workers(void);
 
@@ -672,7 +672,7 @@ struct fcgi_server_opts {
 	const struct fcgi_mem *mem;
 	unsigned max_conns;  /* FCGI_MAX_CONNS (1024); past it: OVERLOADED */
 	unsigned max_reqs;   /* FCGI_MAX_REQS (1024), all connections */
-	int mpx;	     /* FCGI_MPXS_CONNS (1); 0: CANT_MPX_CONN */
+	bool mpx;	     /* FCGI_MPXS_CONNS (true); false: CANT_MPX_CONN */
 	unsigned roles;	     /* bits (1 << role) run; others UNKNOWN_ROLE */
 	uint64_t timeout_ms; /* per request from BEGIN; 0 = none */
 	unsigned timeout_status;  /* 408: Status and appStatus at timeout */
@@ -695,10 +695,10 @@ struct fcgi_server_opts {
 	 * when it has them; what STDIN holds beyond is dropped (the conn
 	 * reports the mismatch).  true: STDIN as it comes. */
 	bool raw_stdin;
-	int backlog;	    /* listen(2) backlog (511) */
-	unsigned unix_mode; /* mode of unix sockets (0600) */
-	int handle_signals; /* SIGINT and SIGTERM stop gracefully; a second
-			     * one aborts what is left */
+	int backlog;	     /* listen(2) backlog (511) */
+	unsigned unix_mode;  /* mode of unix sockets (0600) */
+	bool handle_signals; /* SIGINT and SIGTERM stop gracefully; a
+			      * second one aborts what is left */
 	/* Every record both ways, violations and notes, or NULL (borrowed;
 	 * must outlive the server). */
 	struct fcgi_render *trace;

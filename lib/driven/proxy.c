@@ -1235,7 +1235,7 @@ static struct pconn *pconn_new(struct fcgi_proxy *p, uv_stream_t *s)
 	pc = calloc(1, sizeof(*pc));
 	if (pc == NULL)
 		return NULL;
-	pc->obs = fcgi_conn_new(FCGI_MODE_OBSERVER, &p->copts, &cb, pc);
+	(void)fcgi_conn_new(&pc->obs, FCGI_MODE_OBSERVER, &p->copts, &cb, pc);
 	if (pc->obs == NULL) {
 		free(pc);
 		return NULL;

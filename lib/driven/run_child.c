@@ -78,7 +78,7 @@ static void exec_release(void *self)
 	fcgi_mem_free(e->mem, e);
 }
 
-static int has_dotdot(const char *p)
+static bool has_dotdot(const char *p)
 {
 	const char *s = p;
 
@@ -87,14 +87,14 @@ static int has_dotdot(const char *p)
 		size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
 
 		if (n == 2 && s[0] == '.' && s[1] == '.')
-			return 1;
+			return true;
 		if (slash == NULL)
-			return 0;
+			return false;
 		s = slash + 1;
 	}
 }
 
-static int under_root(const struct exec_runner *e, const char *real)
+static bool under_root(const struct exec_runner *e, const char *real)
 {
 	if (e->rootlen == 1) /* "/" */
 		return real[0] == '/';
@@ -172,12 +172,12 @@ static unsigned check_script(const struct exec_runner *e,
 /* May this pair go into a CGI environment?  Not HTTP_PROXY ("httpoxy":
  * a client's Proxy: header would become the program's proxy), nothing
  * with a NUL, no name that is empty or holds '='. */
-static int env_ok(const struct fcgi_nv *nv)
+static bool env_ok(const struct fcgi_nv *nv)
 {
 	if (nv->name_len == 0 || memchr(nv->name, '\0', nv->name_len) ||
 	    memchr(nv->name, '=', nv->name_len) ||
 	    memchr(nv->value, '\0', nv->value_len))
-		return 0;
+		return false;
 	return !(nv->name_len == 10 && memcmp(nv->name, "HTTP_PROXY", 10) == 0);
 }
 
@@ -191,8 +191,8 @@ static char **build_env(const struct fcgi_mem *mem,
 	size_t count = fcgi_params_count(params), n = 0, bytes = 0, nptr;
 	struct fcgi_nv nv, tmp;
 	char **env, *s;
-	int have_path = fcgi_params_gets(params, "PATH", &tmp);
-	int have_role = fcgi_params_gets(params, "FCGI_ROLE", &tmp);
+	bool have_path = fcgi_params_gets(params, "PATH", &tmp);
+	bool have_role = fcgi_params_gets(params, "FCGI_ROLE", &tmp);
 	const char *rn = fcgi_role_name(role);
 
 	snprintf(role_env, sizeof(role_env), "FCGI_ROLE=%s",

@@ -26,7 +26,7 @@ struct func_runner {
 	const struct fcgi_mem *mem;
 	struct fn_lib *libs;
 	size_t n;
-	int isolate;		/* enum fcgi_isolate */
+	enum fcgi_isolate isolate;
 	unsigned workers;	/* pool size */
 	struct fcgi_pool *pool; /* from the first pooled request on */
 };
@@ -210,8 +210,8 @@ unsigned fcgi_default_workers(void)
 	return n > 64 ? 64 : (unsigned)n;
 }
 
-int fcgi_func_runner_set_isolation(struct fcgi_runner *r, int isolate,
-				   unsigned workers)
+int fcgi_func_runner_set_isolation(struct fcgi_runner *r,
+				   enum fcgi_isolate isolate, unsigned workers)
 {
 	struct func_runner *f;
 
@@ -227,16 +227,16 @@ int fcgi_func_runner_set_isolation(struct fcgi_runner *r, int isolate,
 	return 0;
 }
 
-static int is_identifier(const char *s)
+static bool is_identifier(const char *s)
 {
 	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 	      *s == '_'))
-		return 0;
+		return false;
 	for (s++; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		      (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
+			return false;
+	return true;
 }
 
 static void fn_child(void *arg)
@@ -273,7 +273,7 @@ static unsigned resolve(const struct func_runner *f,
 	char *colon;
 	size_t len;
 	const struct fn_lib *l;
-	int known_label = 0;
+	bool known_label = false;
 
 	if (!fcgi_params_gets(params, "SCRIPT_FILENAME", &nv)) {
 		snprintf(msg, msglen,
@@ -317,7 +317,7 @@ static unsigned resolve(const struct func_runner *f,
 		l = &f->libs[i];
 		if (label != NULL && strcmp(label, l->label) != 0)
 			continue;
-		known_label = 1;
+		known_label = true;
 		*fn = lib_find(l, fname);
 		if (*fn != NULL)
 			return 0;

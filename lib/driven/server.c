@@ -5,6 +5,7 @@
  * to a runner, the one deadline, flow control and graceful shutdown.  All
  * FastCGI parsing is the conn's; this file only reacts to its events.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
@@ -16,6 +17,21 @@
 #include <unistd.h>
 
 #include "runner.h"
+
+/* Where a connection is in its life. */
+enum conn_state {
+	CS_OPEN,      /* reading and answering */
+	CS_CLOSING,   /* no more reading; the close follows the queue */
+	CS_LINGERING, /* shut down after the queue: reading only to drop */
+	CS_DEAD	      /* closed: no more I/O */
+};
+
+/* Where the server is in its life. */
+enum srv_state {
+	SRV_SERVING,  /* accepting and serving */
+	SRV_DRAINING, /* stopping: open requests may finish */
+	SRV_ABORTING  /* stopping: what is left is aborted */
+};
 
 /* What a connection's timer is armed for. */
 enum conn_timer {
@@ -40,22 +56,21 @@ struct sconn;
 
 struct sreq {
 	struct fcgi_server *srv;
-	struct sconn *c; /* NULL once the request is off the wire */
-	struct sreq *next, *prev;
+	struct sconn *c;	/* NULL once the request is off the wire */
+	TAILQ_ENTRY(sreq) link; /* c's requests */
 	uint16_t id;
 	uint16_t role;
 	uint8_t flags;
 	struct fcgi_run *run; /* from start to destroy */
-	int running;	      /* started, on_done not yet */
-	int input_done;	      /* the empty STDIN record arrived */
-	int out_started;      /* a STDOUT byte went out */
-	int aborted;	   /* ABORT_REQUEST: answer when the runner is done */
-	int stdin_held;	   /* this request's body holds reading paused */
-	int bad_params;	   /* PARAMS broke the limits or ended mid-pair */
-	bool freeing;	   /* its timer is being closed */
-	bool has_cl;	   /* CONTENT_LENGTH is a number: cl */
-	bool stdin_closed; /* the run has the end of its body */
-	bool over_noted;   /* STDIN past CONTENT_LENGTH was noted */
+	bool running;	      /* started, on_done not yet */
+	bool input_done;      /* the empty STDIN record arrived */
+	bool aborted;	      /* stopped: answer when the runner is done */
+	bool stdin_held;      /* this request's body holds reading paused */
+	bool bad_params;      /* PARAMS broke the limits or ended mid-pair */
+	bool freeing;	      /* its timer is being closed */
+	bool has_cl;	      /* CONTENT_LENGTH is a number: cl */
+	bool stdin_closed;    /* the run has the end of its body */
+	bool over_noted;      /* STDIN past CONTENT_LENGTH was noted */
 	uint64_t cl;
 	uint64_t stdin_given; /* body bytes handed to the run */
 	uint64_t begin_ms;
@@ -65,20 +80,18 @@ struct sreq {
 
 struct sconn {
 	struct fcgi_server *srv;
-	struct sconn *next, *prev;
+	TAILQ_ENTRY(sconn) link; /* the server's connections */
 	uv_stream_t *stream;
 	struct fcgi_conn *conn;
-	struct sreq *reqs;
+	TAILQ_HEAD(, sreq) reqs;
 	unsigned nreqs;
+	enum conn_state state;
 	size_t wq;	  /* bytes handed to libuv, not yet written */
-	int reading;	  /* uv_read_start in effect */
-	int out_paused;	  /* runners paused: the peer is not reading */
+	bool reading;	  /* uv_read_start in effect */
+	bool out_paused;  /* runners paused: the peer is not reading */
 	unsigned in_hold; /* requests whose runner has a full stdin queue */
-	int close_after;  /* a request without KEEP_CONN was answered */
-	int closing;	  /* close once the queue is written */
-	int dead;	  /* closed or closing: no more I/O */
-	int overflow;	  /* past max_conns: everything gets OVERLOADED */
-	int lingering;	  /* our side is shut down; reading to drop */
+	bool close_after; /* a request without KEEP_CONN was answered */
+	bool overflow;	  /* past max_conns: everything gets OVERLOADED */
 	uv_shutdown_t shut;
 	unsigned pending; /* handles whose close is pending */
 	struct fcgi_timer timer;
@@ -101,17 +114,17 @@ struct fcgi_server {
 	struct fcgi_runner *runner;
 	struct listener *ls;
 	size_t nls;
-	struct sconn *conns;
+	TAILQ_HEAD(, sconn) conns;
 	unsigned nconns, noverflow;
 	unsigned nreqs, nruns;
 	uint64_t accepted, completed, timeouts, overloaded;
 	uint64_t conn_seq;
 	uint64_t t0;
-	int stopping; /* 1: draining, 2: aborting */
+	enum srv_state state;
 	uv_signal_t sig[2];
-	int sig_open;
+	bool sig_open;
 	struct fcgi_timer stop_timer;
-	int stop_timer_open;
+	bool stop_timer_open;
 	unsigned pending; /* server-level handles whose close is pending */
 	unsigned nobj;	  /* requests and connections not yet freed */
 	uint8_t readbuf[65536];
@@ -187,7 +200,7 @@ void fcgi_server_opts_default(struct fcgi_server_opts *o)
 	fcgi_limits_default(&o->limits);
 	o->max_conns = 1024;
 	o->max_reqs = 1024;
-	o->mpx = 1;
+	o->mpx = true;
 	o->roles = 1u << FCGI_RESPONDER | 1u << FCGI_AUTHORIZER;
 	o->timeout_status = 408;
 	o->read_timeout_ms = 30000;
@@ -208,9 +221,9 @@ static struct sreq *req_find(struct sconn *c, uint16_t id)
 {
 	struct sreq *q;
 
-	for (q = c->reqs; q != NULL; q = q->next)
-		if (q->id == id)
-			return q;
+	TAILQ_FOREACH(q, &c->reqs, link)
+	if (q->id == id)
+		return q;
 	return NULL;
 }
 
@@ -239,7 +252,7 @@ static void req_release_hold(struct sreq *q)
 
 	if (!q->stdin_held)
 		return;
-	q->stdin_held = 0;
+	q->stdin_held = false;
 	if (c != NULL && c->in_hold > 0)
 		c->in_hold--;
 }
@@ -256,13 +269,7 @@ static void req_detach(struct sreq *q)
 	if (c == NULL)
 		return;
 	req_release_hold(q);
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		c->reqs = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
-	q->next = q->prev = NULL;
+	TAILQ_REMOVE(&c->reqs, q, link);
 	c->nreqs--;
 	q->srv->nreqs--;
 	q->c = NULL;
@@ -279,7 +286,7 @@ static void req_answered(struct sreq *q)
 
 	q->srv->completed++;
 	if (!(q->flags & FCGI_KEEP_CONN))
-		c->close_after = 1;
+		c->close_after = true;
 	req_detach(q);
 	conn_flush(c);
 	conn_check_close(c);
@@ -394,7 +401,7 @@ static void conn_refuse(struct sconn *c, uint16_t id, uint8_t flags,
 	if (pstatus == FCGI_OVERLOADED)
 		c->srv->overloaded++;
 	if (!(flags & FCGI_KEEP_CONN) || c->overflow)
-		c->close_after = 1;
+		c->close_after = true;
 }
 
 static void on_begin(struct sconn *c, const struct fcgi_event *ev)
@@ -415,7 +422,8 @@ static void on_begin(struct sconn *c, const struct fcgi_event *ev)
 		conn_refuse(c, ev->request_id, ev->flags, FCGI_UNKNOWN_ROLE);
 		return;
 	}
-	if (c->overflow || s->stopping || s->nreqs >= s->o.max_reqs) {
+	if (c->overflow || s->state != SRV_SERVING ||
+	    s->nreqs >= s->o.max_reqs) {
 		conn_refuse(c, ev->request_id, ev->flags, FCGI_OVERLOADED);
 		return;
 	}
@@ -443,10 +451,7 @@ static void on_begin(struct sconn *c, const struct fcgi_event *ev)
 	q->begin_ms = fcgi_now_ms(s->loop);
 	snprintf(q->label, sizeof(q->label), "%s#%u", c->label,
 		 (unsigned)q->id);
-	q->next = c->reqs;
-	if (c->reqs != NULL)
-		c->reqs->prev = q;
-	c->reqs = q;
+	TAILQ_INSERT_HEAD(&c->reqs, q, link);
 	c->nreqs++;
 	s->nreqs++;
 	req_arm(q);
@@ -526,7 +531,7 @@ static void on_params(struct sconn *c, const struct fcgi_event *ev)
 		return;
 	}
 	q->run = run;
-	q->running = 1;
+	q->running = true;
 	s->nruns++;
 	if (c->out_paused)
 		run->ops->pause(run, true);
@@ -536,7 +541,7 @@ static void on_params(struct sconn *c, const struct fcgi_event *ev)
 	if (q->role == FCGI_AUTHORIZER) {
 		run->ops->close_stdin(run);
 		q->stdin_closed = true;
-		q->input_done = 1;
+		q->input_done = true;
 		req_arm(q);
 	} else if (q->has_cl && q->cl == 0) {
 		run->ops->close_stdin(run);
@@ -559,7 +564,7 @@ static void on_stdin(struct sconn *c, const struct fcgi_event *ev)
 		if (!q->stdin_closed)
 			ops->close_stdin(q->run);
 		q->stdin_closed = true;
-		q->input_done = 1;
+		q->input_done = true;
 		req_arm(q);
 		return;
 	}
@@ -590,7 +595,7 @@ static void on_stdin(struct sconn *c, const struct fcgi_event *ev)
 	/* Stop reading the connection while this runner is not taking
 	 * its body: the queue cannot grow past about one read. */
 	if ((size_t)pending > s->o.stdin_high && !q->stdin_held) {
-		q->stdin_held = 1;
+		q->stdin_held = true;
 		c->in_hold++;
 		note(s, c->label, "flow",
 		     "request %u: runner not taking its body; reading paused",
@@ -613,7 +618,7 @@ static void on_abort(struct sconn *c, const struct fcgi_event *ev)
 		req_maybe_free(q);
 		return;
 	}
-	q->aborted = 1;
+	q->aborted = true;
 	req_release_hold(q);
 	conn_update_reading(c);
 	q->run->ops->abort(q->run);
@@ -664,9 +669,9 @@ static int on_event(void *arg, const struct fcgi_event *ev)
 {
 	struct sconn *c = arg;
 
-	if (c->dead)
+	if (c->state == CS_DEAD)
 		return 1;
-	if (c->lingering)
+	if (c->state == CS_LINGERING)
 		return 0;
 	switch (ev->type) {
 	case FCGI_EV_BEGIN:
@@ -689,7 +694,7 @@ static int on_event(void *arg, const struct fcgi_event *ev)
 		 * answers UNKNOWN_TYPE itself), CLOSE. */
 		break;
 	}
-	return c->dead ? 1 : 0;
+	return c->state == CS_DEAD ? 1 : 0;
 }
 
 static void on_record(void *arg, enum fcgi_dir dir,
@@ -720,7 +725,7 @@ static void req_refuse_duplicate(struct sreq *q)
 	     "and the new one refused (CANT_MPX_CONN)",
 	     (unsigned)q->id);
 	if (q->running && !q->aborted) {
-		q->aborted = 1;
+		q->aborted = true;
 		q->run->ops->abort(q->run);
 	}
 	rc = fcgi_conn_end(c->conn, q->id, 0, FCGI_CANT_MPX_CONN);
@@ -729,7 +734,7 @@ static void req_refuse_duplicate(struct sreq *q)
 		return;
 	}
 	if (!(q->flags & FCGI_KEEP_CONN))
-		c->close_after = 1;
+		c->close_after = true;
 	req_detach(q);
 	req_maybe_free(q);
 	conn_flush(c);
@@ -743,15 +748,15 @@ static void on_violation(void *arg, const struct fcgi_violation *v)
 
 	if (s->o.trace != NULL)
 		fcgi_render_violation(s->o.trace, c->label, srv_ts(s), v);
-	if (v->code == FCGI_V_MGMT_NONZERO_ID && !c->lingering)
+	if (v->code == FCGI_V_MGMT_NONZERO_ID && c->state != CS_LINGERING)
 		note(s, c->label, "values",
 		     "request %u: not a management record; not answered",
 		     (unsigned)v->request_id);
-	if (c->dead || (q = req_find(c, v->request_id)) == NULL)
+	if (c->state == CS_DEAD || (q = req_find(c, v->request_id)) == NULL)
 		return;
 	/* The conn keeps going with what fitted; the request must not. */
 	if (v->code == FCGI_V_NV_LIMIT || v->code == FCGI_V_NV_TRUNCATED)
-		q->bad_params = 1;
+		q->bad_params = true;
 	else if (v->code == FCGI_V_DUPLICATE_BEGIN)
 		req_refuse_duplicate(q);
 }
@@ -770,7 +775,6 @@ static void run_stdout(void *arg, const uint8_t *data, size_t len)
 		conn_fail(q->c, q, "cannot queue output", rc);
 		return;
 	}
-	q->out_started = 1;
 	conn_flush(q->c);
 }
 
@@ -823,7 +827,7 @@ static void run_close_conn(void *arg, enum fcgi_close how)
 	if (c == NULL)
 		return;
 	/* The run that asks is not aborted: it ends by itself. */
-	q->aborted = 1;
+	q->aborted = true;
 	if (how == FCGI_CLOSE_RESET)
 		conn_reset(c, "reset by the runner");
 	else
@@ -836,7 +840,7 @@ static void run_done(void *arg, uint32_t app_status, uint8_t pstatus)
 	struct fcgi_server *s = q->srv;
 	struct fcgi_run *run = q->run;
 
-	q->running = 0;
+	q->running = false;
 	q->run = NULL;
 	s->nruns--;
 	run->ops->destroy(run);
@@ -869,9 +873,11 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 
 static void pause_runs(struct sconn *c, bool paused)
 {
-	for (struct sreq *q = c->reqs; q != NULL; q = q->next)
-		if (q->running)
-			q->run->ops->pause(q->run, paused);
+	struct sreq *q;
+
+	TAILQ_FOREACH(q, &c->reqs, link)
+	if (q->running)
+		q->run->ops->pause(q->run, paused);
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
@@ -880,18 +886,17 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
  * unread, not while a runner's body queue is full, not once closing. */
 static void conn_update_reading(struct sconn *c)
 {
-	int want = !c->dead &&
-		   (c->lingering ||
-		    (!c->closing && !c->out_paused && c->in_hold == 0));
+	bool want = c->state == CS_LINGERING ||
+		    (c->state == CS_OPEN && !c->out_paused && c->in_hold == 0);
 
 	if (want == c->reading)
 		return;
 	if (want) {
 		if (uv_read_start(c->stream, on_alloc, on_read) == 0)
-			c->reading = 1;
+			c->reading = true;
 	} else {
 		uv_read_stop(c->stream);
-		c->reading = 0;
+		c->reading = false;
 	}
 }
 
@@ -908,7 +913,7 @@ static void conn_update_timer(struct sconn *c, bool progress)
 	enum conn_timer mode;
 	uint64_t now, ms;
 
-	if (c->dead || c->lingering)
+	if (c->state >= CS_LINGERING)
 		return;
 	if (c->wq > 0)
 		mode = o->idle_timeout_ms != 0 ? CT_STALL : CT_NONE;
@@ -969,7 +974,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 {
 	struct sconn *c = req->data;
 
-	if (status < 0 && !c->dead)
+	if (status < 0 && c->state != CS_DEAD)
 		conn_close(c, NULL);
 }
 
@@ -977,9 +982,9 @@ static void on_shutdown(uv_shutdown_t *req, int status)
  * until the peer closes too, or LINGER_MS. */
 static void conn_finish(struct sconn *c)
 {
-	if (c->dead || c->lingering)
+	if (c->state >= CS_LINGERING)
 		return;
-	c->lingering = 1;
+	c->state = CS_LINGERING;
 	c->shut.data = c;
 	if (uv_shutdown(&c->shut, c->stream, on_shutdown) != 0) {
 		conn_close(c, NULL);
@@ -1005,20 +1010,20 @@ static void on_written(uv_write_t *w, int status)
 
 	c->wq -= wr->len;
 	fcgi_mem_free(s->o.mem, wr);
-	if (c->dead)
+	if (c->state == CS_DEAD)
 		return;
 	if (status < 0) {
 		conn_close(c, uv_strerror(status));
 		return;
 	}
 	if (c->out_paused && c->wq <= s->o.out_low) {
-		c->out_paused = 0;
+		c->out_paused = false;
 		note(s, c->label, "flow", "output drained; resumed");
 		pause_runs(c, 0);
 		conn_update_reading(c);
 	}
 	conn_update_timer(c, true);
-	if (c->closing && c->wq == 0)
+	if (c->state == CS_CLOSING && c->wq == 0)
 		conn_finish(c);
 }
 
@@ -1033,7 +1038,7 @@ static void conn_flush(struct sconn *c)
 	uv_buf_t b;
 	int rc;
 
-	if (c->dead)
+	if (c->state == CS_DEAD)
 		return;
 	n = fcgi_conn_send(c->conn, &p);
 	if (n == 0)
@@ -1072,7 +1077,7 @@ static void conn_flush(struct sconn *c)
 	}
 	fcgi_conn_sent(c->conn, n);
 	if (c->wq > s->o.out_high && !c->out_paused) {
-		c->out_paused = 1;
+		c->out_paused = true;
 		note(s, c->label, "flow",
 		     "%zu bytes unread by the peer; runners and reading paused",
 		     c->wq);
@@ -1086,10 +1091,10 @@ static void conn_flush(struct sconn *c)
  * last request is answered (FastCGI 1.0, 5.1). */
 static void conn_check_close(struct sconn *c)
 {
-	if (c->dead || c->closing || c->nreqs > 0 ||
-	    !(c->close_after || c->srv->stopping))
+	if (c->state != CS_OPEN || c->nreqs > 0 ||
+	    !(c->close_after || c->srv->state != SRV_SERVING))
 		return;
-	c->closing = 1;
+	c->state = CS_CLOSING;
 	conn_update_reading(c);
 	if (c->wq == 0)
 		conn_finish(c);
@@ -1101,9 +1106,9 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	char why[80];
 	ssize_t rc;
 
-	if (c->dead)
+	if (c->state == CS_DEAD)
 		return;
-	if (c->lingering) {
+	if (c->state == CS_LINGERING) {
 		/* Judged for the trace (a body past its CONTENT_LENGTH, a
 		 * request on a closing connection), never answered. */
 		if (n > 0)
@@ -1121,7 +1126,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		}
 		rc = fcgi_conn_recv(c->conn, FCGI_DIR_TO_APP,
 				    (const uint8_t *)b->base, (size_t)n);
-		if (c->dead)
+		if (c->state == CS_DEAD)
 			return;
 		conn_flush(c);
 		if (rc < 0 && rc != FCGI_ECANCELED) {
@@ -1185,9 +1190,9 @@ static void conn_drop_reqs(struct sconn *c)
 {
 	struct sreq *q;
 
-	while ((q = c->reqs) != NULL) {
+	while ((q = TAILQ_FIRST(&c->reqs)) != NULL) {
 		if (q->running && !q->aborted) {
-			q->aborted = 1;
+			q->aborted = true;
 			q->run->ops->abort(q->run);
 		}
 		req_detach(q);
@@ -1200,18 +1205,13 @@ static void conn_close(struct sconn *c, const char *why)
 {
 	struct fcgi_server *s = c->srv;
 
-	if (c->dead)
+	if (c->state == CS_DEAD)
 		return;
-	c->dead = 1;
+	c->state = CS_DEAD;
 	note(s, c->label, "close", "%s", why != NULL ? why : "done");
 	fcgi_render_forget(s->o.trace, c->label);
 	conn_drop_reqs(c);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	TAILQ_REMOVE(&s->conns, c, link);
 	if (c->overflow)
 		s->noverflow--;
 	else
@@ -1226,12 +1226,12 @@ static void conn_close(struct sconn *c, const char *why)
  * closed as after a last answer. */
 static void conn_close_flushed(struct sconn *c, const char *why)
 {
-	if (c->dead || c->lingering)
+	if (c->state >= CS_LINGERING)
 		return;
 	note(c->srv, c->label, "close", "%s; after %zu queued bytes", why,
 	     c->wq);
 	conn_drop_reqs(c);
-	c->closing = 1;
+	c->state = CS_CLOSING;
 	conn_update_reading(c);
 	if (c->wq == 0)
 		conn_finish(c);
@@ -1243,7 +1243,7 @@ static void conn_reset(struct sconn *c, const char *why)
 	struct linger lg = { 1, 0 };
 	uv_os_fd_t fd;
 
-	if (c->dead)
+	if (c->state == CS_DEAD)
 		return;
 	if (uv_fileno((uv_handle_t *)c->stream, &fd) == 0)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -1267,7 +1267,7 @@ static void on_connection(uv_stream_t *server, int status)
 	st = fcgi_io_accept(server);
 	if (st == NULL)
 		return;
-	if (s->stopping ||
+	if (s->state != SRV_SERVING ||
 	    (s->nconns >= s->o.max_conns && s->noverflow >= OVERFLOW_MAX)) {
 		s->overloaded++;
 		fcgi_io_close(st, NULL, NULL);
@@ -1279,6 +1279,7 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	memset(c, 0, sizeof(*c));
+	TAILQ_INIT(&c->reqs);
 	c->srv = s;
 	c->stream = st;
 	st->data = c;
@@ -1293,7 +1294,7 @@ static void on_connection(uv_stream_t *server, int status)
 	/* One more than we run, so the refusal is ours to send. */
 	co.limits.max_requests = s->o.max_reqs + 1;
 	co.mem = s->o.mem;
-	c->conn = fcgi_conn_new(FCGI_MODE_APP, &co, &cb, c);
+	(void)fcgi_conn_new(&c->conn, FCGI_MODE_APP, &co, &cb, c);
 	if (c->conn == NULL ||
 	    fcgi_timer_init(s->loop, &c->timer, on_conn_timer, c) != 0) {
 		fcgi_conn_free(c->conn);
@@ -1310,10 +1311,7 @@ static void on_connection(uv_stream_t *server, int status)
 	else
 		s->nconns++;
 	s->accepted++;
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
+	TAILQ_INSERT_HEAD(&s->conns, c, link);
 	note(s, c->label, "accept", "%s on %s%s",
 	     fcgi_io_peername(st, peer, sizeof(peer)), l->name,
 	     c->overflow ? " (over FCGI_MAX_CONNS: OVERLOADED)" : "");
@@ -1343,6 +1341,7 @@ int fcgi_server_new(struct fcgi_server **out, uv_loop_t *loop,
 	if (s == NULL)
 		return FCGI_ENOMEM;
 	memset(s, 0, sizeof(*s));
+	TAILQ_INIT(&s->conns);
 	s->loop = loop;
 	s->o = *opts;
 	s->t0 = fcgi_now_ms(loop);
@@ -1378,7 +1377,7 @@ static struct listener *new_listener(struct fcgi_server *s, char *err,
 {
 	struct listener *l;
 
-	if (s->stopping) {
+	if (s->state != SRV_SERVING) {
 		snprintf(err, errlen, "the server is stopping");
 		*rc = FCGI_EINVAL;
 		return NULL;
@@ -1488,10 +1487,10 @@ static void close_listeners(struct fcgi_server *s)
  * then runs dry and fcgi_server_process() returns. */
 static void check_finished(struct fcgi_server *s)
 {
-	if (!s->stopping || s->conns != NULL || s->nruns > 0)
+	if (s->state == SRV_SERVING || !TAILQ_EMPTY(&s->conns) || s->nruns > 0)
 		return;
 	if (s->sig_open) {
-		s->sig_open = 0;
+		s->sig_open = false;
 		for (int i = 0; i < 2; i++) {
 			s->pending++;
 			uv_close((uv_handle_t *)&s->sig[i],
@@ -1499,7 +1498,7 @@ static void check_finished(struct fcgi_server *s)
 		}
 	}
 	if (s->stop_timer_open) {
-		s->stop_timer_open = 0;
+		s->stop_timer_open = false;
 		s->pending++;
 		fcgi_timer_close(&s->stop_timer, on_stop_timer_closed);
 	}
@@ -1508,14 +1507,12 @@ static void check_finished(struct fcgi_server *s)
 /* Past the grace period (or at a second signal): stop what is left. */
 static void stop_abort(struct fcgi_server *s)
 {
-	struct sconn *c, *next;
+	struct sconn *c;
 
-	s->stopping = 2;
+	s->state = SRV_ABORTING;
 	note(s, NULL, "stop", "aborting %u open requests", s->nreqs);
-	for (c = s->conns; c != NULL; c = next) {
-		next = c->next;
+	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
 		conn_close(c, "server stopping");
-	}
 	check_finished(s);
 }
 
@@ -1528,26 +1525,26 @@ void fcgi_server_stop(struct fcgi_server *s)
 {
 	struct sconn *c, *next;
 
-	if (s->stopping) {
-		if (s->stopping == 1)
+	if (s->state != SRV_SERVING) {
+		if (s->state == SRV_DRAINING)
 			stop_abort(s);
 		return;
 	}
-	s->stopping = 1;
+	s->state = SRV_DRAINING;
 	note(s, NULL, "stop", "%u open requests", s->nreqs);
 	close_listeners(s);
-	for (c = s->conns; c != NULL; c = next) {
-		next = c->next;
+	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
 		if (c->nreqs == 0)
 			conn_close(c, "server stopping");
 		else
-			c->close_after = 1;
+			c->close_after = true;
 	}
-	if (s->conns != NULL && s->o.shutdown_ms != 0 &&
+	if (!TAILQ_EMPTY(&s->conns) && s->o.shutdown_ms != 0 &&
 	    fcgi_timer_init(s->loop, &s->stop_timer, on_stop_timer, s) == 0) {
-		s->stop_timer_open = 1;
+		s->stop_timer_open = true;
 		fcgi_timer_arm(&s->stop_timer, s->o.shutdown_ms);
-	} else if (s->conns != NULL && s->o.shutdown_ms == 0) {
+	} else if (!TAILQ_EMPTY(&s->conns) && s->o.shutdown_ms == 0) {
 		stop_abort(s);
 		return;
 	}
@@ -1568,13 +1565,13 @@ int fcgi_server_process(struct fcgi_server *s)
 
 	if (s->nls == 0)
 		return FCGI_EINVAL;
-	if (s->o.handle_signals && !s->sig_open && !s->stopping) {
+	if (s->o.handle_signals && !s->sig_open && s->state == SRV_SERVING) {
 		for (int i = 0; i < 2; i++) {
 			uv_signal_init(s->loop, &s->sig[i]);
 			s->sig[i].data = s;
 			uv_signal_start(&s->sig[i], on_signal, sigs[i]);
 		}
-		s->sig_open = 1;
+		s->sig_open = true;
 	}
 	uv_run(s->loop, UV_RUN_DEFAULT);
 	return 0;
@@ -1598,11 +1595,11 @@ void fcgi_server_free(struct fcgi_server *s)
 		return;
 	/* A server that never processed, or stopped: close what is left
 	 * and let the loop run the close callbacks. */
-	if (!s->stopping)
-		s->stopping = 2;
+	if (s->state == SRV_SERVING)
+		s->state = SRV_ABORTING;
 	close_listeners(s);
-	while (s->conns != NULL)
-		conn_close(s->conns, "server freed");
+	while (!TAILQ_EMPTY(&s->conns))
+		conn_close(TAILQ_FIRST(&s->conns), "server freed");
 	check_finished(s);
 	/* Close callbacks come on the next turn; dying runners within
 	 * their kill grace. */

@@ -4,6 +4,7 @@
  * decoder per direction, request-id multiplexing, events, violations and
  * the sending side's framing.  No I/O.
  */
+#include <sys/queue.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +48,7 @@ struct req {
 	uint64_t content_length;
 	struct fcgi_nv_decoder nv;
 	struct fcgi_params params;
-	struct req *prev, *next; /* the ended list, oldest first */
+	TAILQ_ENTRY(req) ended; /* the ended list, oldest first */
 };
 
 struct side {
@@ -56,7 +57,7 @@ struct side {
 	 * version, or (an app receiving) a connection error; FCGI_V_NONE
 	 * while it goes on. */
 	enum fcgi_vcode stop;
-	int eof;
+	bool eof;
 };
 
 struct fcgi_conn {
@@ -71,12 +72,12 @@ struct fcgi_conn {
 	struct req **slots;
 	size_t nslots; /* 0 or a power of two */
 	size_t nreq;
-	struct req *spare; /* preallocated for our own BEGIN */
-	struct req *ended_head, *ended_tail; /* ended requests, oldest first */
+	struct req *spare;	 /* preallocated for our own BEGIN */
+	TAILQ_HEAD(, req) ended; /* ended requests, oldest first */
 	size_t nended;
 	unsigned active;
 
-	int keep;		  /* KEEP_CONN of the last accepted BEGIN */
+	bool keep;		  /* KEEP_CONN of the last accepted BEGIN */
 	uint64_t begins;	  /* BEGIN_REQUESTs accepted */
 	uint64_t pending_values;  /* GET_VALUES without an answer yet */
 	uint64_t pending_unknown; /* unknown management records unanswered */
@@ -84,9 +85,9 @@ struct fcgi_conn {
 	/* Output queue: bytes out.data[out_off..out.len) are unsent. */
 	struct fcgi_buf out;
 	size_t out_off;
-	int raw_reserved; /* the self decoder's content buffer is reserved */
-	int self_busy;	  /* judging our own queued records */
-	int busy;	  /* inside fcgi_conn_recv() */
+	bool raw_reserved; /* the self decoder's content buffer is reserved */
+	bool self_busy;	   /* judging our own queued records */
+	bool busy;	   /* inside fcgi_conn_recv() */
 
 	size_t violations;
 	size_t last_consumed;
@@ -207,15 +208,7 @@ static void req_release_nv(struct fcgi_conn *c, struct req *r)
 
 static void ended_unlink(struct fcgi_conn *c, struct req *r)
 {
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		c->ended_head = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
-	else
-		c->ended_tail = r->prev;
-	r->prev = r->next = NULL;
+	TAILQ_REMOVE(&c->ended, r, ended);
 	c->nended--;
 }
 
@@ -262,16 +255,10 @@ static void req_end(struct fcgi_conn *c, struct req *r)
 		c->active--;
 	r->st = (r->st & ~(unsigned)R_ACTIVE) | R_ENDED;
 	req_release_nv(c, r);
-	r->prev = c->ended_tail;
-	r->next = NULL;
-	if (c->ended_tail != NULL)
-		c->ended_tail->next = r;
-	else
-		c->ended_head = r;
-	c->ended_tail = r;
+	TAILQ_INSERT_TAIL(&c->ended, r, ended);
 	c->nended++;
 	if (c->nended > ENDED_KEEP)
-		req_destroy(c, c->ended_head);
+		req_destroy(c, TAILQ_FIRST(&c->ended));
 }
 
 /* ---- reporting ------------------------------------------------------ */
@@ -282,7 +269,7 @@ struct at {
 	uint64_t offset;
 	uint64_t record;
 	uint16_t id;
-	int silent; /* our own queued record: update state, report nothing */
+	bool silent; /* our own queued record: update state, report nothing */
 };
 
 static void violate(struct fcgi_conn *c, const struct at *at,
@@ -367,7 +354,7 @@ static const char *excerpt(char *out, size_t n, const uint8_t *p, size_t len)
 /* ---- queue ---------------------------------------------------------- */
 
 static int judge(struct fcgi_conn *c, enum fcgi_dir dir,
-		 const struct fcgi_record *rec, int silent);
+		 const struct fcgi_record *rec, bool silent);
 
 /*
  * Our own records, just appended at out.data[from..len), go through the
@@ -386,20 +373,20 @@ static void queue_commit(struct fcgi_conn *c, size_t from)
 
 	/* end is fixed: an on_record callback may call fcgi_conn_sent(),
 	 * which can reset out.len but never moves or frees the bytes. */
-	c->self_busy = 1;
+	c->self_busy = true;
 	while (from < end && s->stop == FCGI_V_NONE) {
 		rc = fcgi_decoder_feed(&s->dec, c->out.data + from, end - from,
 				       &used, &rec);
 		from += used;
 		if (rc == 1)
-			(void)judge(c, send_dir(c), &rec, 1);
+			(void)judge(c, send_dir(c), &rec, true);
 		else if (rc == 0)
 			break;
 		else
 			/* crafted garbage: stop tracking */
 			s->stop = FCGI_V_BAD_VERSION;
 	}
-	c->self_busy = 0;
+	c->self_busy = false;
 }
 
 /* Get ready to append: compact the queue when its sent prefix is at
@@ -1002,7 +989,7 @@ static int on_undefined(struct fcgi_conn *c, const struct at *at,
  * touch a struct req after emit(): the callback may end it.
  */
 static int judge(struct fcgi_conn *c, enum fcgi_dir dir,
-		 const struct fcgi_record *rec, int silent)
+		 const struct fcgi_record *rec, bool silent)
 {
 	const struct fcgi_header *h = &rec->h;
 	size_t total =
@@ -1093,24 +1080,28 @@ void fcgi_conn_opts_default(struct fcgi_conn_opts *o)
 	o->auto_unknown_type = 1;
 }
 
-struct fcgi_conn *fcgi_conn_new(enum fcgi_conn_mode mode,
-				const struct fcgi_conn_opts *opts,
-				const struct fcgi_callbacks *cb, void *arg)
+int fcgi_conn_new(struct fcgi_conn **out, enum fcgi_conn_mode mode,
+		  const struct fcgi_conn_opts *opts,
+		  const struct fcgi_callbacks *cb, void *arg)
 {
 	struct fcgi_conn_opts def;
 	struct fcgi_conn *c;
 
+	if (out == NULL)
+		return FCGI_EINVAL;
+	*out = NULL;
 	if (mode != FCGI_MODE_APP && mode != FCGI_MODE_WEB &&
 	    mode != FCGI_MODE_OBSERVER)
-		return NULL;
+		return FCGI_EINVAL;
 	if (opts == NULL) {
 		fcgi_conn_opts_default(&def);
 		opts = &def;
 	}
 	c = fcgi_mem_malloc(opts->mem, sizeof(*c));
 	if (c == NULL)
-		return NULL;
+		return FCGI_ENOMEM;
 	memset(c, 0, sizeof(*c));
+	TAILQ_INIT(&c->ended);
 	c->mode = mode;
 	c->opts = *opts;
 	c->mem = opts->mem;
@@ -1120,7 +1111,8 @@ struct fcgi_conn *fcgi_conn_new(enum fcgi_conn_mode mode,
 	fcgi_decoder_init(&c->side[0].dec, c->mem);
 	fcgi_decoder_init(&c->side[1].dec, c->mem);
 	fcgi_buf_init(&c->out, c->mem, 0);
-	return c;
+	*out = c;
+	return 0;
 }
 
 void fcgi_conn_free(struct fcgi_conn *c)
@@ -1165,14 +1157,14 @@ ssize_t fcgi_conn_recv(struct fcgi_conn *c, enum fcgi_dir dir,
 		return FCGI_ESTATE;
 	if (s->stop != FCGI_V_NONE)
 		return FCGI_EPROTO;
-	c->busy = 1;
+	c->busy = true;
 	while (pos < len) {
 		rc = fcgi_decoder_feed(&s->dec, in + pos, len - pos, &used,
 				       &rec);
 		pos += used;
 		c->last_consumed = pos;
 		if (rc == 1) {
-			rc = judge(c, dir, &rec, 0);
+			rc = judge(c, dir, &rec, false);
 			if (rc != 0)
 				goto out;
 			continue;
@@ -1187,18 +1179,18 @@ ssize_t fcgi_conn_recv(struct fcgi_conn *c, enum fcgi_dir dir,
 			at.offset = s->dec.rec_offset;
 			at.record = s->dec.records + 1;
 			at.id = 0;
-			at.silent = 0;
+			at.silent = false;
 			violate(c, &at, FCGI_V_BAD_VERSION,
 				"%s; the rest of this direction is not decoded",
 				fcgi_decoder_error(&s->dec, msg, sizeof(msg)));
 		}
 		goto out;
 	}
-	c->busy = 0;
+	c->busy = false;
 	c->last_consumed = len;
 	return (ssize_t)len;
 out:
-	c->busy = 0;
+	c->busy = false;
 	return rc;
 }
 
@@ -1233,7 +1225,7 @@ static void report_truncation(struct fcgi_conn *c, struct side *s,
 	at.dir = dir;
 	at.offset = d->rec_offset;
 	at.record = d->records + 1;
-	at.silent = 0;
+	at.silent = false;
 	if (d->state != FCGI_DEC_TRUNC_HEADER)
 		at.id = d->h.request_id;
 	else if (d->hdr_have >= 4)
@@ -1258,7 +1250,7 @@ int fcgi_conn_eof(struct fcgi_conn *c, enum fcgi_dir dir)
 	s = &c->side[dir];
 	if (c->busy || s->eof)
 		return FCGI_ESTATE;
-	s->eof = 1;
+	s->eof = true;
 	/* Our own sending side closed: nothing to judge. */
 	if (c->mode != FCGI_MODE_OBSERVER && dir == send_dir(c))
 		return 0;
@@ -1266,7 +1258,7 @@ int fcgi_conn_eof(struct fcgi_conn *c, enum fcgi_dir dir)
 	at.dir = dir;
 	at.offset = s->dec.offset;
 	at.record = s->dec.records + 1;
-	at.silent = 0;
+	at.silent = false;
 	/*
 	 * Only the app's side is judged: a web server closes its side to
 	 * abort every request on the connection (FastCGI 1.0, 5.4; nginx
@@ -1629,7 +1621,7 @@ int fcgi_conn_send_raw(struct fcgi_conn *c, const void *bytes, size_t len)
 				      FCGI_MAX_CONTENT);
 		if (rc != 0)
 			return rc;
-		c->raw_reserved = 1;
+		c->raw_reserved = true;
 	}
 	from = queue_start(c);
 	rc = fcgi_buf_append(&c->out, bytes, len);
@@ -1671,7 +1663,7 @@ unsigned fcgi_conn_active(const struct fcgi_conn *c)
 	return c->active;
 }
 
-int fcgi_conn_is_active(const struct fcgi_conn *c, uint16_t id)
+bool fcgi_conn_is_active(const struct fcgi_conn *c, uint16_t id)
 {
 	const struct req *r = req_find(c, id);
 
@@ -1689,7 +1681,7 @@ bool fcgi_conn_content_length(const struct fcgi_conn *c, uint16_t id,
 	return true;
 }
 
-int fcgi_conn_keep(const struct fcgi_conn *c)
+bool fcgi_conn_keep(const struct fcgi_conn *c)
 {
 	return c->keep;
 }

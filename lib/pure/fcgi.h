@@ -505,10 +505,13 @@ void fcgi_conn_opts_default(struct fcgi_conn_opts *o);
 
 struct fcgi_conn;
 
-/* A new conn, or NULL when memory runs out.  opts may be NULL. */
-struct fcgi_conn *fcgi_conn_new(enum fcgi_conn_mode mode,
-				const struct fcgi_conn_opts *opts,
-				const struct fcgi_callbacks *cb, void *arg);
+/* A new conn in *out (NULL on failure).  opts and cb may be NULL; opts
+ * is copied, cb copied, arg borrowed.  0, FCGI_EINVAL (an unknown mode,
+ * out NULL), FCGI_ENOMEM. */
+int fcgi_conn_new(struct fcgi_conn **out, enum fcgi_conn_mode mode,
+		  const struct fcgi_conn_opts *opts,
+		  const struct fcgi_callbacks *cb, void *arg);
+/* Free c and all it holds; NULL is ignored. */
 void fcgi_conn_free(struct fcgi_conn *c);
 
 /*
@@ -613,14 +616,14 @@ void fcgi_conn_sent(struct fcgi_conn *c, size_t n);
 /* Queries. */
 enum fcgi_conn_mode fcgi_conn_mode(const struct fcgi_conn *c);
 unsigned fcgi_conn_active(const struct fcgi_conn *c); /* open request ids */
-int fcgi_conn_is_active(const struct fcgi_conn *c, uint16_t id);
+bool fcgi_conn_is_active(const struct fcgi_conn *c, uint16_t id);
 /* The CONTENT_LENGTH param of request id, once its PARAMS stream ended,
  * when it is a decimal number: true and *n.  false when there is none,
  * it is empty or it is not a number (reported as content-length). */
 bool fcgi_conn_content_length(const struct fcgi_conn *c, uint16_t id,
 			      uint64_t *n);
 /* The KEEP_CONN flag of the last BEGIN_REQUEST seen or sent. */
-int fcgi_conn_keep(const struct fcgi_conn *c);
+bool fcgi_conn_keep(const struct fcgi_conn *c);
 /* Bytes decoded so far in dir (for our sending direction: queued). */
 uint64_t fcgi_conn_offset(const struct fcgi_conn *c, enum fcgi_dir dir);
 /* Violations reported so far. */

@@ -273,10 +273,11 @@ static inline void fz_init(struct fz *z, enum fcgi_conn_mode mode,
 	}
 	if (bits & FZ_NO_AUTO)
 		o.auto_unknown_type = 0;
-	z->c = fcgi_conn_new(mode, &o, &cb, z);
+	(void)fcgi_conn_new(&z->c, mode, &o, &cb, z);
 	fz_check(z->c != NULL);
 	if (with_mirror && mode != FCGI_MODE_OBSERVER) {
-		z->mirror = fcgi_conn_new(FCGI_MODE_OBSERVER, &o, &mcb, z);
+		(void)fcgi_conn_new(&z->mirror, FCGI_MODE_OBSERVER, &o, &mcb,
+				    z);
 		fz_check(z->mirror != NULL);
 	}
 }

@@ -893,7 +893,7 @@ static void serve(int lfd, unsigned conn_no)
 	cb.on_event = on_event;
 	cb.on_record = on_record;
 	cb.on_violation = on_violation;
-	p.conn = fcgi_conn_new(FCGI_MODE_APP, NULL, &cb, &p);
+	(void)fcgi_conn_new(&p.conn, FCGI_MODE_APP, NULL, &cb, &p);
 	if (p.conn == NULL) {
 		msg("out of memory");
 		close(p.fd);

@@ -439,7 +439,7 @@ static void conn_open(void)
 	cb.on_violation = on_violation;
 	fcgi_conn_opts_default(&co);
 	co.limits.max_requests = 0;
-	c->conn = fcgi_conn_new(FCGI_MODE_WEB, &co, &cb, c);
+	(void)fcgi_conn_new(&c->conn, FCGI_MODE_WEB, &co, &cb, c);
 	fcgi_buf_init(&c->trickle, NULL, 0);
 	for (unsigned i = 0; i <= g.mpx; i++) {
 		fcgi_buf_init(&c->req[i].out, NULL, 0);

@@ -291,7 +291,7 @@ static void on_accept(uv_stream_t *lst, int status)
 	sc->st->data = sc;
 	memset(&cb, 0, sizeof(cb));
 	cb.on_event = s_event;
-	sc->conn = fcgi_conn_new(FCGI_MODE_APP, NULL, &cb, sc);
+	(void)fcgi_conn_new(&sc->conn, FCGI_MODE_APP, NULL, &cb, sc);
 	assert_non_null(sc->conn);
 	sc->next = s->conns;
 	s->conns = sc;

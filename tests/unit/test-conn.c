@@ -301,8 +301,7 @@ static void h_free(struct harness *h)
 static struct fcgi_conn *h_conn(struct harness *h, enum fcgi_conn_mode mode,
 				const struct fcgi_conn_opts *opts)
 {
-	h->c = fcgi_conn_new(mode, opts, &h_callbacks, h);
-	assert_non_null(h->c);
+	assert_int_equal(fcgi_conn_new(&h->c, mode, opts, &h_callbacks, h), 0);
 	return h->c;
 }
 
@@ -2271,8 +2270,9 @@ static void test_conn_memory_bound(void **state)
 	s_init(&s, FCGI_MODE_OBSERVER);
 	s_request(&s, 1);
 	h_init(&h);
-	h.c = fcgi_conn_new(FCGI_MODE_OBSERVER, &o, &h_callbacks, &h);
-	assert_non_null(h.c);
+	assert_int_equal(
+		fcgi_conn_new(&h.c, FCGI_MODE_OBSERVER, &o, &h_callbacks, &h),
+		0);
 	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP,
 					s.steps[0].bytes.data,
 					s.steps[0].bytes.len),
@@ -2330,9 +2330,9 @@ static int sweep_run(void *arg, const struct fcgi_mem *mem)
 	}
 
 	/* OBSERVER: the golden POST, both ways, plus a split pair. */
-	c = fcgi_conn_new(FCGI_MODE_OBSERVER, &o, &cb, &log);
-	if (c == NULL) {
-		rc = FCGI_ENOMEM;
+	r = fcgi_conn_new(&c, FCGI_MODE_OBSERVER, &o, &cb, &log);
+	if (r != 0) {
+		rc = (int)r;
 		goto out;
 	}
 	r = fcgi_conn_recv(c, FCGI_DIR_TO_APP, g->app, g->app_len);
@@ -2349,9 +2349,9 @@ static int sweep_run(void *arg, const struct fcgi_mem *mem)
 	}
 
 	/* APP: receive, answer with a big STDOUT, a GET_VALUES answer. */
-	c = fcgi_conn_new(FCGI_MODE_APP, &o, &cb, &log);
-	if (c == NULL) {
-		rc = FCGI_ENOMEM;
+	r = fcgi_conn_new(&c, FCGI_MODE_APP, &o, &cb, &log);
+	if (r != 0) {
+		rc = (int)r;
 		goto out;
 	}
 	r = fcgi_conn_recv(c, FCGI_DIR_TO_APP, g->app, g->app_len);
@@ -2372,9 +2372,9 @@ static int sweep_run(void *arg, const struct fcgi_mem *mem)
 	}
 
 	/* WEB: send a request with params over one record, receive. */
-	c = fcgi_conn_new(FCGI_MODE_WEB, &o, &cb, &log);
-	if (c == NULL) {
-		rc = FCGI_ENOMEM;
+	r = fcgi_conn_new(&c, FCGI_MODE_WEB, &o, &cb, &log);
+	if (r != 0) {
+		rc = (int)r;
 		goto out;
 	}
 	r = fcgi_conn_begin(c, 1, FCGI_RESPONDER, FCGI_KEEP_CONN);
@@ -2431,9 +2431,14 @@ static void test_conn_misc(void **state)
 	fcgi_conn_opts_default(&o);
 	assert_int_equal(o.auto_unknown_type, 1);
 	assert_int_equal(o.limits.max_requests, 1024);
-	assert_null(fcgi_conn_new((enum fcgi_conn_mode)7, NULL, NULL, NULL));
-	c = fcgi_conn_new(FCGI_MODE_APP, NULL, NULL, NULL);
-	assert_non_null(c);
+	c = (struct fcgi_conn *)&o;
+	assert_int_equal(
+		fcgi_conn_new(&c, (enum fcgi_conn_mode)7, NULL, NULL, NULL),
+		FCGI_EINVAL);
+	assert_null(c);
+	assert_int_equal(fcgi_conn_new(NULL, FCGI_MODE_APP, NULL, NULL, NULL),
+			 FCGI_EINVAL);
+	assert_int_equal(fcgi_conn_new(&c, FCGI_MODE_APP, NULL, NULL, NULL), 0);
 	assert_int_equal(fcgi_conn_mode(c), FCGI_MODE_APP);
 	assert_int_equal(fcgi_conn_active(c), 0);
 	assert_false(fcgi_conn_keep(c));

@@ -795,8 +795,8 @@ static void test_runner_timeout_answer_conn(void **state)
 
 	(void)state;
 	for (int started = 0; started < 2; started++) {
-		c = fcgi_conn_new(FCGI_MODE_APP, NULL, NULL, NULL);
-		assert_non_null(c);
+		assert_int_equal(
+			fcgi_conn_new(&c, FCGI_MODE_APP, NULL, NULL, NULL), 0);
 		assert_int_equal(fcgi_conn_timeout_answer(c, 1, 408, NULL),
 				 FCGI_ESTATE);
 		assert_int_equal(fcgi_conn_recv(c, FCGI_DIR_TO_APP, begin,

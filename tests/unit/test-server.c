@@ -308,7 +308,7 @@ static int h_init(struct harness *h, const struct fcgi_server_opts *opts,
 	memset(&cb, 0, sizeof(cb));
 	cb.on_event = h_event;
 	cb.on_violation = h_violation;
-	h->conn = fcgi_conn_new(FCGI_MODE_WEB, NULL, &cb, h);
+	(void)fcgi_conn_new(&h->conn, FCGI_MODE_WEB, NULL, &cb, h);
 	assert_non_null(h->conn);
 	uv_timer_init(&h->loop, &h->guard);
 	h->guard.data = h;
@@ -431,7 +431,9 @@ static void test_server_runner_errors(void **state)
 	assert_int_equal(
 		fcgi_func_runner_set_isolation(e, FCGI_ISOLATE_POOL, 4),
 		FCGI_EINVAL);
-	assert_int_equal(fcgi_func_runner_set_isolation(f, 7, 4), FCGI_EINVAL);
+	assert_int_equal(
+		fcgi_func_runner_set_isolation(f, (enum fcgi_isolate)7, 4),
+		FCGI_EINVAL);
 	assert_int_equal(fcgi_func_runner_set_isolation(f, FCGI_ISOLATE_POOL,
 							FCGI_WORKERS_MAX + 1),
 			 FCGI_EINVAL);
