@@ -71,6 +71,7 @@ struct sreq {
 	bool has_cl;	      /* CONTENT_LENGTH is a number: cl */
 	bool stdin_closed;    /* the run has the end of its body */
 	bool over_noted;      /* STDIN past CONTENT_LENGTH was noted */
+	bool answered;	      /* its run's raw bytes answered it (on_answered) */
 	uint64_t cl;
 	uint64_t stdin_given; /* body bytes handed to the run */
 	uint64_t begin_ms;
@@ -302,7 +303,7 @@ static void req_end(struct sreq *q, uint32_t app_status, uint8_t pstatus)
 
 	if (c == NULL)
 		return;
-	if (fcgi_conn_is_active(c->conn, q->id)) {
+	if (!q->answered && fcgi_conn_is_active(c->conn, q->id)) {
 		rc = fcgi_conn_end(c->conn, q->id, app_status, pstatus);
 		if (rc != 0) {
 			conn_fail(c, q, "cannot end the request", rc);
@@ -330,7 +331,7 @@ static void req_timeout(struct sreq *q, const char *what)
 		q->aborted = true;
 		q->run->ops->abort(q->run);
 	}
-	if (fcgi_conn_is_active(c->conn, q->id)) {
+	if (!q->answered && fcgi_conn_is_active(c->conn, q->id)) {
 		rc = fcgi_conn_timeout_answer(c->conn, q->id,
 					      s->o.timeout_status, NULL);
 		if (rc != 0) {
@@ -624,6 +625,27 @@ static void on_abort(struct sconn *c, const struct fcgi_event *ev)
 	q->run->ops->abort(q->run);
 }
 
+/* A scripted runner may answer GET_VALUES itself (any bytes, or none):
+ * 1 when it did. */
+static int runner_values(struct sconn *c, const struct fcgi_params *names)
+{
+	struct fcgi_server *s = c->srv;
+	struct fcgi_buf raw;
+	int rc;
+
+	if (s->runner == NULL || s->runner->ops->values == NULL)
+		return 0;
+	fcgi_buf_init(&raw, s->o.mem, 0);
+	rc = s->runner->ops->values(s->runner->self, names, &raw);
+	if (rc == 1 && raw.len > 0)
+		rc = fcgi_conn_send_raw(c->conn, raw.data, raw.len) == 0 ? 1
+									 : -1;
+	fcgi_buf_free(&raw);
+	if (rc < 0)
+		conn_fail(c, NULL, "cannot answer GET_VALUES", FCGI_ENOMEM);
+	return rc != 0;
+}
+
 /* FastCGI 1.0, 4.1: answer the names we know with our real limits. */
 static void on_get_values(struct sconn *c, const struct fcgi_event *ev)
 {
@@ -635,6 +657,8 @@ static void on_get_values(struct sconn *c, const struct fcgi_event *ev)
 	int rc = 0;
 
 	if (ev->params == NULL)
+		return;
+	if (runner_values(c, ev->params))
 		return;
 	fcgi_params_init(&vals, s->o.mem);
 	for (size_t i = 0; i < fcgi_params_count(ev->params); i++) {
@@ -834,6 +858,13 @@ static void run_close_conn(void *arg, enum fcgi_close how)
 		conn_close_flushed(c, "closed by the runner");
 }
 
+static void run_answered(void *arg)
+{
+	struct sreq *q = arg;
+
+	q->answered = true;
+}
+
 static void run_done(void *arg, uint32_t app_status, uint8_t pstatus)
 {
 	struct sreq *q = arg;
@@ -856,6 +887,7 @@ static const struct fcgi_run_cbs run_cbs = {
 	.on_stdin_drained = run_stdin_drained,
 	.on_raw = run_raw,
 	.on_close_conn = run_close_conn,
+	.on_answered = run_answered,
 	.on_done = run_done,
 };
 
