@@ -27,140 +27,6 @@
 #define TEXT_MAX 256	  /* escaped method or script kept per request */
 #define NOTE_MAX 512
 
-/* ---- SHA-256 (FIPS 180-4) ---------------------------------------------- */
-
-struct sha256 {
-	uint32_t h[8];
-	uint64_t len; /* bytes hashed */
-	uint8_t buf[64];
-	size_t n; /* bytes in buf */
-};
-
-/* FIPS 180-4, 4.2.2: the first 32 bits of the fractional parts of the
- * cube roots of the first 64 primes. */
-static const uint32_t sha_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static uint32_t ror(uint32_t x, unsigned n)
-{
-	return x >> n | x << (32 - n);
-}
-
-/* FIPS 180-4, 6.2.2: one 64-byte block into the state.  The working
- * variables a..h are locals, so that each round is register moves. */
-static void sha_block(struct sha256 *s, const uint8_t *p)
-{
-	uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
-	unsigned i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-	for (i = 16; i < 64; i++)
-		w[i] = w[i - 16] +
-		       (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^
-			(w[i - 15] >> 3)) +
-		       w[i - 7] +
-		       (ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^
-			(w[i - 2] >> 10));
-	a = s->h[0];
-	b = s->h[1];
-	c = s->h[2];
-	d = s->h[3];
-	e = s->h[4];
-	f = s->h[5];
-	g = s->h[6];
-	h = s->h[7];
-	for (i = 0; i < 64; i++) {
-		t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
-		     ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
-		t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) +
-		     ((a & b) ^ (a & c) ^ (b & c));
-		h = g;
-		g = f;
-		f = e;
-		e = d + t1;
-		d = c;
-		c = b;
-		b = a;
-		a = t1 + t2;
-	}
-	s->h[0] += a;
-	s->h[1] += b;
-	s->h[2] += c;
-	s->h[3] += d;
-	s->h[4] += e;
-	s->h[5] += f;
-	s->h[6] += g;
-	s->h[7] += h;
-}
-
-static void sha_init(struct sha256 *s)
-{
-	/* FIPS 180-4, 5.3.3. */
-	static const uint32_t h0[8] = {
-		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-	};
-
-	memcpy(s->h, h0, sizeof(h0));
-	s->len = 0;
-	s->n = 0;
-}
-
-static void sha_update(struct sha256 *s, const uint8_t *p, size_t len)
-{
-	size_t take;
-
-	s->len += len;
-	if (s->n > 0) {
-		take = 64 - s->n < len ? 64 - s->n : len;
-		memcpy(s->buf + s->n, p, take);
-		s->n += take;
-		p += take;
-		len -= take;
-		if (s->n < 64)
-			return;
-		sha_block(s, s->buf);
-		s->n = 0;
-	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha_block(s, p);
-	memcpy(s->buf, p, len);
-	s->n = len;
-}
-
-/* FIPS 180-4, 5.1.1: a 1 bit, zeros, and the length in bits. */
-static void sha_final(struct sha256 *s, uint8_t out[32])
-{
-	uint64_t bits = s->len * 8;
-	unsigned i;
-
-	s->buf[s->n++] = 0x80;
-	if (s->n > 56) {
-		memset(s->buf + s->n, 0, 64 - s->n);
-		sha_block(s, s->buf);
-		s->n = 0;
-	}
-	memset(s->buf + s->n, 0, 56 - s->n);
-	for (i = 0; i < 8; i++)
-		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha_block(s, s->buf);
-	for (i = 0; i < 32; i++)
-		out[i] = (uint8_t)(s->h[i / 4] >> (24 - 8 * (i % 4)));
-}
-
 /* ---- state ------------------------------------------------------------- */
 
 struct pconn;
@@ -180,7 +46,7 @@ struct rbuf {
 /* One direction: read from its sender, written to its receiver. */
 struct flow {
 	uint64_t read, written, injected;
-	struct sha256 sha_r, sha_w;
+	struct fcgi_sha256 sha_r, sha_w;
 	size_t pending; /* bytes in write requests not yet completed */
 	int reading;	/* uv_read_start() is in force */
 	int paused;	/* reading stopped for backpressure */
@@ -720,7 +586,7 @@ static void wrote(struct pconn *pc, enum fcgi_dir dir, const uint8_t *d,
 	f->written += n;
 	p->st.bytes[dir] += n;
 	if (p->o.checksums)
-		sha_update(&f->sha_w, d, n);
+		fcgi_sha256_update(&f->sha_w, d, n);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -848,7 +714,7 @@ static void on_input(struct pconn *pc, enum fcgi_dir dir, struct rbuf *rb,
 
 	f->read += n;
 	if (p->o.checksums)
-		sha_update(&f->sha_r, rb->data, n);
+		fcgi_sha256_update(&f->sha_r, rb->data, n);
 	if (f->decoding)
 		feed(pc, dir, rb->data, n);
 	if (p->o.strict) {
@@ -1104,10 +970,10 @@ static void finish(struct pconn *pc)
 			ci.dir[d].injected = pc->f[d].injected;
 			ci.dir[d].end = pc->f[d].end;
 			if (p->o.checksums) {
-				sha_final(&pc->f[d].sha_r,
-					  ci.dir[d].sha256_read);
-				sha_final(&pc->f[d].sha_w,
-					  ci.dir[d].sha256_written);
+				fcgi_sha256_final(&pc->f[d].sha_r,
+						  ci.dir[d].sha256_read);
+				fcgi_sha256_final(&pc->f[d].sha_w,
+						  ci.dir[d].sha256_written);
 			}
 		}
 		ci.requests = pc->requests;
@@ -1259,8 +1125,8 @@ static struct pconn *pconn_new(struct fcgi_proxy *p, uv_stream_t *s)
 	for (d = 0; d < 2; d++) {
 		pc->f[d].decoding = 1;
 		fcgi_buf_init(&pc->f[d].hold, NULL, 0);
-		sha_init(&pc->f[d].sha_r);
-		sha_init(&pc->f[d].sha_w);
+		fcgi_sha256_init(&pc->f[d].sha_r);
+		fcgi_sha256_init(&pc->f[d].sha_w);
 	}
 	pc->next = p->conns;
 	if (p->conns != NULL)

@@ -796,6 +796,24 @@ void fcgi_json_params(struct fcgi_json *j, const char *key,
 void fcgi_json_violation(struct fcgi_json *j, const struct fcgi_violation *v);
 
 /* ------------------------------------------------------------------ */
+/* SHA-256 (FIPS 180-4)                                                */
+/* ------------------------------------------------------------------ */
+
+/* An incremental digest; the fields are private. */
+struct fcgi_sha256 {
+	uint32_t h[8];
+	uint64_t len; /* bytes hashed */
+	uint8_t buf[64];
+	size_t n; /* bytes in buf */
+};
+
+void fcgi_sha256_init(struct fcgi_sha256 *s);
+void fcgi_sha256_update(struct fcgi_sha256 *s, const uint8_t *p, size_t len);
+/* The digest of everything given; s must be initialised again to be
+ * used again. */
+void fcgi_sha256_final(struct fcgi_sha256 *s, uint8_t out[32]);
+
+/* ------------------------------------------------------------------ */
 /* Renderer (the one printer of records, events and violations)        */
 /* ------------------------------------------------------------------ */
 
