@@ -261,6 +261,11 @@ build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o $(FUZZ_LIB_OBJ)
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ \
 		$(PKG_LIBS) -ldl -lm
 
+# The mock script parser's target links the parser and the play builder.
+MOCK_FUZZ_SRC := mock/script.c mock/jsonpos.c mock/match.c mock/play.c \
+	mock/rng.c
+build/fuzz/tests/fuzz/fuzz-mock: $(MOCK_FUZZ_SRC:%.c=build/fuzz/%.o)
+
 fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build

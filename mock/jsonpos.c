@@ -16,7 +16,7 @@ struct walk {
 	const char *t;
 	size_t len, p;
 	struct jpos *m;
-	bool bad;
+	bool bad, nomem;
 };
 
 /* cJSON skips every byte up to and including the space as white space. */
@@ -140,9 +140,10 @@ static void walk(struct walk *w, const cJSON *node, size_t key, bool has_key,
 		w->bad = true;
 		return;
 	}
-	if (w->p == at ||
-	    add(w, node, at, has_key ? key : at, nul, key_nul) != 0)
+	if (w->p == at)
 		w->bad = true;
+	else if (add(w, node, at, has_key ? key : at, nul, key_nul) != 0)
+		w->bad = w->nomem = true;
 }
 
 static int cmp_ent(const void *a, const void *b)
@@ -166,9 +167,15 @@ int jpos_build(struct jpos *m, const char *text, size_t len, const cJSON *root)
 		w.p = 3;
 	walk(&w, root, 0, false, false);
 	m->end = w.p;
-	if (w.bad) {
+	if (w.nomem) {
 		m->n = 0;
 		return -1;
+	}
+	if (w.bad) {
+		m->n = 0;
+		m->desync = true;
+		m->end = len;
+		return 0;
 	}
 	qsort(m->ent, m->n, sizeof(*m->ent), cmp_ent);
 	return 0;

@@ -19,14 +19,15 @@ struct jpos_ent;
 struct jpos {
 	struct jpos_ent *ent; /* sorted by node address */
 	size_t n, cap;
-	size_t end; /* offset just past the root value */
+	size_t end;  /* offset just past the root value */
+	bool desync; /* the text did not follow the tree: no positions */
 };
 
 /*
  * Build the map of root, which cJSON parsed from text[0..len) (a UTF-8
  * byte order mark at the start is skipped, as cJSON does).  0, or -1 when
- * memory runs out or the text does not follow the tree (then lookups
- * give 0, the start of the text).
+ * memory runs out.  Should the text not follow the tree, desync is set
+ * and every lookup gives 0, the start of the text.
  */
 int jpos_build(struct jpos *m, const char *text, size_t len, const cJSON *root);
 void jpos_free(struct jpos *m);
