@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,14 +19,16 @@
 static const char usage_text[] =
 	"usage: fcgitool serve [-h] [--exec] [--json] [--no-mpx] "
 	"[--raw-stdin]\n"
-	"       [--trace] [--first-byte-timeout seconds] [--fn library]\n"
-	"       [--idle-timeout seconds] [--isolate how] [--max-conns n]\n"
-	"       [--max-reqs n] [--mode mode] [--read-timeout seconds]\n"
-	"       [--root dir] [--severity level] [--timeout seconds]\n"
+	"       [--trace] [--duration seconds] [--first-byte-timeout seconds]\n"
+	"       [--fn library] [--idle-timeout seconds] [--isolate how]\n"
+	"       [--max-conns n] [--max-reqs n] [--mock file] [--mode mode]\n"
+	"       [--read-timeout seconds] [--record file] [--requests n]\n"
+	"       [--root dir] [--seed n] [--severity level] [--timeout seconds]\n"
 	"       [--timeout-status code] [--workers n] [address ...]\n";
 
 enum {
 	O_EXEC = 256,
+	O_DURATION,
 	O_FIRST,
 	O_FN,
 	O_IDLE,
@@ -33,11 +36,15 @@ enum {
 	O_JSON,
 	O_MAXCONNS,
 	O_MAXREQS,
+	O_MOCK,
 	O_MODE,
 	O_NOMPX,
 	O_RAWSTDIN,
 	O_READ,
+	O_RECORD,
+	O_REQUESTS,
 	O_ROOT,
+	O_SEED,
 	O_SEVERITY,
 	O_TIMEOUT,
 	O_TSTATUS,
@@ -46,6 +53,7 @@ enum {
 };
 
 static const struct option longopts[] = {
+	{ "duration", required_argument, NULL, O_DURATION },
 	{ "exec", no_argument, NULL, O_EXEC },
 	{ "first-byte-timeout", required_argument, NULL, O_FIRST },
 	{ "fn", required_argument, NULL, O_FN },
@@ -55,11 +63,15 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "max-conns", required_argument, NULL, O_MAXCONNS },
 	{ "max-reqs", required_argument, NULL, O_MAXREQS },
+	{ "mock", required_argument, NULL, O_MOCK },
 	{ "mode", required_argument, NULL, O_MODE },
 	{ "no-mpx", no_argument, NULL, O_NOMPX },
 	{ "raw-stdin", no_argument, NULL, O_RAWSTDIN },
 	{ "read-timeout", required_argument, NULL, O_READ },
+	{ "record", required_argument, NULL, O_RECORD },
+	{ "requests", required_argument, NULL, O_REQUESTS },
 	{ "root", required_argument, NULL, O_ROOT },
+	{ "seed", required_argument, NULL, O_SEED },
 	{ "severity", required_argument, NULL, O_SEVERITY },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "timeout-status", required_argument, NULL, O_TSTATUS },
@@ -82,6 +94,42 @@ static int usage_error(const char *fmt, ...)
 	warn("%s", msg);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;
+}
+
+/* The options of serve --mock: 0, or the exit status of a usage error. */
+static int mock_opt(struct serve_opts *o, int c, const char *arg)
+{
+	unsigned long v;
+
+	switch (c) {
+	case O_DURATION:
+		if (parse_seconds_ms(arg, &o->duration_ms) ||
+		    o->duration_ms == 0)
+			return usage_error("bad --duration '%s': not a number "
+					   "of seconds above 0",
+					   arg);
+		return 0;
+	case O_MOCK:
+		o->mock = arg;
+		return 0;
+	case O_RECORD:
+		o->record = arg;
+		return 0;
+	case O_REQUESTS:
+		if (parse_ulong(arg, 1, ULONG_MAX, &v))
+			return usage_error("bad --requests '%s': not a number "
+					   "above 0",
+					   arg);
+		o->requests = v;
+		return 0;
+	default:
+		if (parse_ulong(arg, 0, ULONG_MAX, &v))
+			return usage_error("bad --seed '%s': not a number",
+					   arg);
+		o->seed = v;
+		o->seed_given = true;
+		return 0;
+	}
 }
 
 /* 0, or the exit status of a usage error. */
@@ -200,6 +248,14 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 						   optarg, FCGI_WORKERS_MAX);
 			o->workers = (unsigned)v;
 			break;
+		case O_DURATION:
+		case O_MOCK:
+		case O_RECORD:
+		case O_REQUESTS:
+		case O_SEED:
+			if (mock_opt(o, c, optarg) != 0)
+				return EXIT_USAGE;
+			break;
 		case ':':
 			return usage_error("option '%s' needs a value",
 					   argv[optind - 1]);
@@ -210,7 +266,13 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 	}
 	if (o->exec && o->nfns > 0)
 		return usage_error("--exec and --fn cannot be combined");
-	if (o->root != NULL && !o->exec)
+	if (o->mock != NULL && o->exec)
+		return usage_error("--exec and --mock cannot be combined");
+	if (o->mock == NULL && (o->record != NULL || o->requests > 0 ||
+				o->duration_ms > 0 || o->seed_given))
+		return usage_error("--duration, --record, --requests and "
+				   "--seed need --mock");
+	if (o->root != NULL && !o->exec && o->mock == NULL)
 		return usage_error("--root needs --exec");
 	if (o->exec && o->isolate_set)
 		return usage_error("--exec and --isolate cannot be combined");
@@ -253,6 +315,7 @@ int cmd_serve(int argc, char **argv)
 	struct fcgi_render *render = NULL;
 	struct fcgi_runner *runner = NULL;
 	struct fcgi_server *srv = NULL;
+	struct serve_mock *sm = NULL;
 	uv_loop_t loop;
 	char what[512];
 	int rc;
@@ -273,7 +336,8 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	fix_std_fds();
-	rc = serve_make_runner(&runner, &o, what, sizeof(what));
+	if (o.mock == NULL)
+		rc = serve_make_runner(&runner, &o, what, sizeof(what));
 	if (rc != 0)
 		goto out;
 	if (o.trace) {
@@ -294,15 +358,24 @@ int cmd_serve(int argc, char **argv)
 	if (uv_loop_init(&loop) != 0 ||
 	    fcgi_server_new(&srv, &loop, &o.srv) != 0)
 		die(EXIT_IO, "cannot create the server");
+	if (o.mock != NULL)
+		rc = serve_mock_new(&sm, &runner, &o, &loop, render, what,
+				    sizeof(what));
 	fcgi_server_set_runner(srv, runner);
-	rc = serve_listen(srv, argc - optind, argv + optind, what);
+	if (rc == 0)
+		rc = serve_listen(srv, argc - optind, argv + optind, what);
+	if (rc == 0 && sm != NULL)
+		serve_mock_start(sm, srv);
 	if (rc == 0)
 		fcgi_server_process(srv);
 	fcgi_server_free(srv);
+	if (rc == 0)
+		rc = serve_mock_finish(sm, o.json ? render : NULL);
 	/* The pool's workers go with the runner; the loop closes what it
 	 * watched them with. */
 	fcgi_runner_free(runner);
 	runner = NULL;
+	serve_mock_free(sm);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	uv_loop_close(&loop);
 out:
