@@ -233,7 +233,7 @@ int serve_mock_new(struct serve_mock **out, struct fcgi_runner **runner,
 		snprintf(note, sizeof(note), "script %s: %zu routes, seed %llu",
 			 o->mock, mock_plan(sm->m)->nroutes,
 			 (unsigned long long)mock_seed(sm->m));
-		fcgi_render_note(trace, NULL, -1, "mock", note);
+		fcgi_render_note(trace, NULL, 0, "mock", note);
 	}
 	return 0;
 }

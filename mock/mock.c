@@ -214,6 +214,8 @@ static void note_unmatched(struct mock *m, const struct fcgi_mock_req *q,
 	param_text(q->params, "REQUEST_URI", uri, sizeof(uri));
 	if (uri[0] == '\0')
 		param_text(q->params, "SCRIPT_NAME", uri, sizeof(uri));
+	if (uri[0] == '\0')
+		param_text(q->params, "SCRIPT_FILENAME", uri, sizeof(uri));
 	snprintf(u->what, sizeof(u->what), "%s%s%s", meth,
 		 meth[0] != '\0' && uri[0] != '\0' ? " " : "", uri);
 	closest(p, r, u);
