@@ -334,7 +334,10 @@ static int decide(void *arg, struct fcgi_mock_req *q, bool peek,
 					  .resp[response_index(
 						  &mr->pr->plan->routes[route])]
 			       : &mr->pr->plan->deflt;
-		if (peek && (!resp->early || mock_response_uses_body(resp)))
+		/* A function or a program reads the body itself. */
+		if (peek &&
+		    (!(resp->early || resp->delegate != MOCK_DELEGATE_NONE) ||
+		     mock_response_uses_body(resp)))
 			return FCGI_EPARTIAL;
 		rc = commit(m, q, mr, route, &r);
 		if (rc != 0)

@@ -623,7 +623,7 @@ int mock_play_build(struct mock_play *out, struct mock_response *r,
 	}
 	out->play.steps = out->steps;
 	out->play.n = out->n;
-	out->play.early = r->early;
+	out->play.early = r->early || r->delegate != MOCK_DELEGATE_NONE;
 	return 0;
 }
 

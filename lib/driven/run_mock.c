@@ -63,10 +63,12 @@ struct mrun {
 	struct fcgi_runner *sub;
 	struct fcgi_run *subrun;
 	struct fcgi_params subparams;
+	const char *fail_why; /* a request that could not be handed over */
 };
 
 static void pump(struct mrun *r);
 static const struct fcgi_run_ops mock_run_ops;
+static void write_failure(struct mrun *r);
 
 static const struct fcgi_mem *mem_of(const struct mrun *r)
 {
@@ -100,9 +102,11 @@ static void on_timer(struct fcgi_timer *t)
 {
 	struct mrun *r = t->data;
 
-	if (r->st == M_ENDING)
+	if (r->st == M_ENDING) {
+		if (r->fail_why != NULL && !r->aborted)
+			write_failure(r);
 		finish(r);
-	else if (r->st == M_PLAYING)
+	} else if (r->st == M_PLAYING)
 		pump(r);
 }
 
@@ -246,8 +250,16 @@ static const struct fcgi_run_cbs sub_cbs = {
 	.on_done = sub_done,
 };
 
-/* No runner to hand the request to: say so the CGI way. */
+/* No runner to hand the request to: say so the CGI way, from the loop
+ * (this may run inside an op). */
 static void cannot_delegate(struct mrun *r, const char *why)
+{
+	r->fail_why = why;
+	r->app_status = 1;
+	end_in(r, 0);
+}
+
+static void write_failure(struct mrun *r)
 {
 	static const char resp[] = "Status: 500 Internal Server Error\r\n"
 				   "Content-Type: text/plain\r\n\r\n"
@@ -256,13 +268,11 @@ static void cannot_delegate(struct mrun *r, const char *why)
 	int n;
 
 	r->cb->on_stdout(r->arg, (const uint8_t *)resp, sizeof(resp) - 1);
-	n = snprintf(line, sizeof(line), "fcgitool: mock: %s\n", why);
+	n = snprintf(line, sizeof(line), "fcgitool: mock: %s\n", r->fail_why);
 	if (n > 0)
 		r->cb->on_stderr(r->arg, (const uint8_t *)line,
 				 (size_t)n < sizeof(line) ? (size_t)n
 							  : sizeof(line) - 1);
-	r->app_status = 1;
-	end_in(r, 0);
 }
 
 /* Hand the request to runner s->runner with SCRIPT_FILENAME s->name, and
@@ -459,16 +469,23 @@ static void pump(struct mrun *r)
 	}
 }
 
-/* The play is known; play it once the body allows. */
+/* The play is known; play it once the body allows.  A play that hands
+ * the request over does so at once, so that the body streams to the
+ * other runner rather than being kept here. */
 static void got_play(struct mrun *r, const struct fcgi_mock_play *play)
 {
 	r->play = play;
-	if (play->early || r->req.body_done) {
-		r->st = M_PLAYING;
-		kick(r);
-	} else {
+	if (!play->early && !r->req.body_done) {
 		r->st = M_WAIT_BODY;
+		return;
 	}
+	r->st = M_PLAYING;
+	if (play->n > 0 && play->steps[0].op == FCGI_MOCK_DELEGATE) {
+		next_step(r);
+		delegate(r, &play->steps[0]);
+		return;
+	}
+	kick(r);
 }
 
 /* The responder failed (out of memory): the server answers. */

@@ -99,7 +99,21 @@ static int hello(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 	return 0;
 }
 
+/* The length of the body it reads. */
+static int count(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
+{
+	size_t n = 0;
+
+	(void)p;
+	(void)err;
+	while (fgetc(in) != EOF)
+		n++;
+	fprintf(out, "Content-Type: text/plain\r\n\r\n%zu\n", n);
+	return 0;
+}
+
 static const struct fcgi_fn_entry fns[] = { { "hello", hello },
+					    { "count", count },
 					    { NULL, NULL } };
 
 static void env_up(struct env *e, uint64_t timeout_ms)
@@ -457,6 +471,7 @@ static void test_run_mock_values(void **state)
 
 static void test_run_mock_delegate(void **state)
 {
+	static uint8_t big[300000];
 	struct fcgi_mock_step steps[] = {
 		{ .op = FCGI_MOCK_DELEGATE, .runner = 0, .name = "t:hello" },
 	};
@@ -474,6 +489,21 @@ static void test_run_mock_delegate(void **state)
 	assert_int_equal(res->body.len, 3);
 	assert_memory_equal(res->body.data, "hi\n", 3);
 	assert_int_equal(e.s.ends, 1);
+	fcgi_client_req_free(c.r);
+	env_down(&e);
+	/* A body far larger than what the runner keeps reaches the
+	 * function whole: an early play hands the request over at once. */
+	steps[0].name = "t:count";
+	memset(&e, 0, sizeof(e));
+	e.s.steps = steps;
+	e.s.n = 1;
+	e.s.early = true;
+	env_up(&e, 0);
+	res = ask(&e, &c, big, sizeof(big), 0, false);
+	assert_int_equal(res->error, 0);
+	assert_int_equal(res->body.len, 7);
+	assert_memory_equal(res->body.data, "300000\n", 7);
+	assert_int_equal(e.s.body_total, 300000);
 	fcgi_client_req_free(c.r);
 	env_down(&e);
 	/* No runner to hand to: a 500. */
