@@ -478,6 +478,17 @@ records() {
 		"$(printf '' | sha256sum | cut -d' ' -f1)")"
 }
 
+@test "mock: the journal and the verdict follow fcgitool-trace(5), key by key" {
+	need python3 "the schema checker is a python3 script"
+	mock "$MOCKS/expect.json" --json --record "$D/j.jsonl"
+	req -X POST -d 'x=1' /login >/dev/null
+	req /nope >/dev/null
+	stop_serve
+	run -0 python3 "$TOP/tests/json-schema.py" --expect journal "$D/j.jsonl"
+	run -0 python3 "$TOP/tests/json-schema.py" \
+		--expect mockUnmet,mockUnmatched,note,record "$SERVE_OUT"
+}
+
 @test "mock: --duration stops the server" {
 	mock "$MOCKS/match.json" --duration 0.3
 	wait "$SERVE_PID" && s=0 || s=$?

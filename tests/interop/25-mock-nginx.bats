@@ -97,6 +97,21 @@ $name: want $status (curl $cexit) '$want'"
 		"[error] upstream prematurely closed connection while reading response header from upstream"
 }
 
+@test "nginx + mock: closing without reading a large body is a reset to nginx" {
+	start_serve --mock "$MOCKS/faults.json" 127.0.0.1:0
+	nginx_to "$SERVE_ADDR"
+	head -c 1048576 /dev/zero >"$PEER_DIR/body"
+	n=$(wc -l <"$NGINX_LOG")
+	run -0 curl -sS -o /dev/null -w '%{http_code}' \
+		--data-binary @"$PEER_DIR/body" "$URL/close-without-reading"
+	assert_output 502
+	sleep 0.2
+	run log_since "$n"
+	# Whether nginx was still writing the body or already reading
+	# decides which call meets the reset, and how.
+	assert_line --regexp '^\[error\] (recv\(\) failed \(104: Connection reset by peer\) while reading response header from|writev\(\) failed \((104: Connection reset by peer|32: Broken pipe)\) while sending request to) upstream$'
+}
+
 @test "nginx + mock: the params nginx sends, asserted (fcgitool-serve(1) EXAMPLES)" {
 	start_serve --mock "$MOCKS/nginx-params.json" 127.0.0.1:0
 	nginx_to "$SERVE_ADDR" "include /etc/nginx/fastcgi_params;
