@@ -325,31 +325,38 @@ EOF
 	[ -z "$bad" ] || fail "request saw otherwise:$bad"
 }
 
-# The records of one request as the client decoded them, one line each:
-# "TYPE id contentLength paddingLength".
+# The records the server wrote on connection $1 (its --json trace in
+# SERVE_OUT), one line each: "TYPE id contentLength paddingLength".
 records() {
-	req -v --json "$@" 2>&1 >/dev/null | grep '^{' |
-		jq -r 'select(.kind == "record" and .dir == "to-web") |
-			"\(.type) \(.id) \(.contentLength) \(.paddingLength)"'
+	jq -r --arg c "$1" 'select(.kind == "record" and .dir == "to-web" and
+		.conn == $c) |
+		"\(.type) \(.id) \(.contentLength) \(.paddingLength)"' \
+		"$SERVE_OUT"
 }
 
 @test "mock: record sizes, paddings, other ids and duplicate ends on the wire" {
 	need jq "jq is not installed"
-	mock "$MOCKS/faults.json"
-	run -0 records /tiny-padded
+	mock "$MOCKS/faults.json" --json
+	local p
+	for p in tiny-padded padding request-id duplicate-end after-end \
+		empty-stdout; do
+		req "/$p" >/dev/null 2>&1 || true
+	done
+	stop_serve
+	run -0 records c1
 	assert_line --index 0 "STDOUT 1 1 255"
 	assert_line --index 1 "STDOUT 1 1 255"
 	assert_line --index -2 "STDOUT 1 0 255"
 	assert_line --index -1 "END_REQUEST 1 8 255"
-	run -0 records /padding
+	run -0 records c2
 	assert_output "$(printf 'STDOUT 1 44 255\nSTDOUT 1 3 255\nSTDOUT 1 0 255\nEND_REQUEST 1 8 255')"
-	run records /request-id
+	run -0 records c3
 	assert_output "$(printf 'STDOUT 2 18 6\nSTDOUT 2 0 0\nEND_REQUEST 2 8 0')"
-	run -0 records /duplicate-end
+	run -0 records c4
 	assert_output "$(printf 'STDOUT 1 44 4\nSTDOUT 1 3 5\nSTDOUT 1 0 0\nEND_REQUEST 1 8 0\nEND_REQUEST 1 8 0')"
-	run -0 records /after-end
-	assert_line --index -1 "STDOUT 1 5 3"
-	run -0 records /empty-stdout
+	run -0 records c5
+	assert_output "$(printf 'STDOUT 1 44 4\nSTDOUT 1 3 5\nSTDOUT 1 0 0\nEND_REQUEST 1 8 0\nSTDOUT 1 5 3')"
+	run -0 records c6
 	assert_output "$(printf 'STDOUT 1 44 4\nSTDOUT 1 0 0\nSTDOUT 1 3 5\nSTDOUT 1 0 0\nEND_REQUEST 1 8 0')"
 }
 
