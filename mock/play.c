@@ -495,10 +495,12 @@ static void play_step(struct builder *b, const struct mock_step *s)
 		b->version = (uint8_t)s->n;
 		break;
 	case MOCK_S_CLOSE:
-	case MOCK_S_CLOSE_NO_READ:
 		(void)add(b, FCGI_MOCK_CLOSE);
 		b->stopped = true;
 		break;
+	case MOCK_S_CLOSE_NO_READ:
+		/* close(2) with bytes unread makes the kernel send RST; a
+		 * graceful close would read and drop them first. */
 	case MOCK_S_RESET:
 		(void)add(b, FCGI_MOCK_RESET);
 		b->stopped = true;

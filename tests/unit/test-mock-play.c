@@ -289,7 +289,7 @@ static void test_mock_play_connection(void **state)
 	(void)state;
 	check("{\"steps\": [\"headers\", \"reset\", \"body\"]}", "", 0,
 	      "OUT(18) RESET", NULL);
-	check("{\"steps\": [\"closeWithoutReading\"]}", "", 0, "CLOSE", NULL);
+	check("{\"steps\": [\"closeWithoutReading\"]}", "", 0, "RESET", NULL);
 	check("{\"steps\": [{\"closeMidRecord\": {\"announce\": 50, "
 	      "\"send\": 5}}]}",
 	      "", 0, "RAW(13) CLOSE", &p);

@@ -142,7 +142,8 @@ static const char *ask(struct env *e, const char *const *params,
 		} else if (play->steps[i].op == FCGI_MOCK_DELEGATE) {
 			snprintf(out, n, "delegate %s", play->steps[i].name);
 			break;
-		} else if (play->steps[i].op == FCGI_MOCK_CLOSE) {
+		} else if (play->steps[i].op == FCGI_MOCK_CLOSE ||
+			   play->steps[i].op == FCGI_MOCK_RESET) {
 			snprintf(out, n, "close");
 			break;
 		}
@@ -244,7 +245,7 @@ static void test_mock_peek(void **state)
 	/* Early and decided by the params: played at once. */
 	rq_init(&r, (const char *const[]){ "A=1", NULL }, NULL);
 	assert_int_equal(e.r->decide(e.r->arg, &r.q, true, &play), 0);
-	assert_int_equal(play->steps[0].op, FCGI_MOCK_CLOSE);
+	assert_int_equal(play->steps[0].op, FCGI_MOCK_RESET);
 	assert_true(play->early);
 	e.r->end(e.r->arg, &r.q);
 	fcgi_params_free(&r.params);
