@@ -301,6 +301,7 @@ lint:
 MAN1 := $(wildcard man/*.1)
 MAN3 := $(wildcard man/*.3)
 MAN5 := $(wildcard man/*.5)
+MAN7 := $(wildcard man/*.7)
 
 # libdir and includedir relative to ${prefix} where they lie under it, so
 # that pkg-config --define-variable=prefix=... can relocate the file.
@@ -310,7 +311,7 @@ install: $(TOOL) $(LIBA) $(SOLIB) libfcgitool.pc.in
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/fcgitool \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
-	  $(DESTDIR)$(MANDIR)/man5
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/fcgitool
 	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libfcgitool.a
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
@@ -326,6 +327,7 @@ install: $(TOOL) $(LIBA) $(SOLIB) libfcgitool.pc.in
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
 
 # Removes what install put there, and the header directory if it is then
 # empty; the standard directories stay.
@@ -341,6 +343,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 
 clean:
 	rm -rf build fcgitool/fcgitool

@@ -29,6 +29,8 @@ static const struct cmd commands[] = {
 	{ "proxy", cmd_proxy,
 	  "forward and decode traffic between a web server and an app" },
 	{ "bench", cmd_bench, "load a FastCGI server and measure its latency" },
+	{ "conform", cmd_conform,
+	  "check a FastCGI application against the protocol, case by case" },
 	{ "help", cmd_help, "show the manual page of a command" },
 	{ NULL, NULL, NULL },
 };

@@ -51,5 +51,6 @@ int cmd_request(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_conform(int argc, char **argv);
 
 #endif
