@@ -53,3 +53,190 @@ load test_helper
 	diff -u "$TOP/man/fcgitool-conform-cases.7" <(echo "$output") ||
 		fail "man/fcgitool-conform-cases.7 is stale: regenerate it with fcgitool conform --list --format man"
 }
+
+PEER_PY=$TOP/tests/conform/peer.py
+
+# start_peer OPTION...: run peer.py on a unix socket; sets PEER_SOCK.
+start_peer() {
+	local _
+	need python3 "the test peer is a Python program"
+	PEER_SOCK=$BATS_TEST_TMPDIR/peer.sock
+	python3 "$PEER_PY" "$PEER_SOCK" "$@" >"$BATS_TEST_TMPDIR/peer.out" 2>&1 3>&- &
+	track $!
+	for _ in $(seq 1 100); do
+		grep -q ready "$BATS_TEST_TMPDIR/peer.out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "peer.py did not start: $(cat "$BATS_TEST_TMPDIR/peer.out")"
+}
+
+teardown() {
+	kill_tracked
+}
+
+@test "conform: a conforming peer passes, one line per case and a summary" {
+	start_peer
+	run -0 --separate-stderr "$FCGITOOL" conform --echo \
+		--only fcgi-4.2-type-12,fcgi-6.2-responder,fcgi-5.3-body-small \
+		"unix:$PEER_SOCK"
+	assert_equal "$output" "pass fcgi-4.2-type-12: UNKNOWN_TYPE {12}
+pass fcgi-5.3-body-small: END_REQUEST REQUEST_COMPLETE, status 200, appStatus 0
+pass fcgi-6.2-responder: END_REQUEST REQUEST_COMPLETE, status 200, appStatus 0
+3 passed, 0 failed, 0 warned, 0 skipped"
+	[ -z "$stderr" ]
+}
+
+@test "conform: a broken MUST fails with what was expected and what came" {
+	start_peer --close-on-unknown
+	run -1 --separate-stderr "$FCGITOOL" conform --only fcgi-4.2-type-12 \
+		"unix:$PEER_SOCK"
+	assert_line --index 0 "fail fcgi-4.2-type-12: expected UNKNOWN_TYPE {T}; got the connection closed without UNKNOWN_TYPE"
+	assert_line --index 1 "0 passed, 1 failed, 0 warned, 0 skipped"
+}
+
+@test "conform: a SHOULD warns, exit 0; --strict fails it" {
+	start_peer --no-stdout-end
+	run -0 "$FCGITOOL" conform --only fcgi-5.5-stdout-ended "unix:$PEER_SOCK"
+	assert_line --index 0 "warn fcgi-5.5-stdout-ended: expected the empty STDOUT record before END_REQUEST; got END_REQUEST without the empty STDOUT record that ends the stream"
+	run -1 "$FCGITOOL" conform --strict --only fcgi-5.5-stdout-ended "unix:$PEER_SOCK"
+	assert_line --index 0 "fail fcgi-5.5-stdout-ended: expected the empty STDOUT record before END_REQUEST; got END_REQUEST without the empty STDOUT record that ends the stream (a warning, failed by --strict)"
+	assert_line --index 1 "0 passed, 1 failed, 0 warned, 0 skipped"
+}
+
+@test "conform: information and skips count apart from failures" {
+	start_peer --no-values
+	run -1 "$FCGITOOL" conform --only fcgi-4.1-get-values,fcgi-4.1-max-conns,fcgi-3.3-mpx-two "unix:$PEER_SOCK"
+	assert_line "fail fcgi-4.1-get-values: expected GET_VALUES_RESULT naming only what was asked; got no GET_VALUES_RESULT"
+	assert_line "info fcgi-4.1-max-conns: no GET_VALUES_RESULT, so no FCGI_MAX_CONNS"
+	assert_line "skip fcgi-3.3-mpx-two: the target did not say that it multiplexes (FCGI_MPXS_CONNS)"
+	assert_line "1 passed, 1 failed, 0 warned, 1 skipped"
+}
+
+@test "conform --baseline: known failures skip, regressions and fixes show" {
+	start_peer --close-on-unknown
+	printf '# known\nfcgi-4.2-type-12 fail\n\nfcgi-4.2-type-255\nfcgi-6.2-responder warn # fixed\n' \
+		>"$BATS_TEST_TMPDIR/known.txt"
+	run -0 "$FCGITOOL" conform --baseline "$BATS_TEST_TMPDIR/known.txt" \
+		--only fcgi-4.2-type-12,fcgi-4.2-type-255,fcgi-6.2-responder "unix:$PEER_SOCK"
+	assert_line --index 0 "skip fcgi-4.2-type-12: expected UNKNOWN_TYPE {T}; got the connection closed without UNKNOWN_TYPE (known failure, in the baseline)"
+	assert_line --index 2 "pass fcgi-6.2-responder: END_REQUEST REQUEST_COMPLETE, status 200, appStatus 0 (in the baseline, but passes now)"
+	assert_line --index 3 "1 passed, 0 failed, 0 warned, 2 skipped"
+	printf 'fcgi-4.2-type-12 warn\n' >"$BATS_TEST_TMPDIR/known.txt"
+	run -1 "$FCGITOOL" conform --baseline "$BATS_TEST_TMPDIR/known.txt" \
+		--only fcgi-4.2-type-12 "unix:$PEER_SOCK"
+	assert_line --index 0 --partial "fail fcgi-4.2-type-12: "
+	run -1 "$FCGITOOL" conform --format baseline --only fcgi-4.2 "unix:$PEER_SOCK"
+	assert_line "fcgi-4.2-type-12 fail"
+	assert_line "fcgi-4.2-result-type warn"
+	refute_line --partial "passed"
+}
+
+@test "conform --baseline: a bad file is a usage error naming the line" {
+	printf 'fcgi-4.2-type-12 fail\nfcgi-4.2-type-99 fail\n' >"$BATS_TEST_TMPDIR/b1"
+	run -2 --separate-stderr "$FCGITOOL" conform --baseline "$BATS_TEST_TMPDIR/b1" :9
+	assert_equal "$stderr" "fcgitool conform: '$BATS_TEST_TMPDIR/b1': line 2: 'fcgi-4.2-type-99' is not a case id"
+	printf '\nfcgi-4.2-type-12 maybe\n' >"$BATS_TEST_TMPDIR/b2"
+	run -2 --separate-stderr "$FCGITOOL" conform --baseline "$BATS_TEST_TMPDIR/b2" :9
+	assert_equal "$stderr" "fcgitool conform: '$BATS_TEST_TMPDIR/b2': line 2: grade must be 'fail' or 'warn'"
+	printf 'fcgi-4.2-type-12\nfcgi-4.2-type-12 warn\n' >"$BATS_TEST_TMPDIR/b3"
+	run -2 --separate-stderr "$FCGITOOL" conform --baseline "$BATS_TEST_TMPDIR/b3" :9
+	assert_equal "$stderr" "fcgitool conform: '$BATS_TEST_TMPDIR/b3': line 2: 'fcgi-4.2-type-12' is listed twice"
+	run -2 --separate-stderr "$FCGITOOL" conform --baseline "$BATS_TEST_TMPDIR/none" :9
+	assert_equal "$stderr" "fcgitool conform: cannot read '$BATS_TEST_TMPDIR/none': No such file or directory"
+}
+
+@test "conform: an unreachable target exits 3" {
+	run -3 --separate-stderr "$FCGITOOL" conform "unix:$BATS_TEST_TMPDIR/nobody.sock"
+	assert_equal "$stderr" "fcgitool conform: cannot connect to 'unix:$BATS_TEST_TMPDIR/nobody.sock': No such file or directory"
+	[ -z "$output" ]
+}
+
+@test "conform: a target that does not answer a normal request exits 1" {
+	need python3 "a Python listener that closes every connection"
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept(); c.recv(65536); c.close()
+' "$BATS_TEST_TMPDIR/closer.sock" >"$BATS_TEST_TMPDIR/closer.out" 3>&- &
+	track $!
+	for _ in $(seq 1 100); do
+		grep -q ready "$BATS_TEST_TMPDIR/closer.out" && break
+		sleep 0.05
+	done
+	run -1 --separate-stderr "$FCGITOOL" conform --timeout 0.5 "unix:$BATS_TEST_TMPDIR/closer.sock"
+	assert_equal "$stderr" "fcgitool conform: the target does not answer a normal request: the connection closed by the server without END_REQUEST"
+}
+
+@test "conform: a target that dies is failed once, the rest skipped" {
+	start_peer --die-on-abort
+	run -1 "$FCGITOOL" conform --timeout 0.5 --only fcgi-5.4-abort-after-begin,fcgi-5.4-abort-mid-params,fcgi-6.2 "unix:$PEER_SOCK"
+	assert_line --index 0 --regexp "^fail fcgi-5.4-abort-after-begin: expected an END_REQUEST for the request; got the connection closed by the server without END_REQUEST; and then a normal request on a new connection got: (cannot connect to 'unix:.*': Connection refused|the connection (reset|closed) by the server without END_REQUEST)$"
+	assert_line --index 1 "skip fcgi-5.4-abort-mid-params: the target stopped answering after fcgi-5.4-abort-after-begin"
+	assert_line --index 2 "skip fcgi-6.2-responder: the target stopped answering after fcgi-5.4-abort-after-begin"
+	assert_line --index 3 "0 passed, 1 failed, 0 warned, 2 skipped"
+}
+
+@test "conform --format tap, junit, json: the same verdicts" {
+	start_peer --close-on-unknown --no-stdout-end
+	local ids=fcgi-4.2-type-12,fcgi-5.5-stdout-ended,fcgi-6.2-responder,fcgi-3.3-mpx-max-reqs
+	run -1 "$FCGITOOL" conform --only "$ids" --format tap "unix:$PEER_SOCK"
+	assert_line --index 0 "TAP version 13"
+	assert_line --index 1 "1..4"
+	assert_line "not ok 2 - fcgi-4.2-type-12"
+	assert_line '  expected: "UNKNOWN_TYPE {T}"'
+	assert_line "ok 4 - fcgi-6.2-responder # pass: END_REQUEST REQUEST_COMPLETE, status 200, appStatus 0"
+	assert_line "ok 3 - fcgi-5.5-stdout-ended # warn: expected the empty STDOUT record before END_REQUEST; got END_REQUEST without the empty STDOUT record that ends the stream"
+	assert_line --regexp "^ok 1 - fcgi-3.3-mpx-max-reqs # (pass|SKIP .*)"
+	run -1 "$FCGITOOL" conform --only "$ids" --format junit "unix:$PEER_SOCK"
+	echo "$output" >"$BATS_TEST_TMPDIR/j.xml"
+	python3 - "$BATS_TEST_TMPDIR/j.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites" and root.get("failures") == "1", root.attrib
+cases = {c.get("name"): c for c in root.iter("testcase")}
+assert len(cases) == 4, cases
+f = cases["fcgi-4.2-type-12"].find("failure")
+assert f is not None and f.get("type") == "MUST", f
+assert "expected: UNKNOWN_TYPE {T}" in f.text and "got: the connection closed" in f.text
+assert "warn:" in cases["fcgi-5.5-stdout-ended"].find("system-out").text
+PY
+	run -1 "$FCGITOOL" conform --only "$ids" --format json "unix:$PEER_SOCK"
+	echo "$output" | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert rows[0]["kind"] == "conformTarget" and rows[0]["cases"] == 4, rows[0]
+assert rows[-1] == {"kind": "conformSummary", "passed": 2, "failed": 1,
+                    "warned": 1, "skipped": 0, "info": 0} or rows[-1]["failed"] == 1, rows[-1]
+v = {r["id"]: r for r in rows if r["kind"] == "verdict"}
+assert v["fcgi-4.2-type-12"]["grade"] == "fail" and v["fcgi-4.2-type-12"]["level"] == "MUST"
+assert [r["writes"] for r in v["fcgi-6.2-responder"]["runs"]] == ["whole", "bytes"]
+assert v["fcgi-5.5-stdout-ended"]["section"] == "5.5"
+'
+}
+
+@test "conform --splits: the runs follow the modes asked for" {
+	start_peer
+	run -0 "$FCGITOOL" conform --splits random --seed 7 --format json \
+		--only fcgi-3.4-split-value,fcgi-3.2-drip "unix:$PEER_SOCK"
+	echo "$output" | python3 -c '
+import json, sys
+v = {r["id"]: r for r in map(json.loads, sys.stdin) if r["kind"] == "verdict"}
+assert [r["writes"] for r in v["fcgi-3.4-split-value"]["runs"]] == ["random"], v
+assert [r["writes"] for r in v["fcgi-3.2-drip"]["runs"]] == ["random"], v
+assert all(r["grade"] == "pass" for r in v.values()), v
+'
+}
+
+@test "conform --profile fcgitool: fcgitool serve answers the normal request" {
+	load ../interop/serve
+	start_serve "unix:$BATS_TEST_TMPDIR/serve.sock"
+	run -0 "$FCGITOOL" conform --profile fcgitool \
+		--only fcgi-6.2-responder,fcgi-5.3-body-64k,fcgi-5.1-keep-conn \
+		"unix:$BATS_TEST_TMPDIR/serve.sock"
+	assert_line "pass fcgi-5.3-body-64k: END_REQUEST REQUEST_COMPLETE, status 200, appStatus 0"
+	assert_line "pass fcgi-5.1-keep-conn-ten: all 10 requests answered"
+	assert_line "7 passed, 0 failed, 0 warned, 0 skipped"
+	stop_serve
+}
