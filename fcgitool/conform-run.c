@@ -187,15 +187,20 @@ static int drain(struct run *r, uint8_t c)
 		}
 		if (n == 0) {
 			cf_outcome_closed(r->o, c, CL_EOF);
-			return -1;
+			break;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		cf_outcome_closed(r->o, c, CL_RESET);
-		return -1;
+		break;
 	}
+	/* As a web server does once the application closed: some (libfcgi)
+	 * wait for our close before they accept the next connection. */
+	close(r->fd[c]);
+	r->fd[c] = -1;
+	return -1;
 }
 
 enum until { U_NONE, U_END, U_MGMT, U_CLOSE };
@@ -237,9 +242,12 @@ static void read_until(struct run *r, uint8_t c, uint64_t ms, enum until u,
 }
 
 /* Write p[0..n) on conn c as one piece, reading meanwhile so that a
- * server that answers early never blocks us both; false when the
- * server stopped taking bytes. */
-static bool write_piece(struct run *r, uint8_t c, const uint8_t *p, size_t n)
+ * server that answers early never blocks us both.  1 when written; 0
+ * when try is set and the socket would block before any of it went out
+ * (a peer that is not reading: one-byte writes then only fill its
+ * buffer); -1 when the server stopped taking bytes. */
+static int write_piece(struct run *r, uint8_t c, const uint8_t *p, size_t n,
+		       bool try)
 {
 	uint64_t deadline = now_ms() + r->ctx->timeout_ms, now;
 	struct cf_conn_out *co = &r->o->conn[c];
@@ -247,11 +255,19 @@ static bool write_piece(struct run *r, uint8_t c, const uint8_t *p, size_t n)
 	ssize_t w;
 
 	while (n > 0) {
+		if (r->fd[c] < 0) {
+			/* The server closed while we were sending. */
+			co->write_failed = true;
+			co->write_fail_step = r->o->step;
+			co->unsent += n;
+			return -1;
+		}
 		w = send(r->fd[c], p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w > 0) {
 			cf_outcome_sent(r->o, c, p, (size_t)w);
 			p += w;
 			n -= (size_t)w;
+			try = false;
 			deadline = now_ms() + r->ctx->timeout_ms;
 			continue;
 		}
@@ -265,15 +281,21 @@ static bool write_piece(struct run *r, uint8_t c, const uint8_t *p, size_t n)
 			(void)drain(r, c);
 			if (co->closed == CL_OPEN)
 				cf_outcome_closed(r->o, c, CL_RESET);
-			return false;
+			if (r->fd[c] >= 0) {
+				close(r->fd[c]);
+				r->fd[c] = -1;
+			}
+			return -1;
 		}
+		if (try)
+			return 0;
 		now = now_ms();
 		if (now >= deadline) {
 			/* The server stopped reading. */
 			co->write_failed = true;
 			co->write_fail_step = r->o->step;
 			co->unsent += n;
-			return false;
+			return -1;
 		}
 		pfd.fd = r->fd[c];
 		pfd.events = POLLIN | POLLOUT;
@@ -282,7 +304,7 @@ static bool write_piece(struct run *r, uint8_t c, const uint8_t *p, size_t n)
 		    (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
 			(void)drain(r, c);
 	}
-	return true;
+	return 1;
 }
 
 /* Where a step's writes are in its records, assuming the step starts at
@@ -352,7 +374,9 @@ static void send_step(struct run *r, const struct cf_step *st)
 	const uint8_t *p = r->s->bytes.data + st->off;
 	struct cf_conn_out *co = &r->o->conn[st->conn];
 	size_t left = st->len, k, budget = r->ro->byte_budget;
+	bool whole = r->split == SPLIT_WHOLE;
 	struct track tr;
+	int rc;
 
 	memset(&tr, 0, sizeof(tr));
 	if (r->fd[st->conn] < 0 || co->write_failed) {
@@ -360,10 +384,17 @@ static void send_step(struct run *r, const struct cf_step *st)
 		return;
 	}
 	while (left > 0) {
-		k = piece(r, &tr, left, &budget);
-		if (!write_piece(r, st->conn, p, k)) {
+		k = whole ? left : piece(r, &tr, left, &budget);
+		rc = write_piece(r, st->conn, p, k, k < left);
+		if (rc < 0) {
 			co->unsent += left - k;
 			return;
+		}
+		if (rc == 0) {
+			/* The peer is not reading: it will take the rest in
+			 * one read whatever the pieces. */
+			whole = true;
+			continue;
 		}
 		advance(&tr, p, k);
 		p += k;
