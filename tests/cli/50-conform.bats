@@ -240,3 +240,9 @@ assert all(r["grade"] == "pass" for r in v.values()), v
 	assert_line "7 passed, 0 failed, 0 warned, 0 skipped"
 	stop_serve
 }
+
+@test "conform: the README's table is made from the expected results" {
+	diff -u <(sed -n '/^<!-- conform-table begin -->$/,/^<!-- conform-table end -->$/p' \
+		"$TOP/README.md" | sed '1d;$d') <(sh "$TOP/tests/conform/table.sh") ||
+		fail "README.md's conform table is stale: paste sh tests/conform/table.sh"
+}
