@@ -246,3 +246,14 @@ assert all(r["grade"] == "pass" for r in v.values()), v
 		"$TOP/README.md" | sed '1d;$d') <(sh "$TOP/tests/conform/table.sh") ||
 		fail "README.md's conform table is stale: paste sh tests/conform/table.sh"
 }
+
+@test "conform --format json: every kind and key is in fcgitool-trace(5)" {
+	start_peer --no-values
+	run -1 "$FCGITOOL" conform --format json --only fcgi-4.1,fcgi-6.2 "unix:$PEER_SOCK"
+	echo "$output" >"$BATS_TEST_TMPDIR/out.json"
+	run -0 "$FCGITOOL" conform --list --format json --only fcgi-6
+	echo "$output" >>"$BATS_TEST_TMPDIR/out.json"
+	run -0 python3 "$TOP/tests/json-schema.py" \
+		--expect conformTarget,verdict,conformSummary,case \
+		"$BATS_TEST_TMPDIR/out.json"
+}
