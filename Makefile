@@ -198,6 +198,16 @@ $(B)/tests/unit/test-%: $(B)/tests/unit/test-%.o $(UNIT_HELP_OBJ) $(ARCHIVES)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP_OBJ) $(LIBS) \
 		$(CMOCKA_LIBS)
 
+# fcgitool conform's cases and judges are pure: its unit test links them.
+CONFORM_PURE_OBJ := $(patsubst %.c,$(B)/%.o,fcgitool/conform-script.c \
+	fcgitool/conform-judge.c fcgitool/conform-list.c \
+	$(wildcard fcgitool/conform-cases*.c))
+$(B)/tests/unit/test-conform: $(B)/tests/unit/test-conform.o \
+		$(CONFORM_PURE_OBJ) $(UNIT_HELP_OBJ) $(ARCHIVES)
+	$(quiet) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(CONFORM_PURE_OBJ) $(UNIT_HELP_OBJ) \
+		$(LIBS) $(CMOCKA_LIBS)
+
 # Example responders for serve --fn: shared objects.
 $(B)/examples/%.so: examples/%.c lib/pure/fcgi.h lib/driven/fcgi-uv.h
 	$(quiet) CC $@
