@@ -198,10 +198,11 @@ $(B)/tests/unit/test-%: $(B)/tests/unit/test-%.o $(UNIT_HELP_OBJ) $(ARCHIVES)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP_OBJ) $(LIBS) \
 		$(CMOCKA_LIBS)
 
-# fcgitool conform's cases and judges are pure: its unit test links them.
-CONFORM_PURE_OBJ := $(patsubst %.c,$(B)/%.o,fcgitool/conform-script.c \
-	fcgitool/conform-judge.c fcgitool/conform-list.c \
-	$(wildcard fcgitool/conform-cases*.c))
+# fcgitool conform's cases and judges are pure: its unit test and its
+# fuzz target link them.
+CONFORM_PURE_SRC := fcgitool/conform-script.c fcgitool/conform-judge.c \
+	fcgitool/conform-list.c $(sort $(wildcard fcgitool/conform-cases*.c))
+CONFORM_PURE_OBJ := $(CONFORM_PURE_SRC:%.c=$(B)/%.o)
 $(B)/tests/unit/test-conform: $(B)/tests/unit/test-conform.o \
 		$(CONFORM_PURE_OBJ) $(UNIT_HELP_OBJ) $(ARCHIVES)
 	$(quiet) LD $@
@@ -275,6 +276,12 @@ build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o $(FUZZ_LIB_OBJ)
 MOCK_FUZZ_SRC := mock/script.c mock/jsonpos.c mock/match.c mock/play.c \
 	mock/rng.c
 build/fuzz/tests/fuzz/fuzz-mock: $(MOCK_FUZZ_SRC:%.c=build/fuzz/%.o)
+
+build/fuzz/tests/fuzz/fuzz-conform: build/fuzz/tests/fuzz/fuzz-conform.o \
+		$(CONFORM_PURE_SRC:%.c=build/fuzz/%.o) $(FUZZ_LIB_OBJ)
+	$(quiet) LD $@
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ \
+		$(PKG_LIBS) -ldl -lm
 
 fuzz-build: $(FUZZ_BIN)
 
