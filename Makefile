@@ -201,7 +201,8 @@ $(B)/tests/unit/test-%: $(B)/tests/unit/test-%.o $(UNIT_HELP_OBJ) $(ARCHIVES)
 # fcgitool conform's cases and judges are pure: its unit test and its
 # fuzz target link them.
 CONFORM_PURE_SRC := fcgitool/conform-script.c fcgitool/conform-judge.c \
-	fcgitool/conform-list.c $(sort $(wildcard fcgitool/conform-cases*.c))
+	fcgitool/conform-list.c fcgitool/conform-client-cases.c \
+	$(sort $(wildcard fcgitool/conform-cases*.c))
 CONFORM_PURE_OBJ := $(CONFORM_PURE_SRC:%.c=$(B)/%.o)
 $(B)/tests/unit/test-conform: $(B)/tests/unit/test-conform.o \
 		$(CONFORM_PURE_OBJ) $(UNIT_HELP_OBJ) $(ARCHIVES)

@@ -8,21 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conform-client.h"
 #include "conform-suite.h"
 #include "util.h"
 
 static const char usage_text[] =
-	"usage: fcgitool conform [-h] [--echo] [--list] [--strict]\n"
+	"usage: fcgitool conform [-h] [--client] [--echo] [--list] [--strict]\n"
 	"       [-p name=value] [--baseline file] [--format format]\n"
-	"       [--idle-wait seconds] [--only ids] [--profile name]\n"
-	"       [--quiet-wait seconds] [--script path] [--seed n] [--skip "
-	"ids]\n"
-	"       [--splits modes] [--timeout seconds] [address]\n";
+	"       [--http address] [--idle-wait seconds] [--only ids]\n"
+	"       [--profile name] [--quiet-wait seconds] [--script path]\n"
+	"       [--seed n] [--skip ids] [--splits modes] [--timeout seconds]\n"
+	"       [address]\n";
 
 enum {
 	O_BASELINE = 256,
+	O_CLIENT,
 	O_ECHO,
 	O_FORMAT,
+	O_HTTP,
 	O_IDLE,
 	O_LIST,
 	O_ONLY,
@@ -38,9 +41,11 @@ enum {
 
 static const struct option longopts[] = {
 	{ "baseline", required_argument, NULL, O_BASELINE },
+	{ "client", no_argument, NULL, O_CLIENT },
 	{ "echo", no_argument, NULL, O_ECHO },
 	{ "format", required_argument, NULL, O_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
+	{ "http", required_argument, NULL, O_HTTP },
 	{ "idle-wait", required_argument, NULL, O_IDLE },
 	{ "list", no_argument, NULL, O_LIST },
 	{ "only", required_argument, NULL, O_ONLY },
@@ -78,11 +83,11 @@ struct conform_opts {
 	struct cf_pattern_list only, skip;
 	struct cf_baseline baseline;
 	const struct profile *profile;
-	const char *script, *baseline_file;
+	const char *script, *baseline_file, *http;
 	const char **params;
 	size_t nparams;
 	enum cf_format fmt;
-	bool echo, list, format_set;
+	bool client, echo, list, format_set;
 	uint64_t timeout_ms, quiet_ms, idle_ms;
 };
 
@@ -186,11 +191,17 @@ static int parse_opts(struct conform_opts *o, int argc, char **argv)
 		case O_BASELINE:
 			o->baseline_file = optarg;
 			break;
+		case O_CLIENT:
+			o->client = true;
+			break;
 		case O_ECHO:
 			o->echo = true;
 			break;
 		case O_FORMAT:
 			rc = parse_format(o, optarg);
+			break;
+		case O_HTTP:
+			o->http = optarg;
 			break;
 		case O_IDLE:
 			rc = seconds("idle-wait", optarg, &o->idle_ms);
@@ -309,6 +320,37 @@ static int make_params(struct conform_opts *o, struct cf_ctx *ctx)
 	return 0;
 }
 
+/* --client: conform is the application; 0, 1 or 3. */
+static int run_client(struct conform_opts *o, const char *listen)
+{
+	struct cl_opts co;
+	struct cf_out *out;
+	unsigned counts[5];
+	char err[300];
+
+	memset(&co, 0, sizeof(co));
+	co.listen = listen;
+	co.http = o->http;
+	co.prefix = "/conform/";
+	co.timeout_ms = o->timeout_ms != 0 ? o->timeout_ms : 2000;
+	co.quiet_ms = o->quiet_ms != 0 ? o->quiet_ms : 300;
+	co.wait_ms = o->idle_ms != 0 ? o->idle_ms : 10000;
+	co.strict = o->so.strict;
+	co.baseline = o->so.baseline;
+	co.only = &o->only;
+	co.skip = &o->skip;
+	out = cf_out_new(stdout, o->fmt);
+	if (out == NULL)
+		die(EXIT_IO, "out of memory");
+	if (cl_run(&co, out, counts, err, sizeof(err)) != 0) {
+		warn("%s", err);
+		cf_out_free(out);
+		return EXIT_IO;
+	}
+	cf_out_free(out);
+	return counts[CF_FAIL] > 0 ? EXIT_PEER : EXIT_OK;
+}
+
 /* Read and check --baseline; 0 or an exit status. */
 static int load_baseline(struct conform_opts *o)
 {
@@ -353,6 +395,8 @@ static int check_opts(struct conform_opts *o, int nargs)
 	}
 	if (o->fmt == CF_FMT_MAN)
 		return usage_error("--format man needs --list");
+	if (o->http != NULL && !o->client)
+		return usage_error("--http needs --client");
 	if (nargs != 1)
 		return usage_error(nargs == 0 ? "no address given"
 					      : "more than one address given");
@@ -394,9 +438,14 @@ int cmd_conform(int argc, char **argv)
 		ctx.idle_ms = o.idle_ms;
 	signal(SIGPIPE, SIG_IGN);
 	if (o.list) {
-		if (cf_list(stdout, o.fmt, &ctx, &o.only, &o.skip) != 0)
+		if (cf_list(stdout, o.fmt, &ctx, o.client, &o.only, &o.skip) !=
+		    0)
 			die(EXIT_IO, "out of memory");
 		rc = EXIT_OK;
+		goto out;
+	}
+	if (o.client) {
+		rc = run_client(&o, argv[optind]);
 		goto out;
 	}
 	o.so.run.target = argv[optind];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conform-client.h"
 #include "conform.h"
 
 int cf_patterns_add(struct cf_pattern_list *l, const char *text)
@@ -73,14 +74,19 @@ bool cf_patterns_match(const struct cf_pattern_list *l, const char *id)
 const char *cf_patterns_unknown(const struct cf_pattern_list *l)
 {
 	const struct cf_case *all;
-	size_t n, i, j;
+	const struct cl_case *web;
+	size_t n, nw, i, j;
+	bool found;
 
 	all = cf_cases(&n);
+	web = cl_cases(&nw);
 	for (i = 0; i < l->n; i++) {
-		for (j = 0; j < n; j++)
-			if (matches(l->item[i], all[j].id))
-				break;
-		if (j == n)
+		found = false;
+		for (j = 0; j < n && !found; j++)
+			found = matches(l->item[i], all[j].id);
+		for (j = 0; j < nw && !found; j++)
+			found = matches(l->item[i], web[j].k.id);
+		if (!found)
 			return l->item[i];
 	}
 	return NULL;
@@ -148,7 +154,7 @@ static int parse_line(struct cf_baseline *b, const char *line, size_t n,
 		snprintf(err, errlen, "case id too long");
 		return -1;
 	}
-	if (cf_case_find(id) == NULL) {
+	if (cf_case_find(id) == NULL && cl_case_find(id) == NULL) {
 		snprintf(err, errlen, "'%s' is not a case id", id);
 		return -1;
 	}

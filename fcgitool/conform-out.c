@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conform-client.h"
 #include "conform-out.h"
 #include "util.h"
 
@@ -390,10 +391,36 @@ static void roff(FILE *f, const char *s)
 	fputc('\n', f);
 }
 
-static void man_case(FILE *f, const struct cf_case *k, const struct cf_ctx *ctx)
+/* What web-server case c answers to request 1; malloc'd, or NULL. */
+static char *answer_text(const struct cl_case *c)
+{
+	struct cf_script s;
+	struct fcgi_buf out;
+	char *text = NULL;
+
+	fcgi_buf_init(&out, NULL, 0);
+	cf_script_init(&s, NULL);
+	c->answer(&s, 1, 0);
+	if (s.nsteps == 0)
+		(void)fcgi_buf_append(
+			&out, "  nothing: the answer is withheld\n", 34);
+	if (s.err == 0 && cf_describe_script(&s, &out) == 0 &&
+	    fcgi_buf_append_u8(&out, 0) == 0) {
+		text = (char *)out.data;
+		out.data = NULL;
+	}
+	fcgi_buf_free(&out);
+	cf_script_free(&s);
+	return text;
+}
+
+/* One case of the page; sends is what it sends (taken), under the
+ * heading what. */
+static void man_entry(FILE *f, const struct cf_case *k, char *sends,
+		      const char *what)
 {
 	char acc[200];
-	char *sends = sends_text(k, ctx), *line, *nl;
+	char *line, *nl;
 
 	fprintf(f, ".It Sy %s\n", k->id);
 	roff(f, k->desc);
@@ -422,7 +449,7 @@ static void man_case(FILE *f, const struct cf_case *k, const struct cf_ctx *ctx)
 		fprintf(f, ".Pp\nRuns once, with whole writes.\n");
 	if (sends == NULL)
 		return;
-	fprintf(f, ".Pp\nSends:\n.Bd -literal -offset indent\n");
+	fprintf(f, ".Pp\n%s:\n.Bd -literal -offset indent\n", what);
 	for (line = sends; *line != '\0'; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (nl == NULL)
@@ -432,6 +459,38 @@ static void man_case(FILE *f, const struct cf_case *k, const struct cf_ctx *ctx)
 	}
 	fprintf(f, ".Ed\n");
 	free(sends);
+}
+
+static void man_case(FILE *f, const struct cf_case *k, const struct cf_ctx *ctx)
+{
+	man_entry(f, k, sends_text(k, ctx), "Sends");
+}
+
+static void man_web(FILE *f)
+{
+	const struct cl_case *web;
+	size_t n, i;
+
+	web = cl_cases(&n);
+	fprintf(f,
+		".Sh WEB SERVER CASES\n"
+		"With\n.Fl \\-client ,\n.Nm fcgitool Cm conform\n"
+		"is the application and these %zu cases judge the web "
+		"server.\n"
+		"The observations are made on every request the web server "
+		"sends;\nthe other cases each answer one request, for the "
+		"URI\n.Pa /conform/ Ns Ar id ,\n"
+		"with the records shown.\n"
+		".Bl -tag -width Ds\n",
+		n);
+	for (i = 0; i < n; i++) {
+		if (web[i].answer == NULL)
+			man_entry(f, &web[i].k, NULL, "");
+		else
+			man_entry(f, &web[i].k, answer_text(&web[i]),
+				  "Answers request 1 with");
+	}
+	fprintf(f, ".El\n");
 }
 
 static void man_page(FILE *f, const struct cf_case *all, size_t n,
@@ -482,28 +541,33 @@ static void man_page(FILE *f, const struct cf_case *all, size_t n,
 				man_case(f, &all[j], ctx);
 		fprintf(f, ".El\n");
 	}
+	man_web(f);
 	fprintf(f, ".Sh SEE ALSO\n.Xr fcgitool 1 ,\n.Xr fcgitool-conform 1\n"
 		   ".Sh STANDARDS\n.Rs\n.%%A Mark R. Brown\n"
 		   ".%%T FastCGI Specification\n.%%I Open Market, Inc.\n"
 		   ".%%D April 29, 1996\n.Re\n");
 }
 
-int cf_list(FILE *f, enum cf_format fmt, const struct cf_ctx *ctx,
+int cf_list(FILE *f, enum cf_format fmt, const struct cf_ctx *ctx, bool client,
 	    const struct cf_pattern_list *only,
 	    const struct cf_pattern_list *skip)
 {
-	const struct cf_case *all;
+	const struct cf_case *all, *k;
+	const struct cl_case *web;
 	struct fcgi_render_opts ro;
 	struct fcgi_render *render;
 	struct fcgi_json *j;
 	char sec[16], acc[200];
-	size_t n, i;
+	size_t n, nweb, i;
 
 	all = cf_cases(&n);
 	if (fmt == CF_FMT_MAN) {
 		man_page(f, all, n, ctx);
 		return 0;
 	}
+	web = cl_cases(&nweb);
+	if (client)
+		n = nweb;
 	render = NULL;
 	if (fmt == CF_FMT_JSON) {
 		fcgi_render_opts_default(&ro);
@@ -513,25 +577,25 @@ int cf_list(FILE *f, enum cf_format fmt, const struct cf_ctx *ctx,
 			return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (only->n > 0 && !cf_patterns_match(only, all[i].id))
+		k = client ? &web[i].k : &all[i];
+		if (only->n > 0 && !cf_patterns_match(only, k->id))
 			continue;
-		if (cf_patterns_match(skip, all[i].id))
+		if (cf_patterns_match(skip, k->id))
 			continue;
 		if (render == NULL) {
-			fprintf(f, "%-34s %-7s %s\n", all[i].id,
-				pretty_level(all[i].level), all[i].desc);
+			fprintf(f, "%-34s %-7s %s\n", k->id,
+				pretty_level(k->level), k->desc);
 			continue;
 		}
 		j = fcgi_render_obj_begin(render, NULL, -1, "case");
-		fcgi_json_str(j, "id", all[i].id);
+		fcgi_json_str(j, "id", k->id);
 		fcgi_json_str(j, "section",
-			      cf_case_section(&all[i], sec, sizeof(sec)));
-		fcgi_json_str(j, "level", cf_level_name(all[i].level));
-		fcgi_json_str(j, "description", all[i].desc);
-		fcgi_json_str(j, "requirement", all[i].quote);
-		fcgi_json_str(j, "why", all[i].why);
-		fcgi_json_str(j, "accepts",
-			      accepts_text(&all[i], acc, sizeof(acc)));
+			      cf_case_section(k, sec, sizeof(sec)));
+		fcgi_json_str(j, "level", cf_level_name(k->level));
+		fcgi_json_str(j, "description", k->desc);
+		fcgi_json_str(j, "requirement", k->quote);
+		fcgi_json_str(j, "why", k->why);
+		fcgi_json_str(j, "accepts", accepts_text(k, acc, sizeof(acc)));
 		fcgi_render_obj_end(render);
 	}
 	fcgi_render_free(render);

@@ -28,10 +28,11 @@ void cf_out_result(struct cf_out *o, const struct cf_result *r);
 /* counts[grade]: how many cases got each grade. */
 void cf_out_end(struct cf_out *o, const unsigned counts[5]);
 
-/* The catalogue (--list) of the chosen cases as text or JSON lines, or
- * the whole catalogue as a man page; what is sent is shown for ctx.  0,
- * or -1 when memory runs out. */
-int cf_list(FILE *f, enum cf_format fmt, const struct cf_ctx *ctx,
+/* The catalogue (--list) of the chosen cases (the --client ones when
+ * client) as text or JSON lines, or the whole catalogue, both kinds, as a
+ * man page; what is sent is shown for ctx.  0, or -1 when memory runs
+ * out. */
+int cf_list(FILE *f, enum cf_format fmt, const struct cf_ctx *ctx, bool client,
 	    const struct cf_pattern_list *only,
 	    const struct cf_pattern_list *skip);
 

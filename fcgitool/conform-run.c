@@ -78,18 +78,17 @@ static int connect_wait(int fd, uint64_t deadline)
 	return soerr;
 }
 
-/* A connected non-blocking socket to target, or -1 with err set. */
-static int open_conn(const struct cf_run_opts *ro, char *err, size_t errlen)
+int cf_connect(const char *target, uint64_t ms, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct sockaddr_un sun;
 	struct fcgi_addr a;
 	char port[8], why[160];
 	int fd = -1, rc = 0, one = 1;
-	uint64_t deadline = now_ms() + ro->connect_ms;
+	uint64_t deadline = now_ms() + ms;
 
-	if (fcgi_addr_parse(&a, ro->target, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "'%s': %s", ro->target, why);
+	if (fcgi_addr_parse(&a, target, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "'%s': %s", target, why);
 		return -1;
 	}
 	if (a.family == AF_UNIX) {
@@ -143,7 +142,7 @@ static int open_conn(const struct cf_run_opts *ro, char *err, size_t errlen)
 	if (rc != 0) {
 		if (fd >= 0)
 			close(fd);
-		snprintf(err, errlen, "cannot connect to '%s': %s", ro->target,
+		snprintf(err, errlen, "cannot connect to '%s': %s", target,
 			 strerror(rc));
 		return -1;
 	}
@@ -425,7 +424,7 @@ static bool open_step(struct run *r, uint8_t c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	r->fd[c] = open_conn(r->ro, err, errlen);
+	r->fd[c] = cf_connect(r->ro->target, r->ro->connect_ms, err, errlen);
 	if (r->fd[c] < 0) {
 		cf_outcome_closed(r->o, c, CL_RESET);
 		return false;

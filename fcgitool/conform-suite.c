@@ -87,14 +87,14 @@ static bool run_once(const struct cf_suite_opts *so, const struct cf_case *k,
 	return alive;
 }
 
-/* The baseline and --strict applied to r->raw. */
-static void settle(const struct cf_suite_opts *so, struct cf_result *r)
+void cf_result_settle(struct cf_result *r, const struct cf_baseline *b,
+		      bool strict)
 {
 	const struct cf_baseline_entry *e = NULL;
 
 	r->grade = r->raw;
-	if (so->baseline != NULL)
-		e = cf_baseline_find(so->baseline, r->k->id);
+	if (b != NULL)
+		e = cf_baseline_find(b, r->k->id);
 	if (e != NULL) {
 		if ((r->raw == CF_WARN || r->raw == CF_FAIL) &&
 		    r->raw <= e->grade) {
@@ -107,7 +107,7 @@ static void settle(const struct cf_suite_opts *so, struct cf_result *r)
 		if (r->raw <= CF_INFO)
 			r->note = "in the baseline, but passes now";
 	}
-	if (so->strict && r->grade == CF_WARN) {
+	if (strict && r->grade == CF_WARN) {
 		r->grade = CF_FAIL;
 		r->note = "a warning, failed by --strict";
 	}
@@ -185,7 +185,7 @@ int cf_suite_run(const struct cf_suite_opts *so, const struct cf_ctx *ctx,
 			if (dead)
 				dead_after = all[i].id;
 		}
-		settle(so, &r);
+		cf_result_settle(&r, so->baseline, so->strict);
 		counts[r.grade]++;
 		cf_out_result(out, &r);
 	}

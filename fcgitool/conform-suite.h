@@ -15,6 +15,10 @@ struct cf_suite_opts {
 	const char *profile;
 };
 
+/* The baseline b (may be NULL) and strict applied to r->raw, giving
+ * r->grade and r->note. */
+void cf_result_settle(struct cf_result *r, const struct cf_baseline *b,
+		      bool strict);
 /* 1 if --only and --skip choose the case with this id. */
 bool cf_suite_chosen(const struct cf_suite_opts *so, const char *id);
 /* Run the chosen cases against so->run.target, writing each result to

@@ -422,6 +422,10 @@ struct cf_run_opts {
 	bool probe;	     /* a normal request after every case */
 };
 
+/* A connected non-blocking socket to target (an fcgitool address), or -1
+ * with err set; ms is the deadline. */
+int cf_connect(const char *target, uint64_t ms, char *err, size_t errlen);
+
 /*
  * Run script s once with one split mode against target, recording into o
  * (initialised by the caller).  0, or -1 with err set when the first

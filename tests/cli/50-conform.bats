@@ -257,3 +257,65 @@ assert all(r["grade"] == "pass" for r in v.values()), v
 		--expect conformTarget,verdict,conformSummary,case \
 		"$BATS_TEST_TMPDIR/out.json"
 }
+
+@test "conform --client: usage, the list, an unreachable web server" {
+	run -2 --separate-stderr "$FCGITOOL" conform --http 127.0.0.1:9 :9
+	assert_equal "$(echo "$stderr" | head -1)" "fcgitool conform: --http needs --client"
+	run -0 "$FCGITOOL" conform --client --list
+	assert_line --regexp '^web-5.5-close-before-end +MUST +a close in the middle of the answer is not passed on as a success$'
+	refute_line --partial fcgi-3.3
+	run -3 --separate-stderr "$FCGITOOL" conform --client --http "unix:$BATS_TEST_TMPDIR/nobody" \
+		"unix:$BATS_TEST_TMPDIR/c.sock"
+	assert_equal "$stderr" "fcgitool conform: cannot connect to 'unix:$BATS_TEST_TMPDIR/nobody': No such file or directory"
+}
+
+@test "conform --client: a web server's request is answered as its case says, and judged" {
+	need python3 "the web server here is a Python script"
+	local sock=$BATS_TEST_TMPDIR/c.sock
+	"$FCGITOOL" conform --client --idle-wait 3 --only web-3.3,web-6.2-status-404 \
+		"unix:$sock" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	track "$pid"
+	for _ in $(seq 1 100); do
+		[ -S "$sock" ] && break
+		sleep 0.05
+	done
+	# A web server's request for /conform/web-6.2-status-404, with one
+	# record of version 1 padded to 8 and one that is not padded.
+	python3 - "$sock" >"$BATS_TEST_TMPDIR/answer" <<'PY'
+import socket, struct, sys
+def rec(t, i, c, pad=None):
+    pad = (8 - len(c) % 8) % 8 if pad is None else pad
+    return struct.pack(">BBHHBB", 1, t, i, len(c), pad, 0) + c + b"\0" * pad
+def nv(n, v):
+    return bytes([len(n), len(v)]) + n + v
+params = b"".join(nv(n, v) for n, v in [
+    (b"REQUEST_URI", b"/conform/web-6.2-status-404"), (b"REQUEST_METHOD", b"GET"),
+    (b"GATEWAY_INTERFACE", b"CGI/1.1"), (b"SERVER_PROTOCOL", b"HTTP/1.1")])
+import time
+for _ in range(100):
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sys.argv[1])
+        break
+    except OSError:
+        time.sleep(0.05)
+s.sendall(rec(1, 1, b"\0\1\0\0\0\0\0\0") + rec(4, 1, params, 0) + rec(4, 1, b"") + rec(5, 1, b""))
+out = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    out += d
+print(out[8:8 + out[4] * 256 + out[5]].decode())
+PY
+	wait "$pid" || true
+	assert_equal "$(head -1 "$BATS_TEST_TMPDIR/answer")" $'Status: 404 Not Found\r'
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "fcgitool conform: listening on unix:$sock"
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line "pass web-3.3-version: every record of version 1, in 1 requests"
+	assert_line --regexp "^warn web-3.3-aligned: expected 8-byte records; got 1 time\(s\), first: PARAMS record of [0-9]+ bytes \(8 \+ [0-9]+ content \+ 0 padding\) is not a multiple of 8$"
+	assert_line "info web-3.3-mpx: at most 1 request(s) at once on a connection"
+	assert_line "skip web-3.3-padding-255: no request for this case came"
+	assert_line "info web-6.2-status-404: answered as the case says; what the HTTP client saw is not known without --http"
+}

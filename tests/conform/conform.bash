@@ -9,7 +9,7 @@ CONFORM_EXPECTED=$TOP/tests/conform/expected
 
 # conform_grades FILE: "ID GRADE" lines from conform's text output.
 conform_grades() {
-	sed -nE 's/^([a-z]+) (fcgi-[^:]+):.*/\2 \1/p' "$1"
+	sed -nE 's/^([a-z]+) ((fcgi|web)-[^:]+):.*/\2 \1/p' "$1"
 }
 
 # conform_check PEER ARG...: run conform with ARG..., then compare.
@@ -30,7 +30,7 @@ conform_check() {
 		>"$out.diff"; then
 		cat "$out.diff" >&2
 		echo "--- the lines of the cases that changed:" >&2
-		grep -E '^[-+]fcgi-' "$out.diff" | sed -E 's/^[-+]([^ ]+) .*/\1/' |
+		grep -E '^[-+](fcgi|web)-' "$out.diff" | sed -E 's/^[-+]([^ ]+) .*/\1/' |
 			sort -u | while read -r id; do
 			grep -E "^[a-z]+ $id:" "$out" >&2
 		done

@@ -66,3 +66,20 @@ awk -v files="$peers" -v dir="$dir" '
 			printf "\n"
 		}
 	}'
+echo
+echo "The web server side, \`fcgitool conform --client\` with nginx in front:"
+echo
+echo "| web server | pass | fail | warn | info | skip |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+for p in nginx nginx-keepalive; do
+	case $p in
+	nginx) name="nginx" ;;
+	*) name="nginx, keepalive pool and fastcgi_keep_conn" ;;
+	esac
+	awk -v name="$name" '
+		{ n[$2]++ }
+		END {
+			printf "| %s | %d | %d | %d | %d | %d |\n", name,
+			    n["pass"], n["fail"], n["warn"], n["info"], n["skip"]
+		}' "$dir/$p.txt"
+done

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "conform-client.h"
 #include "conform.h"
 #include "guard.h"
 
@@ -176,6 +177,79 @@ static void test_table_builds(void **state)
 		cf_script_free(&s);
 	}
 	cf_ctx_free(&ctx);
+}
+
+/* The --client cases: ids apart from the application cases, answers that
+ * build, and a judge each. */
+static void test_client_table(void **state)
+{
+	const struct cl_case *web;
+	struct cf_script s;
+	char sec[16];
+	size_t n, i, j, faults = 0;
+
+	(void)state;
+	web = cl_cases(&n);
+	assert_true(n >= 30);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(strncmp(web[i].k.id, "web-", 4), 0);
+		assert_null(cf_case_find(web[i].k.id));
+		assert_ptr_equal(cl_case_find(web[i].k.id), &web[i]);
+		assert_non_null(web[i].judge);
+		assert_non_null(web[i].k.accepts);
+		cf_case_section(&web[i].k, sec, sizeof(sec));
+		assert_string_not_equal(cf_section_title(sec), "");
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(web[i].k.id, web[j].k.id);
+		if (web[i].answer == NULL)
+			continue;
+		faults++;
+		cf_script_init(&s, NULL);
+		web[i].answer(&s, 7, FCGI_KEEP_CONN);
+		assert_int_equal(s.err, 0);
+		assert_true(s.mark == s.bytes.len);
+		cf_script_free(&s);
+	}
+	assert_true(faults >= 20);
+}
+
+/* A web server that passes a broken answer on as a success fails; one
+ * that reports an error passes. */
+static void test_client_judges(void **state)
+{
+	const struct cl_case *k = cl_case_find("web-5.5-close-before-end");
+	struct cl_stats st;
+	struct cl_obs o;
+	struct cf_verdict v;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	memset(&o, 0, sizeof(o));
+	o.requests = 1;
+	o.http.sent = o.http.answered = o.http.complete = o.http.body_ok = true;
+	o.http.status = 200;
+	memset(&v, 0, sizeof(v));
+	k->judge(&v, k, &o, &st);
+	assert_int_equal(v.grade, CF_FAIL);
+	o.http.complete = false;
+	memset(&v, 0, sizeof(v));
+	k->judge(&v, k, &o, &st);
+	assert_int_equal(v.grade, CF_PASS);
+	o.closed_by_us = true;
+	memset(&v, 0, sizeof(v));
+	k->judge(&v, k, &o, &st);
+	assert_string_equal(v.got, "HTTP 200, cut short; conform closed the "
+				   "connection");
+	/* An observation: a violation seen once fails a MUST. */
+	k = cl_case_find("web-3.3-version");
+	st.requests = 3;
+	st.viol[FCGI_V_BAD_VERSION] = 1;
+	snprintf(st.first_msg[FCGI_V_BAD_VERSION], sizeof(st.first_msg[0]),
+		 "bad version 2");
+	memset(&v, 0, sizeof(v));
+	k->judge(&v, k, &o, &st);
+	assert_int_equal(v.grade, CF_FAIL);
+	assert_string_equal(v.got, "1 time(s), first: bad version 2");
 }
 
 static void test_describe(void **state)
@@ -554,6 +628,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_ids),
 		cmocka_unit_test(test_table_builds),
+		cmocka_unit_test(test_client_table),
+		cmocka_unit_test(test_client_judges),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_classify_kinds),
 		cmocka_unit_test(test_classify_split_invariant),
