@@ -119,15 +119,12 @@ static void b_gv_padded(struct cf_script *s)
 static void b_gv_long_name(struct cf_script *s)
 {
 	static char name[201];
+	const char *n[] = { name };
 
 	memset(name, 'U', 200);
 	memcpy(name, "X_", 2);
 	name[200] = '\0';
-	{
-		const char *n[] = { name };
-
-		gv_rec(s, n, 1, 0, -1);
-	}
+	gv_rec(s, n, 1, 0, -1);
 	gv_wait(s);
 }
 
@@ -225,7 +222,7 @@ static const char *values_text(const struct cf_conn_out *co, char *out,
 	for (i = 0; i < fcgi_params_count(&co->vals) && i < 4; i++) {
 		fcgi_params_at(&co->vals, i, &nv);
 		fcgi_escape(name, sizeof(name), nv.name,
-			    nv.name_len > 14 ? nv.name_len : nv.name_len);
+			    nv.name_len > 15 ? 15 : nv.name_len);
 		fcgi_escape(value, sizeof(value), nv.value,
 			    nv.value_len > 12 ? 12 : nv.value_len);
 		w = snprintf(out + o, n - o, "%s%s=%s", i > 0 ? ", " : "", name,
