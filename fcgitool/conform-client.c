@@ -501,8 +501,7 @@ static void conn_accept(struct client *cl)
 	cc->cl = cl;
 	cc->last_case = -1;
 	cc->closing_case = -1;
-	cc->obs = fcgi_conn_new(FCGI_MODE_OBSERVER, NULL, &cb, cc);
-	if (cc->obs == NULL) {
+	if (fcgi_conn_new(&cc->obs, FCGI_MODE_OBSERVER, NULL, &cb, cc) != 0) {
 		close(fd);
 		free(cc);
 		return;

@@ -304,8 +304,7 @@ int cf_outcome_open(struct cf_outcome *o, uint8_t c)
 
 	if (co->obs != NULL)
 		return 0;
-	co->obs = fcgi_conn_new(FCGI_MODE_OBSERVER, NULL, &cb, co);
-	if (co->obs == NULL)
+	if (fcgi_conn_new(&co->obs, FCGI_MODE_OBSERVER, NULL, &cb, co) != 0)
 		return FCGI_ENOMEM;
 	co->opened = true;
 	return 0;
