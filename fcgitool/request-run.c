@@ -35,6 +35,13 @@ static void on_done(struct fcgi_client_req *r,
 
 	(void)r;
 	run->inflight--;
+	/* The stall check repaired a lost wake-up: not the server's doing,
+	 * and it cost a second, so say so (issue 14). */
+	if (res->stalls != 0 && !run->o->silent)
+		warn("'%s': the client stalled %u time%s with bytes to send "
+		     "and resumed: a bug in fcgitool, please report it",
+		     run->o->uri != NULL ? run->o->uri : run->o->address,
+		     res->stalls, res->stalls == 1 ? "" : "s");
 	/* After a timeout, an interruption or a failed connect the rest is
 	 * not sent. */
 	if (res->error == FCGI_ETIMEDOUT || res->error == FCGI_ECANCELED ||

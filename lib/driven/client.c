@@ -120,6 +120,11 @@ struct fcgi_client {
 	const struct fcgi_mem *mem;
 	uv_idle_t kick;
 	int kick_closed;
+	/* The stall check: every stall_check_ms while a request is open,
+	 * whether a connection with bytes to send has anything under way
+	 * that will send them (see watch_cb). */
+	struct fcgi_timer t_watch;
+	unsigned lose_wakeups; /* tests: fcgi_client_lose_wakeups() */
 	struct cconn *conns;
 	unsigned nconns;
 	unsigned conn_seq;
@@ -237,6 +242,7 @@ void fcgi_client_opts_default(struct fcgi_client_opts *o)
 	fcgi_conn_opts_default(&o->conn);
 	o->abort_grace_ms = 500;
 	o->probe_timeout_ms = 1000;
+	o->stall_check_ms = 1000;
 	o->mpx = FCGI_CLIENT_MPX_OFF;
 	o->max_mpx = 16;
 	o->max_conns = 1;
@@ -263,6 +269,15 @@ static void kick_closed(uv_handle_t *h)
 }
 
 static void kick_cb(uv_idle_t *h);
+static void watch_cb(struct fcgi_timer *t);
+
+static void watch_closed(struct fcgi_timer *t)
+{
+	struct fcgi_client *c = t->data;
+
+	c->refs--;
+	client_maybe_free(c);
+}
 
 int fcgi_client_new(struct fcgi_client **out, uv_loop_t *loop,
 		    const struct fcgi_addr *addr,
@@ -314,7 +329,10 @@ int fcgi_client_new(struct fcgi_client **out, uv_loop_t *loop,
 	}
 	uv_idle_init(c->loop, &c->kick);
 	c->kick.data = c;
-	c->refs = 1; /* the kick handle */
+	fcgi_timer_init(c->loop, &c->t_watch, watch_cb, c);
+	/* It must not keep the loop alive: open requests do that. */
+	uv_unref((uv_handle_t *)&c->t_watch.handle);
+	c->refs = 2; /* the kick handle and the stall check */
 	c->mpx_known = c->o.mpx == FCGI_CLIENT_MPX_ASK ? -1 : 0;
 	c->t0_ns = uv_hrtime();
 	*out = c;
@@ -410,6 +428,7 @@ void fcgi_client_free(struct fcgi_client *c)
 	}
 	uv_idle_stop(&c->kick);
 	uv_close((uv_handle_t *)&c->kick, kick_closed);
+	fcgi_timer_close(&c->t_watch, watch_closed);
 	c->released = 1;
 	if (c->owns_loop) {
 		/* A connect still under way (a timed-out one) would hold the
@@ -1452,6 +1471,10 @@ static void cc_written(uv_write_t *w, int status)
 		cc_fail(cc, FCGI_EIO, msg);
 		return;
 	}
+	if (cc->c->lose_wakeups > 0) {
+		cc->c->lose_wakeups--;
+		return;
+	}
 	cc_pump(cc);
 }
 
@@ -1791,6 +1814,8 @@ static void cc_assign(struct cconn *cc, struct fcgi_client_req *r)
 		return;
 	}
 	cc_arm_idle(cc);
+	if (c->o.stall_check_ms != 0 && !c->t_watch.armed)
+		fcgi_timer_arm(&c->t_watch, c->o.stall_check_ms);
 	cc_pump(cc);
 }
 
@@ -1966,6 +1991,86 @@ static void cc_idle_timeout(struct fcgi_timer *t)
 			  c->o.idle_timeout_ms);
 		req_abort_now(r, FCGI_ETIMEDOUT);
 	}
+}
+
+/* ---- the stall check --------------------------------------------------------- */
+
+/*
+ * Whether cc has bytes to send and nothing under way that would send
+ * them: no write in flight and either bytes queued or a body that could
+ * give more and is not being read.  Between two loop callbacks that is
+ * never so unless a wake-up was lost, a bug of ours.
+ */
+static int cc_stalled(struct cconn *cc)
+{
+	struct fcgi_client_req *r;
+	struct body_src *s;
+	const uint8_t *p;
+	unsigned i;
+
+	if (cc->state != CC_READY || cc->writing)
+		return 0;
+	if (fcgi_conn_send(cc->conn, &p) > 0)
+		return 1;
+	for (i = 1; i <= cc->cap; i++) {
+		r = cc->reqs[i];
+		if (r != NULL && (s = req_body(r)) != NULL && !s->reading)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether some request on cc still has body bytes to send. */
+static int cc_sending(const struct cconn *cc)
+{
+	unsigned i;
+
+	for (i = 1; i <= cc->cap; i++)
+		if (cc->reqs[i] != NULL && req_body(cc->reqs[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * The safety net under every wake-up (issue 14): as curl's easy interface
+ * never waits more than a second before running its transfers again, a
+ * connection with bytes to send is looked at every stall_check_ms.  A
+ * slow server is no stall (a write is then in flight), so nothing is
+ * timed out here; a lost wake-up is reported as a note, counted in the
+ * result, and repaired by pumping the connection again.
+ */
+static void watch_cb(struct fcgi_timer *t)
+{
+	struct fcgi_client *c = t->data;
+	struct cconn *cc, *next;
+	unsigned i;
+	int busy = 0;
+
+	for (cc = c->conns; cc != NULL; cc = next) {
+		next = cc->next;
+		if (cc->state != CC_READY)
+			continue;
+		if (!uv_is_active((uv_handle_t *)&c->kick) && cc_stalled(cc)) {
+			note(c, cc->num, "stall",
+			     "nothing under way with %zu bytes queued and a "
+			     "body to send: resuming (a bug in the client)",
+			     cc_queued(cc));
+			for (i = 1; i <= cc->cap; i++)
+				if (cc->reqs[i] != NULL)
+					cc->reqs[i]->res.stalls++;
+			cc_pump(cc);
+		}
+		if (cc->state == CC_READY &&
+		    (cc_sending(cc) || cc_queued(cc) > 0))
+			busy = 1;
+	}
+	if (busy)
+		fcgi_timer_arm(t, c->o.stall_check_ms);
+}
+
+void fcgi_client_lose_wakeups(struct fcgi_client *c, unsigned n)
+{
+	c->lose_wakeups = n;
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */

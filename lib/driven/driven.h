@@ -6,4 +6,9 @@
 #include "fcgi-uv.h"
 #include "internal.h"
 
+/* client.c, for tests only: skip resuming the bodies after the next n
+ * completed writes, the lost wake-up of issue 14, so that the stall
+ * check can be seen to repair it. */
+void fcgi_client_lose_wakeups(struct fcgi_client *c, unsigned n);
+
 #endif

@@ -164,6 +164,12 @@ struct fcgi_client_opts {
 	/* FCGI_CLIENT_MPX_ASK: how long to wait for GET_VALUES_RESULT
 	 * before taking the answer as "no" (default 1000). */
 	uint64_t probe_timeout_ms;
+	/* How often a connection with bytes to send is checked for a
+	 * write or a body read under way (default 1000).  None is a lost
+	 * wake-up, a bug of the client's: it is noted ("stall"), counted
+	 * in the result and repaired.  A slow server is not timed out by
+	 * it.  0: never. */
+	uint64_t stall_check_ms;
 	int keep_conn; /* set FCGI_KEEP_CONN and reuse connections */
 	enum fcgi_client_mpx mpx;
 	unsigned max_mpx;      /* requests at once when multiplexing (16) */
@@ -281,6 +287,10 @@ struct fcgi_client_result {
 	const struct fcgi_params *values;
 	int values_unknown;
 	struct fcgi_client_timing t;
+	/* Times the stall check found this request's connection with bytes
+	 * to send and nothing under way, and resumed it: a bug of the
+	 * client's, never the server's doing (0). */
+	unsigned stalls;
 	/* Violations by the server concerning this request (its id, or the
 	 * connection while the request was open on it). */
 	const struct fcgi_violation *violations;

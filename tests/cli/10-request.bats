@@ -439,6 +439,26 @@ stdin 1 300004"
 	assert_output "abcdef"
 }
 
+@test "an 8 MiB file body over TCP goes out whole, run after run (issue 14)" {
+	local i
+	head -c $((8 * 1024 * 1024)) /dev/urandom >body.bin
+	printf '%s\n' read-request \
+		'send-text STDOUT 1 Content-Type: text/plain\r\n\r\nok' \
+		'send-record STDOUT 1' 'end-request 1' >script.txt
+	tcp_peer -n 20 <script.txt
+	# The socket often takes the whole queue at once; a body stopped
+	# at the high-water mark was then never resumed, and the client
+	# waited forever (or, since the stall check, said it stalled).
+	for i in $(seq 1 20); do
+		run -0 --separate-stderr timeout 20 "$FCGITOOL" request \
+			-d @body.bin "$ADDR" /x
+		assert_equal "$output" "ok"
+		assert_equal "$stderr" ""
+	done
+	peer_done
+	assert_equal "$(grep -c '^stdin 1 8388608$' "$LOG")" 20
+}
+
 @test "-X with -d keeps the method" {
 	peer < <(echo_script)
 	run -0 "$FCGITOOL" request -X PATCH -d x "$SOCK" /e

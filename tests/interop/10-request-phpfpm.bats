@@ -60,6 +60,23 @@ req() {
 	assert_equal "$output" "$(sha256sum <body.bin | cut -d' ' -f1)"
 }
 
+@test "php-fpm: an 8 MiB POST over TCP, 100 times, never hangs (issue 14)" {
+	local port i sum
+	port=$(free_port)
+	start_php_fpm "127.0.0.1:$port" 2
+	head -c $((8 * 1024 * 1024)) /dev/urandom >body.bin
+	sum=$(sha256sum <body.bin | cut -d' ' -f1)
+	# It hung about once in 60 runs: a body stopped at the high-water
+	# mark was never resumed when the socket took the whole queue.
+	for i in $(seq 1 100); do
+		run -0 --separate-stderr timeout 30 "$FCGITOOL" request \
+			--root "$PEER_WWW" -H 'Content-Type: application/octet-stream' \
+			-d @body.bin -o back.bin "127.0.0.1:$port" /echo.php
+		assert_equal "$stderr" ""
+	done
+	assert_equal "$(sha256sum <back.bin | cut -d' ' -f1)" "$sum"
+}
+
 @test "php-fpm: a binary body with NUL bytes comes back unchanged" {
 	start_php_fpm "$SOCK" 2
 	printf 'a\0b\0\377\376\r\n\0' >bin.bin

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
+#include "driven.h"
 #include "failmem.h"
-#include "fcgi-uv.h"
 
 enum smode {
 	S_HELLO,       /* a CGI answer, a line of STDERR, END_REQUEST */
@@ -570,6 +570,142 @@ static void test_client_bodies(void **state)
 	free(both);
 }
 
+/* Notes of kind "stall" seen by a trace. */
+static void count_stalls(void *arg, unsigned conn, double ts, const char *what,
+			 const char *detail)
+{
+	unsigned *n = arg;
+
+	(void)conn;
+	(void)ts;
+	(void)detail;
+	if (strcmp(what, "stall") == 0)
+		(*n)++;
+}
+
+/* Send n bytes from memory or from a file and check that they come back
+ * with no stall; the request gives up after 30 s rather than hang. */
+static void big_echo(struct fix *f, const uint8_t *data, size_t n, int fd)
+{
+	struct fcgi_client_req_opts o;
+	struct fcgi_client_req *r;
+	const struct fcgi_client_result *res;
+
+	fcgi_client_req_opts_default(&o);
+	if (fd >= 0) {
+		o.in.kind = FCGI_BODY_FD;
+		o.in.fd = fd;
+	} else {
+		o.in.kind = FCGI_BODY_MEM;
+		o.in.data = data;
+		o.in.len = n;
+	}
+	o.timeout_ms = 30000;
+	r = req(f, &o);
+	assert_int_equal(fcgi_client_run(r), 0);
+	res = fcgi_client_req_result(r);
+	assert_int_equal(res->stdin_bytes, n);
+	assert_bytes(&res->body, data, n);
+	assert_int_equal(res->stalls, 0);
+	fcgi_client_req_free(r);
+}
+
+/*
+ * Issue 14: 8 MiB bodies over TCP, where the socket often takes the whole
+ * queue at once.  A body stopped at the high-water mark was then never
+ * resumed: the request hung (or, with the stall check, stalled).
+ */
+static void test_client_big_bodies_tcp(void **state)
+{
+	struct fcgi_client_opts o;
+	struct fcgi_client_trace tr;
+	struct fix f;
+	uv_loop_t loop;
+	char name[160], err[128], path[] = "/tmp/fcgitool-big.XXXXXX";
+	size_t n = 8u << 20, i;
+	unsigned stalls = 0;
+	uint8_t *big;
+	int fd, round;
+
+	(void)state;
+	big = malloc(n);
+	assert_non_null(big);
+	for (i = 0; i < n; i++)
+		big[i] = (uint8_t)(i * 13 + i / 4093);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(write(fd, big, n), (ssize_t)n);
+	memset(&f, 0, sizeof(f));
+	memset(&tr, 0, sizeof(tr));
+	tr.on_note = count_stalls;
+	tr.arg = &stalls;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	srv_prepare(&f.s, S_ECHO, &f.a);
+	snprintf(f.s.text, sizeof(f.s.text), "127.0.0.1:0");
+	srv_listen(&f.s, &loop);
+	assert_non_null(fcgi_io_sockname(f.s.lst, name, sizeof(name)));
+	assert_int_equal(fcgi_addr_parse(&f.a, name, err, sizeof(err)), 0);
+	fcgi_client_opts_default(&o);
+	o.stall_check_ms = 50;
+	o.trace = &tr;
+	assert_int_equal(fcgi_client_new(&f.c, &loop, &f.a, &o), 0);
+	for (round = 0; round < 3; round++) {
+		big_echo(&f, big, n, -1);
+		big_echo(&f, big, n, fd);
+	}
+	assert_int_equal(stalls, 0);
+	fcgi_client_free(f.c);
+	srv_stop(&f.s);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	close(fd);
+	free(big);
+}
+
+/* The stall check repairs a lost wake-up (made on purpose here). */
+static void test_client_stall_repaired(void **state)
+{
+	struct fcgi_client_opts o;
+	struct fcgi_client_trace tr;
+	struct fcgi_client_req_opts ro;
+	struct fcgi_client_req *r;
+	const struct fcgi_client_result *res;
+	struct fix f;
+	size_t n = 2u << 20, i;
+	unsigned stalls = 0;
+	uint8_t *big;
+
+	(void)state;
+	big = malloc(n);
+	assert_non_null(big);
+	for (i = 0; i < n; i++)
+		big[i] = (uint8_t)(i * 5 + i / 1021);
+	memset(&f, 0, sizeof(f));
+	memset(&tr, 0, sizeof(tr));
+	tr.on_note = count_stalls;
+	tr.arg = &stalls;
+	fcgi_client_opts_default(&o);
+	o.stall_check_ms = 20;
+	o.trace = &tr;
+	client(&f, S_ECHO, &o);
+	fcgi_client_lose_wakeups(f.c, 3);
+	fcgi_client_req_opts_default(&ro);
+	ro.in.kind = FCGI_BODY_MEM;
+	ro.in.data = big;
+	ro.in.len = n;
+	ro.timeout_ms = 30000;
+	r = req(&f, &ro);
+	assert_int_equal(fcgi_client_run(r), 0);
+	res = fcgi_client_req_result(r);
+	assert_bytes(&res->body, big, n);
+	assert_true(res->stalls >= 1);
+	assert_int_equal(res->stalls, stalls);
+	fcgi_client_req_free(r);
+	finish(&f);
+	free(big);
+}
+
 static void test_client_keep_conn(void **state)
 {
 	struct fix f;
@@ -1011,6 +1147,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_client_run_hello),
 		cmocka_unit_test(test_client_bodies),
+		cmocka_unit_test(test_client_big_bodies_tcp),
+		cmocka_unit_test(test_client_stall_repaired),
 		cmocka_unit_test(test_client_keep_conn),
 		cmocka_unit_test(test_client_mpx),
 		cmocka_unit_test(test_client_get_values),
