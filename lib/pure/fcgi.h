@@ -633,17 +633,51 @@ size_t fcgi_conn_violation_count(const struct fcgi_conn *c);
 /* CGI response reader (pure)                                          */
 /* ------------------------------------------------------------------ */
 
+/* Why a STDOUT stream is no CGI response: one code per rule of RFC 3875,
+ * 6, so that request, proxy, pcap and conform name the same thing. */
+enum fcgi_cgi_error {
+	FCGI_CGI_OK = 0,
+	FCGI_CGI_NO_HEADER_BLOCK, /* the first line is no header line */
+	FCGI_CGI_NO_COLON,	  /* a later header line without a colon */
+	FCGI_CGI_BAD_NAME,	  /* an empty field name, or a byte that is
+				   * not a token character in it */
+	FCGI_CGI_BAD_BYTE,	  /* a control byte in a header line: NUL, a
+				   * CR not before LF, ... (HT is fine) */
+	FCGI_CGI_BAD_STATUS,	  /* Status is not a code 100..599 [reason] */
+	FCGI_CGI_DUP_STATUS,	  /* a second Status */
+	FCGI_CGI_TOO_BIG,	  /* the header block exceeds the limit */
+	FCGI_CGI_UNTERMINATED,	  /* STDOUT ended inside the header block */
+	FCGI_CGI_EMPTY,		  /* STDOUT ended with no byte at all */
+	FCGI_CGI_NOMEM
+};
+
+/* "no-colon", "bad-status", ...; "unknown" for other values. */
+const char *fcgi_cgi_error_name(enum fcgi_cgi_error e);
+
 /* Splits a CGI response (the STDOUT stream) into its header block and
- * body wherever record boundaries fall; LF or CRLF line ends. */
+ * body wherever record boundaries fall; LF or CRLF line ends.  Fields
+ * are read-only for the caller. */
 struct fcgi_cgi {
 	struct fcgi_params headers; /* in order, names as sent */
 	int status;		    /* Status, or 302 for Location, or 200 */
 	char reason[64];	    /* reason phrase from Status, may be "" */
-	int done;		    /* the header block is complete */
-	struct fcgi_buf line;	    /* private: partial header line */
-	size_t header_bytes;
+	bool done;		    /* the header block is complete */
+	bool saw_status;
+	struct fcgi_buf line; /* private: partial header line */
+	size_t header_bytes;  /* STDOUT bytes read as header lines */
 	size_t max_header_bytes;
-	int saw_status;
+	uint64_t line_start; /* stream offset of the line being read */
+	unsigned lines;	     /* header lines read whole, blank one included */
+	/* Once the reader stopped: the rule broken, the 1-based header
+	 * line and the stream offset where (of the line, or of the bad
+	 * byte for BAD_NAME and BAD_BYTE), the byte for BAD_NAME and
+	 * BAD_BYTE (0: an empty name), and an escaped excerpt of the line
+	 * or value at fault ("" if none). */
+	enum fcgi_cgi_error error;
+	unsigned error_line;
+	uint64_t error_offset;
+	uint8_t error_byte;
+	char error_text[168];
 	int err; /* private: the error that stopped the reader, or 0 */
 };
 
@@ -654,13 +688,22 @@ void fcgi_cgi_free(struct fcgi_cgi *r);
  * Feed STDOUT bytes.  Before the header block is complete the bytes are
  * header lines; returns the number of bytes used as headers (<= len).
  * When the block completes r->done is set and in[ret..len) is body.  Once
- * done, returns 0: every byte is body.  Negative: FCGI_EPROTO (a line
- * without a colon or with an empty name, a Status that is not a 3-digit
- * code from 100 optionally followed by a reason, a second Status),
- * FCGI_ELIMIT, FCGI_ENOMEM.  Values are kept with surrounding blanks
- * trimmed; an error is sticky (later feeds return it again).
+ * done, returns 0: every byte is body.  Negative: FCGI_EPROTO (a rule of
+ * RFC 3875 broken, r->error says which), FCGI_ELIMIT (FCGI_CGI_TOO_BIG),
+ * FCGI_ENOMEM.  Values are kept with surrounding blanks trimmed; an error
+ * is sticky (later feeds return it again).  The result does not depend on
+ * where the input is cut.
  */
 ssize_t fcgi_cgi_feed(struct fcgi_cgi *r, const uint8_t *in, size_t len);
+/* STDOUT has ended (its empty record, END_REQUEST or the connection's
+ * end): 0 if the header block was complete, else FCGI_EPROTO with
+ * r->error FCGI_CGI_EMPTY or FCGI_CGI_UNTERMINATED, or the earlier
+ * error. */
+int fcgi_cgi_end(struct fcgi_cgi *r);
+/* Say what r->error means, where and what, in one line without a
+ * trailing newline ("header line 2 has no colon: \"Hello\" (offset
+ * 27)"), into out (n > 0: always terminated).  Returns the length. */
+size_t fcgi_cgi_message(const struct fcgi_cgi *r, char *out, size_t n);
 
 /* The reason phrase of an HTTP status ("Request Timeout" for 408), or of
  * its class ("Client Error") for a status without a common phrase; never

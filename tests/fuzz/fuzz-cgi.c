@@ -5,7 +5,8 @@
  * Input: one byte choosing the header limit and the chunking, then the
  * STDOUT stream.  Read whole, byte by byte and in chunks, the reader must
  * end the same way: same error or same status, reason, headers and body
- * offset.  Any mismatch aborts.
+ * offset, or the same rule broken at the same line and offset.  Any
+ * mismatch aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,6 +57,11 @@ static void run(const uint8_t *in, size_t len, size_t max, unsigned chunk,
 	o->rc = rc < 0 ? (int)rc : 0;
 	if (o->rc != 0)
 		check(fcgi_cgi_feed(&o->r, in, len) == o->rc);
+	/* The end of STDOUT: an error unless the block was complete. */
+	rc = fcgi_cgi_end(&o->r);
+	check((rc == 0) == (o->r.done && o->rc == 0));
+	if (rc != 0)
+		o->rc = (int)rc;
 	if (max != 0)
 		check(o->r.header_bytes <= max);
 }
@@ -65,7 +71,16 @@ static void same(const struct outcome *a, const struct outcome *b)
 	struct fcgi_nv x, y;
 	size_t i;
 
+	char ma[256], mb[256];
+
 	check(a->rc == b->rc && a->r.done == b->r.done);
+	/* The rule broken and where do not depend on the cuts either. */
+	check(a->r.error == b->r.error);
+	check(a->r.error_line == b->r.error_line &&
+	      a->r.error_offset == b->r.error_offset);
+	fcgi_cgi_message(&a->r, ma, sizeof(ma));
+	fcgi_cgi_message(&b->r, mb, sizeof(mb));
+	check(strcmp(ma, mb) == 0);
 	if (a->rc != 0)
 		return;
 	check(a->body_at == b->body_at && a->r.status == b->r.status);

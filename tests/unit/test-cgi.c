@@ -155,6 +155,15 @@ static void test_cgi_status(void **state)
 	res = read_whole("status:503\r\n\r\n", 0);
 	assert_int_equal(res.status, 503);
 	assert_string_equal(res.reason, "");
+	res = read_whole("Status:  200  OK\r\n\r\n", 0);
+	assert_int_equal(res.rc, 0);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(res.reason, "OK");
+	res = read_whole("Status: 204\tNo Content\r\n\r\n", 0);
+	assert_int_equal(res.status, 204);
+	assert_string_equal(res.reason, "No Content");
+	res = read_whole("Status: 599 Edge\r\n\r\n", 0);
+	assert_int_equal(res.status, 599);
 	res = read_whole("STATUS: 200   OK then  \n\n", 0);
 	assert_int_equal(res.status, 200);
 	assert_string_equal(res.reason, "OK then");
@@ -175,34 +184,161 @@ static void test_cgi_status(void **state)
 	assert_int_equal(strlen(res.reason), 63);
 }
 
+/* One response that is none: the rule, where, and the message. */
+struct bad {
+	const char *text;
+	enum fcgi_cgi_error error;
+	unsigned line;
+	uint64_t offset;
+	const char *message;
+};
+
+static const struct bad bad[] = {
+	{ "Status: abc\r\n\r\n", FCGI_CGI_BAD_STATUS, 1, 0,
+	  "invalid Status \"abc\" in header line 1: not a 3-digit code from "
+	  "100 to 599 and a reason (offset 0)" },
+	{ "A: b\r\nStatus: 20\r\n\r\n", FCGI_CGI_BAD_STATUS, 2, 6,
+	  "invalid Status \"20\" in header line 2: not a 3-digit code from "
+	  "100 to 599 and a reason (offset 6)" },
+	{ "Status: 2000\r\n\r\n", FCGI_CGI_BAD_STATUS, 1, 0, NULL },
+	{ "Status: 200x OK\r\n\r\n", FCGI_CGI_BAD_STATUS, 1, 0, NULL },
+	{ "Status: 099 Low\r\n\r\n", FCGI_CGI_BAD_STATUS, 1, 0, NULL },
+	{ "Status: 600 Beyond\r\n\r\n", FCGI_CGI_BAD_STATUS, 1, 0, NULL },
+	{ "Status:\r\n\r\n", FCGI_CGI_BAD_STATUS, 1, 0,
+	  "invalid Status \"\" in header line 1: not a 3-digit code from 100 "
+	  "to 599 and a reason (offset 0)" },
+	{ "Status: \xff\x31\x30\r\n\r\n", FCGI_CGI_BAD_STATUS, 1, 0,
+	  "invalid Status \"\\xff10\" in header line 1: not a 3-digit code "
+	  "from 100 to 599 and a reason (offset 0)" },
+	{ "Status: 200\r\nStatus: 404 No\r\n\r\n", FCGI_CGI_DUP_STATUS, 2, 13,
+	  "a second Status \"404 No\" in header line 2, after 200 (offset "
+	  "13)" },
+	{ "Content-Type: a/b\r\nno colon here\r\n\r\n", FCGI_CGI_NO_COLON, 2,
+	  19, "header line 2 has no colon: \"no colon here\" (offset 19)" },
+	{ "Hello, world!\n", FCGI_CGI_NO_HEADER_BLOCK, 1, 0,
+	  "no header block: STDOUT begins with \"Hello, world!\", which is no "
+	  "header line (offset 0)" },
+	{ "HTTP/1.1 200 OK\r\n\r\n", FCGI_CGI_NO_HEADER_BLOCK, 1, 0,
+	  "no header block: STDOUT begins with an HTTP status line "
+	  "\"HTTP/1.1 200 OK\" (offset 0); CGI gives the status as a Status "
+	  "header" },
+	{ ": empty name\r\n\r\n", FCGI_CGI_BAD_NAME, 1, 0,
+	  "header line 1 has an empty name: \": empty name\" (offset 0)" },
+	{ "A: 1\r\n folded\r\n\r\n", FCGI_CGI_NO_COLON, 2, 6, NULL },
+	{ "A: 1\r\n folded: x\r\n\r\n", FCGI_CGI_BAD_NAME, 2, 6,
+	  "header line 2 has a bad name \" folded\": a space is not allowed "
+	  "in a field name (offset 6)" },
+	{ "Status : 200\r\n\r\n", FCGI_CGI_BAD_NAME, 1, 6,
+	  "header line 1 has a bad name \"Status \": a space is not allowed "
+	  "in a field name (offset 6)" },
+	{ "Content-Type: text/plain\rX: y\r\n\r\n", FCGI_CGI_BAD_BYTE, 1, 24,
+	  "header line 1 has a CR without LF: \"Content-Type: "
+	  "text/plain\\rX: y\" (offset 24)" },
+	{ "A: b\0c\r\n\r\n", FCGI_CGI_BAD_BYTE, 1, 4,
+	  "header line 1 has the control byte 0x00: \"A: b\\x00c\" (offset "
+	  "4)" },
+};
+
+/* Read text (of len bytes: it may hold NUL) whole, at every cut in two
+ * and byte by byte: the same error, line, offset and message. */
+static void check_bad(const struct bad *b, size_t len)
+{
+	struct fcgi_cgi r;
+	char msg[256], want[256];
+	size_t cuts[2], k;
+	struct result res;
+
+	for (k = 0; k <= len + 1; k++) {
+		cuts[0] = k <= len ? k : 1;
+		cuts[1] = len;
+		fcgi_cgi_init(&r, NULL, 0);
+		if (k <= len) {
+			read_cut(b->text, len, cuts, 2, k % 2, &r, &res);
+		} else {
+			size_t i, bytes[64];
+
+			assert_true(len <= 64);
+			for (i = 0; i < len; i++)
+				bytes[i] = i + 1;
+			read_cut(b->text, len, bytes, len, 1, &r, &res);
+		}
+		assert_int_equal(res.rc, FCGI_EPROTO);
+		assert_int_equal(r.error, b->error);
+		assert_int_equal(r.error_line, b->line);
+		assert_int_equal(r.error_offset, b->offset);
+		fcgi_cgi_message(&r, msg, sizeof(msg));
+		if (k == 0 && b->message != NULL)
+			assert_string_equal(msg, b->message);
+		if (k == 0)
+			memcpy(want, msg, sizeof(want));
+		else
+			assert_string_equal(msg, want);
+		/* The error is sticky, and ending changes nothing. */
+		assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"\n", 1),
+				 FCGI_EPROTO);
+		assert_int_equal(fcgi_cgi_end(&r), FCGI_EPROTO);
+		assert_int_equal(r.error, b->error);
+		assert_false(r.done);
+		fcgi_cgi_free(&r);
+	}
+}
+
 static void test_cgi_errors(void **state)
 {
-	static const char *const bad[] = {
-		"Status: abc\r\n\r\n",
-		"Status: 20\r\n\r\n",
-		"Status: 2000\r\n\r\n",
-		"Status: 200x OK\r\n\r\n",
-		"Status: 099 Low\r\n\r\n",
-		"Status:\r\n\r\n",
-		"Status: 200\r\nStatus: 404\r\n\r\n",
-		"no colon here\r\n\r\n",
-		": empty name\r\n\r\n",
-		"A: 1\r\n folded\r\n\r\n",
-		"Hello, world!\n",
-	};
-	struct fcgi_cgi r;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < FCGI_ARRAY_LEN(bad); i++)
-		assert_int_equal(read_whole(bad[i], 0).rc, FCGI_EPROTO);
-	/* The error is sticky. */
+		check_bad(&bad[i], i == FCGI_ARRAY_LEN(bad) - 1
+					   ? 10
+					   : strlen(bad[i].text));
+	assert_string_equal(fcgi_cgi_error_name(FCGI_CGI_BAD_STATUS),
+			    "bad-status");
+	assert_string_equal(fcgi_cgi_error_name(FCGI_CGI_NO_HEADER_BLOCK),
+			    "no-header-block");
+	assert_string_equal(fcgi_cgi_error_name((enum fcgi_cgi_error)99),
+			    "unknown");
+}
+
+/* STDOUT ending: nothing at all, inside a line, after a line. */
+static void test_cgi_end(void **state)
+{
+	struct fcgi_cgi r;
+	char msg[256];
+
+	(void)state;
 	fcgi_cgi_init(&r, NULL, 0);
-	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"x\n", 2),
-			 FCGI_EPROTO);
-	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"\n", 1),
-			 FCGI_EPROTO);
-	assert_false(r.done);
+	assert_int_equal(fcgi_cgi_end(&r), FCGI_EPROTO);
+	assert_int_equal(r.error, FCGI_CGI_EMPTY);
+	fcgi_cgi_message(&r, msg, sizeof(msg));
+	assert_string_equal(msg, "STDOUT is empty");
+	fcgi_cgi_free(&r);
+
+	fcgi_cgi_init(&r, NULL, 0);
+	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"A: 1\r\nHel", 9),
+			 9);
+	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"lo", 2), 2);
+	assert_int_equal(fcgi_cgi_end(&r), FCGI_EPROTO);
+	assert_int_equal(r.error, FCGI_CGI_UNTERMINATED);
+	fcgi_cgi_message(&r, msg, sizeof(msg));
+	assert_string_equal(msg, "STDOUT ended inside header line 2 "
+				 "\"Hello\": no blank line ends the header "
+				 "block (offset 6)");
+	fcgi_cgi_free(&r);
+
+	fcgi_cgi_init(&r, NULL, 0);
+	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"A: 1\r\n", 6), 6);
+	assert_int_equal(fcgi_cgi_end(&r), FCGI_EPROTO);
+	fcgi_cgi_message(&r, msg, sizeof(msg));
+	assert_string_equal(msg, "STDOUT ended after header line 1: no blank "
+				 "line ends the header block (offset 6)");
+	fcgi_cgi_free(&r);
+
+	/* A complete block: ending is fine, however short the body. */
+	fcgi_cgi_init(&r, NULL, 0);
+	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"A: 1\n\n", 6), 6);
+	assert_int_equal(fcgi_cgi_end(&r), 0);
+	assert_int_equal(r.error, FCGI_CGI_OK);
 	fcgi_cgi_free(&r);
 }
 
@@ -216,6 +352,18 @@ static void test_cgi_limit(void **state)
 	assert_int_equal(read_whole(text, 12).rc, 0);
 	assert_int_equal(read_whole(text, 12).body_at, 12);
 	assert_int_equal(read_whole(text, 11).rc, FCGI_ELIMIT);
+	fcgi_cgi_init(&r, NULL, 11);
+	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)text, 16),
+			 FCGI_ELIMIT);
+	assert_int_equal(r.error, FCGI_CGI_TOO_BIG);
+	{
+		char msg[128];
+
+		fcgi_cgi_message(&r, msg, sizeof(msg));
+		assert_string_equal(msg, "the header block exceeds 11 bytes, "
+					 "in header line 2 (offset 11)");
+	}
+	fcgi_cgi_free(&r);
 	/* A line that never ends stops at the limit, not at memory. */
 	fcgi_cgi_init(&r, NULL, 100);
 	for (k = 0; k < 100; k++)
@@ -309,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_cgi_line_ends),
 		cmocka_unit_test(test_cgi_status),
 		cmocka_unit_test(test_cgi_errors),
+		cmocka_unit_test(test_cgi_end),
 		cmocka_unit_test(test_cgi_limit),
 		cmocka_unit_test(test_cgi_split_invariance),
 		cmocka_unit_test(test_cgi_alloc_failures),
