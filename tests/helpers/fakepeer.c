@@ -2,7 +2,7 @@
 /*
  * fakepeer.c - a scriptable, misbehaving FastCGI server for tests.
  *
- *   fakepeer [-b backlog] [-l log] [-n conns] listen script
+ *   fakepeer [-b backlog] [-l log] [-n conns] [-w bytes] listen script
  *
  * Listens on an address (a unix socket path, or 127.0.0.1:0 to let the
  * kernel pick a port, which is then printed on stdout), accepts conns
@@ -12,6 +12,8 @@
  * sends is queued through the same conn, so that its idea of which
  * requests are open follows the wire.  With -l every request read is
  * logged, one event per line, for tests to check what a client sent.
+ * With -w every write(2) carries at most that many bytes, 1 ms apart, so
+ * that a client reads an answer in pieces (-w 1: a byte at a time).
  *
  * Script lines (blank lines and lines starting with # are skipped):
  *   read-request          read until the empty STDIN record of a request
@@ -111,6 +113,7 @@ static size_t nlines;
 static const char *script_path;
 static FILE *logfp;
 static int backlog = 64;
+static size_t write_max; /* -w: bytes per write(2); 0: no limit */
 
 /* Per-connection state, reset for each connection. */
 struct peer {
@@ -590,6 +593,8 @@ static int read_record(struct peer *p)
 			  (size_t)h.content_length + h.padding_length);
 }
 
+static void sleep_ms(unsigned long ms);
+
 /* Queue bytes through the conn (so its state follows) and write them. */
 static int send_bytes(struct peer *p, const void *data, size_t len)
 {
@@ -602,6 +607,11 @@ static int send_bytes(struct peer *p, const void *data, size_t len)
 		return -1;
 	}
 	while ((n = fcgi_conn_send(p->conn, &out)) > 0) {
+		if (write_max != 0) {
+			if (n > write_max)
+				n = write_max;
+			sleep_ms(1);
+		}
 		w = write(p->fd, out, n);
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -910,8 +920,8 @@ static void serve(int lfd, unsigned conn_no)
 
 static void usage(void)
 {
-	fputs("usage: fakepeer [-b backlog] [-l log] [-n conns] listen "
-	      "script\n",
+	fputs("usage: fakepeer [-b backlog] [-l log] [-n conns] [-w bytes] "
+	      "listen script\n",
 	      stderr);
 	exit(2);
 }
@@ -922,7 +932,7 @@ int main(int argc, char **argv)
 	const char *logpath = NULL;
 	int c, lfd;
 
-	while ((c = getopt(argc, argv, "b:l:n:")) != -1) {
+	while ((c = getopt(argc, argv, "b:l:n:w:")) != -1) {
 		switch (c) {
 		case 'b':
 			if (parse_num(optarg, 1024, &v) != 0)
@@ -935,6 +945,11 @@ int main(int argc, char **argv)
 		case 'n':
 			if (parse_num(optarg, 1000000, &conns) != 0)
 				usage();
+			break;
+		case 'w':
+			if (parse_num(optarg, 1UL << 20, &v) != 0 || v == 0)
+				usage();
+			write_max = v;
 			break;
 		default:
 			usage();
