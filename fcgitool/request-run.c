@@ -131,6 +131,10 @@ static void client_opts(const struct request_opts *o, struct run *run,
 	/* -m is the user's budget: do not wait long past it. */
 	co->abort_grace_ms = 100;
 	co->keep_conn = o->keep_conn || o->count > 1;
+	/* Read on after END_REQUEST until the server closes, so that a
+	 * second END_REQUEST or more records count against it; -m still
+	 * bounds the wait. */
+	co->linger_ms = 1000;
 	if (o->mpx > 1) {
 		co->mpx = FCGI_CLIENT_MPX_ASK;
 		co->max_mpx = (unsigned)o->mpx;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cursor.h"
 #include "driven.h"
 
 /* Output queued in a conn (plus a write in flight) above which no more
@@ -66,8 +67,11 @@ struct fcgi_client_req {
 	void *arg;
 	struct cconn *cc;
 	uint16_t id;
+	int stdout_seen; /* a STDOUT record came, even an empty one */
 	int stdout_ended;
-	int abort_pending; /* fcgi_client_abort() asked; done by kick() */
+	int lingering; /* END_REQUEST came; reading on until the close */
+	char values_fault[200]; /* why GET_VALUES_RESULT is malformed */
+	int abort_pending;	/* fcgi_client_abort() asked; done by kick() */
 	int abort_error;
 	struct fcgi_timer t_total; /* total deadline, then abort grace */
 	struct fcgi_timer t_abort; /* abort_after_ms */
@@ -96,8 +100,11 @@ struct cconn {
 	int broken;    /* takes no new requests */
 	int dying;     /* cc_fail() is ending its requests */
 	int probing;   /* the MPX probe is out on it */
-	struct fcgi_timer t_connect, t_idle;
+	struct fcgi_timer t_connect, t_idle, t_linger;
 	int timers_on;
+	struct fcgi_client_req *lingering; /* see req_ended() */
+	uint8_t last_type;		   /* of the last record received */
+	uint16_t foreign_id; /* the first answer for an id never begun */
 	uv_write_t wreq;
 	struct fcgi_buf wbuf;
 	int writing;
@@ -402,7 +409,9 @@ void fcgi_client_free(struct fcgi_client *c)
 	/* End every open request; ABORT_REQUEST goes out where the socket
 	 * takes it at once. */
 	for (r = c->all; r != NULL; r = r->all_next) {
-		if (r->state == RS_QUEUED || r->state == RS_ACTIVE) {
+		if (r->lingering) {
+			req_finish(r, 0, NULL); /* its answer is whole */
+		} else if (r->state == RS_QUEUED || r->state == RS_ACTIVE) {
 			if (r->state == RS_ACTIVE && r->id != 0 &&
 			    !r->res.aborted && r->cc != NULL &&
 			    r->cc->state == CC_READY) {
@@ -811,6 +820,12 @@ static void req_finish(struct fcgi_client_req *r, int err, const char *fmt, ...)
 	if (r->state == RS_QUEUED)
 		list_remove(&c->queue, &c->queue_tail, r);
 	if (cc != NULL) {
+		if (cc->lingering == r) {
+			cc->lingering = NULL;
+			if (cc->timers_on)
+				fcgi_timer_stop(&cc->t_linger);
+		}
+		r->lingering = 0;
 		if (r->is_values) {
 			if (cc->values_req == r)
 				cc->values_req = NULL;
@@ -854,6 +869,11 @@ static void req_abort_now(struct fcgi_client_req *r, int err)
 	}
 	if (r->state != RS_ACTIVE || cc == NULL)
 		return;
+	if (r->lingering) {
+		/* END_REQUEST came: the answer is whole. */
+		req_finish(r, 0, NULL);
+		return;
+	}
 	if (r->is_values) {
 		/* A GET_VALUES query has no ABORT_REQUEST. */
 		req_finish(r, err != 0 ? err : FCGI_ECANCELED,
@@ -890,6 +910,10 @@ static void req_total_cb(struct fcgi_timer *t)
 	struct fcgi_client_req *r = t->data;
 	struct cconn *cc = r->cc;
 
+	if (r->lingering) {
+		req_finish(r, 0, NULL);
+		return;
+	}
 	if (r->grace) {
 		/* No END_REQUEST after the abort: the server still holds the
 		 * id, so the connection cannot be trusted with another. */
@@ -1083,6 +1107,18 @@ static void cc_unlist(struct cconn *cc)
 	c->nconns--;
 }
 
+/* Close cc's timers (once); cc is freed after they let go. */
+static void cc_close_timers(struct cconn *cc)
+{
+	if (!cc->timers_on)
+		return;
+	cc->timers_on = 0;
+	cc->refs += 3;
+	fcgi_timer_close(&cc->t_connect, cc_timer_closed);
+	fcgi_timer_close(&cc->t_idle, cc_timer_closed);
+	fcgi_timer_close(&cc->t_linger, cc_timer_closed);
+}
+
 /* Close the connection (its requests must have been finished). */
 static void cc_close(struct cconn *cc)
 {
@@ -1103,12 +1139,7 @@ static void cc_close(struct cconn *cc)
 		req_finish(cc->values_req, FCGI_ECLOSED,
 			   "the connection was closed");
 	cc_unlist(cc);
-	if (cc->timers_on) {
-		cc->timers_on = 0;
-		cc->refs += 2;
-		fcgi_timer_close(&cc->t_connect, cc_timer_closed);
-		fcgi_timer_close(&cc->t_idle, cc_timer_closed);
-	}
+	cc_close_timers(cc);
 	if (cc->s != NULL) {
 		uv_read_stop(cc->s);
 		cc->refs++;
@@ -1124,6 +1155,10 @@ static void cc_fail(struct cconn *cc, int err, const char *msg)
 {
 	unsigned i;
 
+	/* A lingering request has its whole answer: only bytes that are
+	 * not FastCGI after it count against it. */
+	if (cc->lingering != NULL && err != FCGI_EPROTO)
+		req_finish(cc->lingering, 0, NULL);
 	cc->dying = 1;
 	for (i = 1; i <= cc->cap; i++)
 		if (cc->reqs[i] != NULL)
@@ -1197,12 +1232,23 @@ static void deliver_body(struct fcgi_client_req *r, const uint8_t *data,
 		r->cb->on_body(r, data, len, r->arg);
 }
 
-/* The STDOUT stream is no CGI response: everything becomes body. */
-static void cgi_fail(struct fcgi_client_req *r, const char *why)
+/* The STDOUT stream is no CGI response (rule e, why): the bytes held as
+ * headers, and every STDOUT byte after them, become body. */
+static void cgi_fail(struct fcgi_client_req *r, enum fcgi_cgi_error e,
+		     const char *why)
 {
-	r->res.cgi_error = 1;
+	r->res.cgi_error = e;
 	snprintf(r->res.cgi_error_msg, sizeof(r->res.cgi_error_msg), "%s", why);
 	deliver_body(r, r->res.raw_headers.data, r->res.raw_headers.len);
+}
+
+/* The CGI reader stopped: say which rule STDOUT broke, and where. */
+static void cgi_fail_reader(struct fcgi_client_req *r)
+{
+	char why[sizeof(r->res.cgi_error_msg)];
+
+	fcgi_cgi_message(&r->cgi, why, sizeof(why));
+	cgi_fail(r, r->cgi.error, why);
 }
 
 static void on_stdout(struct fcgi_client_req *r, const uint8_t *data,
@@ -1210,37 +1256,26 @@ static void on_stdout(struct fcgi_client_req *r, const uint8_t *data,
 {
 	ssize_t n;
 	size_t used;
-	char why[128];
 
+	r->stdout_seen = 1;
 	if (len == 0) {
 		r->stdout_ended = 1;
-		if (!r->res.headers_done && !r->res.cgi_error &&
-		    r->res.raw_headers.len != 0)
-			cgi_fail(r, "STDOUT ended inside the header block");
 		return;
 	}
 	r->res.stdout_bytes += len;
-	if (r->res.headers_done || r->res.cgi_error) {
+	if (r->res.headers_done || r->res.cgi_error != FCGI_CGI_OK) {
 		deliver_body(r, data, len);
 		return;
 	}
 	n = fcgi_cgi_feed(&r->cgi, data, len);
 	if (n < 0) {
-		if (n == FCGI_ELIMIT)
-			snprintf(why, sizeof(why),
-				 "header block exceeds %zu bytes",
-				 r->c->o.conn.limits.headers_max_bytes);
-		else if (n == FCGI_ENOMEM)
-			snprintf(why, sizeof(why), "out of memory");
-		else
-			snprintf(why, sizeof(why), "malformed header block");
-		cgi_fail(r, why);
+		cgi_fail_reader(r);
 		deliver_body(r, data, len);
 		return;
 	}
 	used = (size_t)n;
 	if (fcgi_buf_append(&r->res.raw_headers, data, used) != 0) {
-		cgi_fail(r, "out of memory");
+		cgi_fail(r, FCGI_CGI_NOMEM, "out of memory");
 		deliver_body(r, data + used, len - used);
 		return;
 	}
@@ -1253,6 +1288,91 @@ static void on_stdout(struct fcgi_client_req *r, const uint8_t *data,
 			r->cb->on_headers(r, &r->res, r->arg);
 		deliver_body(r, data + used, len - used);
 	}
+}
+
+/*
+ * END_REQUEST came for r: was its STDOUT a CGI response (FastCGI 1.0,
+ * 6.2; RFC 3875, 6.2)?  A missing or unfinished header block is not
+ * judged after an ABORT_REQUEST or with a protocolStatus other than
+ * REQUEST_COMPLETE: the server then owes no response.  Either way a
+ * broken rule makes the request FCGI_EPROTO, unless a violation of
+ * FastCGI itself already says what went wrong.
+ */
+static void cgi_judge(struct fcgi_client_req *r)
+{
+	struct fcgi_client_result *res = &r->res;
+	size_t i;
+
+	if (!res->headers_done && res->cgi_error == FCGI_CGI_OK &&
+	    !res->aborted && res->protocol_status == FCGI_REQUEST_COMPLETE &&
+	    fcgi_cgi_end(&r->cgi) != 0) {
+		if (r->cgi.error != FCGI_CGI_EMPTY)
+			cgi_fail_reader(r);
+		else if (!r->stdout_seen)
+			cgi_fail(r, FCGI_CGI_EMPTY,
+				 res->stderr_bytes != 0
+					 ? "END_REQUEST came with no STDOUT, "
+					   "only STDERR"
+					 : "END_REQUEST came with no STDOUT");
+		else
+			cgi_fail(r, FCGI_CGI_EMPTY,
+				 "STDOUT was empty: only its end record came");
+	}
+	/* A violation of FastCGI itself came first, and is named first. */
+	for (i = 0; i < res->n_violations; i++)
+		if (res->violations[i].severity == FCGI_SEV_SPEC)
+			return;
+	switch (res->cgi_error) {
+	case FCGI_CGI_OK:
+		break;
+	case FCGI_CGI_NOMEM:
+		req_error(r, FCGI_ENOMEM, "out of memory");
+		break;
+	case FCGI_CGI_EMPTY:
+		req_error(r, FCGI_EPROTO, "no CGI response: %s",
+			  res->cgi_error_msg);
+		break;
+	default:
+		req_error(r, FCGI_EPROTO, "bad CGI response: %s",
+			  res->cgi_error_msg);
+		break;
+	}
+}
+
+/*
+ * END_REQUEST came for r.  On a connection that is not kept the server
+ * closes it next (FastCGI 1.0, 5.1): read on until it does, for at most
+ * linger_ms, so that whatever it sends after END_REQUEST is judged with
+ * r.  Otherwise r is done now.
+ */
+static void req_ended(struct fcgi_client_req *r)
+{
+	struct fcgi_client *c = r->c;
+	struct cconn *cc = r->cc;
+
+	if (c->o.keep_conn || c->o.linger_ms == 0 || cc == NULL ||
+	    cc->state != CC_READY || cc->lingering != NULL) {
+		req_finish(r, 0, NULL);
+		return;
+	}
+	r->lingering = 1;
+	body_stop(r, &r->in);
+	body_stop(r, &r->data);
+	cc->lingering = r;
+	fcgi_timer_arm(&cc->t_linger, c->o.linger_ms);
+}
+
+static void cc_linger_done(struct fcgi_timer *t)
+{
+	struct cconn *cc = t->data;
+
+	if (cc->lingering == NULL)
+		return;
+	note(cc->c, cc->num, "linger",
+	     "the server kept the connection %" PRIu64
+	     " ms after END_REQUEST without KEEP_CONN; closing it",
+	     cc->c->o.linger_ms);
+	req_finish(cc->lingering, 0, NULL);
 }
 
 static void on_stderr(struct fcgi_client_req *r, const uint8_t *data,
@@ -1279,7 +1399,7 @@ static int conn_event(void *arg, const struct fcgi_event *ev)
 	case FCGI_EV_STDOUT:
 	case FCGI_EV_STDERR:
 		r = cc_req(cc, ev->request_id);
-		if (r == NULL)
+		if (r == NULL || r->lingering)
 			return 0;
 		req_first_byte(r);
 		if (ev->type == FCGI_EV_STDOUT)
@@ -1289,16 +1409,14 @@ static int conn_event(void *arg, const struct fcgi_event *ev)
 		break;
 	case FCGI_EV_END:
 		r = cc_req(cc, ev->request_id);
-		if (r == NULL)
+		if (r == NULL || r->lingering)
 			return 0;
 		req_first_byte(r);
-		if (!r->stdout_ended && !r->res.headers_done &&
-		    !r->res.cgi_error && r->res.raw_headers.len != 0)
-			cgi_fail(r, "END_REQUEST came inside the header block");
 		r->res.ended = 1;
 		r->res.app_status = ev->app_status;
 		r->res.protocol_status = ev->protocol_status;
-		req_finish(r, 0, NULL);
+		cgi_judge(r);
+		req_ended(r);
 		break;
 	case FCGI_EV_GET_VALUES_RESULT:
 		r = cc->values_req;
@@ -1310,7 +1428,11 @@ static int conn_event(void *arg, const struct fcgi_event *ev)
 			req_finish(r, FCGI_ENOMEM, "out of memory");
 			return 0;
 		}
-		req_finish(r, 0, NULL);
+		if (r->values_fault[0] != '\0')
+			req_finish(r, FCGI_EPROTO, "bad GET_VALUES_RESULT: %s",
+				   r->values_fault);
+		else
+			req_finish(r, 0, NULL);
 		break;
 	case FCGI_EV_UNKNOWN_TYPE:
 		r = cc->values_req;
@@ -1326,15 +1448,79 @@ static int conn_event(void *arg, const struct fcgi_event *ev)
 	return 0;
 }
 
+/*
+ * The first name-value pair of a GET_VALUES_RESULT body p[0..n) that
+ * does not fit in the record (FastCGI 1.0, 3.4 and 4.1: the pairs fill
+ * the record, whatever limit the reader applies), described into msg.
+ * Returns 1 if there is one, else 0.
+ */
+static int values_fault(const uint8_t *p, size_t n, char *msg, size_t size)
+{
+	struct fcgi_cursor c;
+	uint32_t nlen, vlen;
+	size_t i, left;
+
+	cur_init(&c, p, n);
+	for (i = 1; cur_left(&c) > 0; i++) {
+		left = cur_left(&c);
+		if (cur_nvlen(&c, &nlen) != 0 || cur_nvlen(&c, &vlen) != 0) {
+			snprintf(msg, size,
+				 "pair %zu: its lengths are cut off, %zu "
+				 "byte%s left in the record",
+				 i, left, left == 1 ? "" : "s");
+			return 1;
+		}
+		left = cur_left(&c);
+		if (nlen > left || vlen > left - nlen) {
+			snprintf(msg, size,
+				 "pair %zu declares a %" PRIu32
+				 "-byte name and a %" PRIu32
+				 "-byte value, %zu byte%s left in the record",
+				 i, nlen, vlen, left, left == 1 ? "" : "s");
+			return 1;
+		}
+		(void)cur_skip(&c, (size_t)nlen + vlen);
+	}
+	return 0;
+}
+
 static void conn_record(void *arg, enum fcgi_dir dir,
 			const struct fcgi_record *rec)
 {
 	struct cconn *cc = arg;
 	struct fcgi_client *c = cc->c;
+	struct fcgi_client_req *r = cc->values_req;
 
 	if (c->has_trace && c->trace.on_record != NULL)
 		c->trace.on_record(c->trace.arg, cc->num, client_ts(c), dir,
 				   rec);
+	if (dir != FCGI_DIR_TO_WEB)
+		return;
+	cc->last_type = rec->h.type;
+	if (rec->h.type == FCGI_GET_VALUES_RESULT && r != NULL &&
+	    r->values_fault[0] == '\0')
+		(void)values_fault(rec->content, rec->h.content_length,
+				   r->values_fault, sizeof(r->values_fault));
+}
+
+/*
+ * The server sent a record for id, a request it was never asked: keep the
+ * first such id to name in the error.  When it is an END_REQUEST on a
+ * connection carrying one request, that request was answered under the
+ * wrong id and will get no answer of its own: it fails now (nginx fails
+ * at the first such record), and the connection is not used again.
+ */
+static void foreign_answer(struct cconn *cc, uint16_t id)
+{
+	struct fcgi_client_req *r = cc->cap == 1 ? cc->reqs[1] : NULL;
+
+	if (cc->foreign_id == 0)
+		cc->foreign_id = id;
+	if (cc->last_type != FCGI_END_REQUEST || r == NULL || r->lingering)
+		return;
+	cc->broken = 1;
+	req_finish(r, FCGI_EPROTO, "the server answered request id %u, not %u",
+		   (unsigned)id, (unsigned)r->id);
 }
 
 static void req_add_violation(struct fcgi_client_req *r,
@@ -1363,6 +1549,8 @@ static void conn_violation(void *arg, const struct fcgi_violation *v)
 		req_add_violation(r, v);
 		return;
 	}
+	if (v->code == FCGI_V_NO_BEGIN && v->request_id != 0)
+		foreign_answer(cc, v->request_id);
 	/* Not one request's: every request open on the connection. */
 	for (i = 1; i <= cc->cap; i++)
 		if (cc->reqs[i] != NULL)
@@ -1388,6 +1576,26 @@ static void cc_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	(void)hint;
 	buf->base = (char *)cc->rbuf;
 	buf->len = sizeof(cc->rbuf);
+}
+
+/* The server closed the connection with r open. */
+static void eof_before_end(struct cconn *cc, struct fcgi_client_req *r)
+{
+	if (cc->foreign_id == 0)
+		req_finish(r, FCGI_ECLOSED,
+			   "the server closed the connection before "
+			   "END_REQUEST");
+	else if (cc->cap == 1)
+		req_finish(r, FCGI_EPROTO,
+			   "the server answered request id %u, not %u, and "
+			   "closed the connection",
+			   (unsigned)cc->foreign_id, (unsigned)r->id);
+	else
+		req_finish(r, FCGI_EPROTO,
+			   "the server closed the connection before "
+			   "END_REQUEST, after answering request id %u, which "
+			   "was never begun",
+			   (unsigned)cc->foreign_id);
 }
 
 static void cc_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -1427,12 +1635,15 @@ static void cc_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread == UV_EOF) {
 		note(c, cc->num, "eof", "the server closed the connection");
 		fcgi_conn_eof(cc->conn, FCGI_DIR_TO_WEB);
+	}
+	/* The close a lingering request waited for, or an error after its
+	 * whole answer: it is done, and done well. */
+	if (cc->lingering != NULL)
+		req_finish(cc->lingering, 0, NULL);
+	if (nread == UV_EOF) {
 		for (i = 1; i <= cc->cap; i++)
 			if (cc->reqs[i] != NULL)
-				req_finish(cc->reqs[i], FCGI_ECLOSED,
-					   "the server closed the connection "
-					   "before "
-					   "END_REQUEST");
+				eof_before_end(cc, cc->reqs[i]);
 		if (cc->values_req != NULL)
 			req_finish(cc->values_req, FCGI_ECLOSED,
 				   "the server closed the connection before "
@@ -1821,6 +2032,7 @@ static void cc_assign(struct cconn *cc, struct fcgi_client_req *r)
 
 static void cc_connect_timeout(struct fcgi_timer *t);
 static void cc_idle_timeout(struct fcgi_timer *t);
+static void cc_linger_done(struct fcgi_timer *t);
 
 static void cc_connected(uv_stream_t *s, int status, void *arg)
 {
@@ -1855,12 +2067,7 @@ static void cc_connected(uv_stream_t *s, int status, void *arg)
 				c->addr_text,
 				uv_strerror(status != 0 ? status : UV_EINVAL));
 		}
-		if (cc->timers_on) {
-			cc->timers_on = 0;
-			cc->refs += 2;
-			fcgi_timer_close(&cc->t_connect, cc_timer_closed);
-			fcgi_timer_close(&cc->t_idle, cc_timer_closed);
-		}
+		cc_close_timers(cc);
 		kick(c);
 		cc_maybe_free(cc);
 		return;
@@ -1922,6 +2129,7 @@ static int cc_open(struct fcgi_client *c)
 	cc->t_start_ns = uv_hrtime();
 	fcgi_timer_init(c->loop, &cc->t_connect, cc_connect_timeout, cc);
 	fcgi_timer_init(c->loop, &cc->t_idle, cc_idle_timeout, cc);
+	fcgi_timer_init(c->loop, &cc->t_linger, cc_linger_done, cc);
 	cc->timers_on = 1;
 	c->refs++;
 	cc->next = c->conns;
@@ -1960,10 +2168,7 @@ static void cc_connect_timeout(struct fcgi_timer *t)
 	}
 	/* The attempt itself ends in cc_connected(), which closes what it
 	 * gets. */
-	cc->timers_on = 0;
-	cc->refs += 2;
-	fcgi_timer_close(&cc->t_connect, cc_timer_closed);
-	fcgi_timer_close(&cc->t_idle, cc_timer_closed);
+	cc_close_timers(cc);
 	kick(c);
 }
 
@@ -1976,6 +2181,11 @@ static void cc_idle_timeout(struct fcgi_timer *t)
 
 	if (cc->state != CC_READY)
 		return;
+	if (cc->lingering != NULL) {
+		/* Its answer is whole: silence after it is no failure. */
+		req_finish(cc->lingering, 0, NULL);
+		return;
+	}
 	note(c, cc->num, "timeout", "no data for %" PRIu64 " ms",
 	     c->o.idle_timeout_ms);
 	if (cc->values_req != NULL)

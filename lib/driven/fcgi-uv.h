@@ -170,6 +170,13 @@ struct fcgi_client_opts {
 	 * in the result and repaired.  A slow server is not timed out by
 	 * it.  0: never. */
 	uint64_t stall_check_ms;
+	/* After END_REQUEST on a connection that is not kept, how long to
+	 * read on until the server closes it (FastCGI 1.0, 5.1), so that
+	 * what it sends after END_REQUEST counts with the request: a
+	 * second END_REQUEST, more records, bytes that are not FastCGI.
+	 * The request is done at the close or after linger_ms; the total
+	 * timeout still applies.  0: close at once, as nginx does. */
+	uint64_t linger_ms;
 	int keep_conn; /* set FCGI_KEEP_CONN and reuse connections */
 	enum fcgi_client_mpx mpx;
 	unsigned max_mpx;      /* requests at once when multiplexing (16) */
@@ -250,13 +257,14 @@ struct fcgi_client_timing {
  * and are final when the request is done.
  */
 struct fcgi_client_result {
-	/* 0, or why the request ended early: FCGI_ECONNECT, FCGI_EIO,
+	/* 0, or why the request failed: FCGI_ECONNECT, FCGI_EIO,
 	 * FCGI_ETIMEDOUT, FCGI_ECLOSED (the server closed the connection
 	 * before END_REQUEST), FCGI_EPROTO (the server's bytes cannot be
-	 * decoded), FCGI_ECANCELED (fcgi_client_abort() with an error, or
-	 * fcgi_client_free()), FCGI_ENOMEM. */
+	 * decoded, it answered another request id, or its answer is no CGI
+	 * response: see cgi_error), FCGI_ECANCELED (fcgi_client_abort()
+	 * with an error, or fcgi_client_free()), FCGI_ENOMEM. */
 	int error;
-	char error_msg[256]; /* one line, "" when error is 0 */
+	char error_msg[320]; /* one line, "" when error is 0 */
 	uint16_t request_id; /* 0 for a GET_VALUES query */
 	unsigned conn;	     /* the client's connection number (1-based) */
 	int reused;	     /* sent on a connection used before */
@@ -270,10 +278,14 @@ struct fcgi_client_result {
 	char reason[64];
 	const struct fcgi_params *headers; /* as sent, in order */
 	struct fcgi_buf raw_headers; /* the header block's bytes as sent */
-	/* Non-zero when STDOUT was no CGI response: the message says why,
-	 * and every STDOUT byte, headers included, went to the body. */
-	int cgi_error;
-	char cgi_error_msg[128];
+	/* The rule of RFC 3875 that STDOUT broke, when it was no CGI
+	 * response (FCGI_CGI_EMPTY: no STDOUT byte came), or FCGI_CGI_OK.
+	 * The message says why and where; every STDOUT byte, headers
+	 * included, went to the body.  Not judged for a request that was
+	 * aborted or answered with a protocolStatus other than
+	 * REQUEST_COMPLETE.  It makes the error FCGI_EPROTO. */
+	enum fcgi_cgi_error cgi_error;
+	char cgi_error_msg[256];
 	/* Collected streams (req opts.collect), at most body_max and
 	 * stderr_max bytes; the *_truncated flags say that more came. */
 	struct fcgi_buf body;

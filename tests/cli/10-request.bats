@@ -477,7 +477,7 @@ stdin 1 300004"
 	: >"$LOG"
 	head -c 70000 /dev/zero >data.bin
 	touch -d '@1700000000' data.bin
-	peer < <(printf 'read-request\nread-data\nsend-record STDOUT 1\nend-request 1\n')
+	peer < <(printf 'read-request\nread-data\nsend-text STDOUT 1 \\r\\n\nsend-record STDOUT 1\nend-request 1\n')
 	run -0 "$FCGITOOL" request --data-file data.bin "$SOCK" /f
 	peer_done
 	run grep -e '^begin' -e FCGI_DATA -e '^data' "$LOG"
@@ -506,7 +506,7 @@ fcgitool request: '/missing.php': HTTP status 404 Not Found"
 }
 
 @test "a non-zero appStatus exits 1" {
-	peer < <(printf 'read-request\nsend-record STDOUT 1\nend-request 1 3\n')
+	peer < <(printf 'read-request\nsend-text STDOUT 1 Status: 500\\r\\n\\r\\n\nsend-record STDOUT 1\nend-request 1 3\n')
 	run -1 --separate-stderr "$FCGITOOL" request "$SOCK" /x
 	assert_equal "$stderr" "fcgitool request: '/x': appStatus 3"
 }
@@ -517,13 +517,131 @@ fcgitool request: '/missing.php': HTTP status 404 Not Found"
 	assert_equal "$stderr" "fcgitool request: '/x': the server answered OVERLOADED"
 }
 
-@test "STDOUT that is no CGI response is shown whole and exits 1" {
+@test "STDOUT that is no CGI response is shown whole and exits 4" {
 	printf '%s\n' 'read-request' 'send-text STDOUT 1 not a header\r\nbody\n' \
 		'send-record STDOUT 1' 'end-request 1' >script.txt
 	peer <script.txt
-	run -1 --separate-stderr "$FCGITOOL" request "$SOCK" /x
+	run -4 --separate-stderr "$FCGITOOL" request "$SOCK" /x
 	assert_equal "$output" "$(printf 'not a header\r\nbody')"
-	assert_equal "$stderr" "fcgitool request: '/x': bad CGI response: malformed header block"
+	assert_equal "$stderr" "fcgitool request: '/x': bad CGI response: no header block: STDOUT begins with \"not a header\", which is no header line (offset 0)"
+}
+
+# ---- an answer that breaks the Responder's contract --------------------------
+
+# answer STATUS MESSAGE [request options] <script: the peer plays the
+# script twice, once writing whole records and once a byte at a time
+# (-w ${SPLIT:-1}); each time request exits STATUS and the last line of
+# its standard error is MESSAGE ("fcgitool request: " is added).
+answer() {
+	local want=$1 msg=$2 w
+	shift 2
+	cat >"$BATS_TEST_TMPDIR/answer.txt"
+	for w in 0 "${SPLIT:-1}"; do
+		if [ "$w" = 0 ]; then
+			peer <"$BATS_TEST_TMPDIR/answer.txt"
+		else
+			peer -w "$w" <"$BATS_TEST_TMPDIR/answer.txt"
+		fi
+		run "-$want" --separate-stderr "$FCGITOOL" request "$@" "$SOCK" /x
+		assert_equal "${stderr##*$'\n'}" "fcgitool request: $msg"
+		peer_done
+	done
+}
+
+# A CGI answer (one record), its STDOUT end and END_REQUEST for id 1.
+stdout_end() {
+	printf '%s\n' 'read-request' "send-text STDOUT 1 $1" 'send-record STDOUT 1' \
+		'end-request 1'
+}
+
+@test "END_REQUEST without STDOUT is no CGI response: exit 4" {
+	answer 4 "'/x': no CGI response: END_REQUEST came with no STDOUT" \
+		< <(printf '%s\n' read-request 'end-request 1')
+	answer 4 "'/x': no CGI response: STDOUT was empty: only its end record came" \
+		< <(printf '%s\n' read-request 'send-record STDOUT 1' 'end-request 1')
+	answer 4 "'/x': no CGI response: END_REQUEST came with no STDOUT, only STDERR" \
+		< <(printf '%s\n' read-request 'send-text STDERR 1 oops\n' \
+			'send-record STDERR 1' 'end-request 1 255')
+	assert_equal "${stderr%%$'\n'*}" "oops"
+}
+
+@test "no STDOUT is owed after ABORT_REQUEST or with another protocolStatus" {
+	answer 1 "'/x': the server answered CANT_MPX_CONN" \
+		< <(printf '%s\n' read-request 'end-request 1 0 1')
+	answer 1 "'/x': the server answered UNKNOWN_ROLE" --role authorizer \
+		< <(printf '%s\n' read-record 'end-request 1 0 3')
+	printf '%s\n' read-request 'read-record ABORT_REQUEST' 'end-request 1' >script.txt
+	peer <script.txt
+	run -0 --separate-stderr "$FCGITOOL" request --abort-after 50 "$SOCK" /x
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+}
+
+@test "a header block without its blank line: exit 4, line and offset named" {
+	answer 4 "'/x': bad CGI response: STDOUT ended inside header line 2 \"hello\": no blank line ends the header block (offset 19)" \
+		< <(stdout_end 'Content-Type: a/b\r\nhello')
+	answer 4 "'/x': bad CGI response: STDOUT ended after header line 1: no blank line ends the header block (offset 19)" \
+		< <(stdout_end 'Content-Type: a/b\r\n')
+	# END_REQUEST before the block (and STDOUT) ended.
+	answer 4 "'/x': bad CGI response: STDOUT ended inside header line 1 \"Content-Type: a\": no blank line ends the header block (offset 0)" \
+		< <(printf '%s\n' read-request 'send-text STDOUT 1 Content-Type: a' 'end-request 1')
+}
+
+@test "a header line without a colon, or no header block at all: exit 4" {
+	answer 4 "'/x': bad CGI response: header line 2 has no colon: \"no colon\" (offset 19)" \
+		< <(stdout_end 'Content-Type: a/b\r\nno colon\r\n\r\nbody')
+	assert_equal "$output" "$(printf 'Content-Type: a/b\r\nno colon\r\n\r\nbody')"
+	answer 4 "'/x': bad CGI response: no header block: STDOUT begins with \"Hello, world!\", which is no header line (offset 0)" \
+		< <(stdout_end 'Hello, world!\n')
+	answer 4 "'/x': bad CGI response: no header block: STDOUT begins with an HTTP status line \"HTTP/1.1 200 OK\" (offset 0); CGI gives the status as a Status header" \
+		< <(stdout_end 'HTTP/1.1 200 OK\r\nContent-Type: a/b\r\n\r\nbody')
+	answer 4 "'/x': bad CGI response: header line 1 has an empty name: \": x\" (offset 0)" \
+		< <(stdout_end ': x\r\n\r\n')
+	answer 4 "'/x': bad CGI response: header line 1 has a bad name \"Status \": a space is not allowed in a field name (offset 6)" \
+		< <(stdout_end 'Status : 200\r\n\r\n')
+}
+
+@test "an invalid Status is named and shown escaped: exit 4" {
+	answer 4 "'/x': bad CGI response: invalid Status \"2OO OK\" in header line 1: not a 3-digit code from 100 to 599 and a reason (offset 0)" \
+		< <(stdout_end 'Status: 2OO OK\r\n\r\n')
+	answer 4 "'/x': bad CGI response: invalid Status \"20\\xff\" in header line 2: not a 3-digit code from 100 to 599 and a reason (offset 19)" \
+		< <(stdout_end 'Content-Type: a/b\r\nStatus: 20\xff\r\n\r\n')
+	answer 4 "'/x': bad CGI response: invalid Status \"600 Beyond\" in header line 1: not a 3-digit code from 100 to 599 and a reason (offset 0)" \
+		< <(stdout_end 'Status: 600 Beyond\r\n\r\n')
+	answer 4 "'/x': bad CGI response: a second Status \"404\" in header line 2, after 200 (offset 13)" \
+		< <(stdout_end 'Status: 200\r\nStatus: 404\r\n\r\n')
+}
+
+@test "a CR without LF or a control byte in a header line: exit 4" {
+	answer 4 "'/x': bad CGI response: header line 1 has a CR without LF: \"Content-Type: text/plain\\rX: y\" (offset 24)" \
+		< <(stdout_end 'Content-Type: text/plain\rX: y\r\n\r\nbody')
+	answer 4 "'/x': bad CGI response: header line 1 has the control byte 0x00: \"X: a\\x00b\" (offset 4)" \
+		< <(stdout_end 'X: a\0b\r\n\r\nbody')
+}
+
+@test "a header block over the limit: exit 4" {
+	local big
+	big=$(head -c 65000 /dev/zero | tr '\0' 'v')
+	printf '%s\n' read-request "send-text STDOUT 1 X-Big: $big" \
+		"send-text STDOUT 1 $big" 'send-record STDOUT 1' 'end-request 1' >big.txt
+	SPLIT=4093 answer 4 "'/x': bad CGI response: the header block exceeds 65536 bytes, in header line 1 (offset 65536)" <big.txt
+}
+
+@test "valid answers: spaces in Status, Location without Status, LF line ends" {
+	peer < <(stdout_end 'Status:  404   Not Found  \r\nContent-Type: text/plain\r\n\r\nnf')
+	run -0 --separate-stderr "$FCGITOOL" request "$SOCK" /x
+	assert_equal "$output" "nf"
+	peer < <(stdout_end 'Status:  404   Not Found  \r\nContent-Type: text/plain\r\n\r\nnf')
+	run -1 --separate-stderr "$FCGITOOL" request -f "$SOCK" /x
+	assert_equal "$stderr" "fcgitool request: '/x': HTTP status 404 Not Found"
+	peer < <(stdout_end 'Location: http://example.com/\r\n\r\n')
+	run -0 --separate-stderr "$FCGITOOL" request -v -i "$SOCK" /x
+	assert_equal "$output" "$(printf 'Location: http://example.com/\r\n\r')"
+	[[ "$stderr" == *"done request 1: status 302, appStatus 0, REQUEST_COMPLETE"* ]] ||
+		fail "no status 302 in: $stderr"
+	peer < <(stdout_end 'Content-Type: a/b\nX-A: 1\n\nlf')
+	run -0 --separate-stderr "$FCGITOOL" request "$SOCK" /x
+	assert_equal "$output" "lf"
 }
 
 # ---- a server that breaks the protocol --------------------------------------
@@ -562,6 +680,62 @@ fcgitool request: '/missing.php': HTTP status 404 Not Found"
 	run -4 --separate-stderr "$FCGITOOL" request "$SOCK" /x
 	assert_equal "$stderr" \
 		"fcgitool request: '/x': bad-body-length: END_REQUEST body is 4 bytes, expected 8 (offset 8, record 2)"
+}
+
+@test "an answer under another request id is named: exit 4" {
+	answer 4 "'/x': the server answered request id 2, not 1" \
+		< <(printf '%s\n' read-request 'send-text STDOUT 2 Content-Type: a/b\r\n\r\nhi' \
+			'send-record STDOUT 2' 'end-request 2')
+	answer 4 "'/x': the server answered request id 2, not 1, and closed the connection" \
+		< <(printf '%s\n' read-request 'send-text STDOUT 2 Content-Type: a/b\r\n\r\nhi' close)
+	# Our own answer first: the stray one is a violation of its own.
+	answer 4 "'/x': no-begin: STDOUT record for request 3, which has no BEGIN_REQUEST (offset 16, record 2)" \
+		< <(printf '%s\n' read-request 'send-text STDOUT 1 \r\n' 'send-text STDOUT 3 x' \
+			'send-record STDOUT 1' 'end-request 1')
+}
+
+@test "END_REQUEST: an unknown protocolStatus, a second one, records after it" {
+	answer 4 "'/x': bad-protocol-status: END_REQUEST protocolStatus 7 is not defined (0..3) (offset 40, record 3)" \
+		< <(printf '%s\n' read-request 'send-text STDOUT 1 Content-Type: a/b\r\n\r\nhi' \
+			'send-record STDOUT 1' 'end-request 1 0 7')
+	answer 4 "'/x': after-end-request: END_REQUEST record for request 1 after its END_REQUEST (offset 56, record 4)" \
+		< <(stdout_end 'Content-Type: a/b\r\n\r\nhi'; echo 'end-request 1')
+	assert_equal "$output" "hi"
+	answer 4 "'/x': after-end-request: STDOUT record for request 1 after its END_REQUEST (offset 56, record 4)" \
+		< <(stdout_end 'Content-Type: a/b\r\n\r\nhi'; echo 'send-text STDOUT 1 more')
+	assert_equal "$output" "hi"
+	answer 4 "'/x': the server sent bytes that are not FastCGI: bad version 72 at offset 56 (record 4); the rest of this direction is not decoded" \
+		< <(stdout_end 'Content-Type: a/b\r\n\r\nhi'; echo 'send-hex 48 54 54 50')
+}
+
+@test "a server that keeps the connection after END_REQUEST: done in a second" {
+	local t0 t1
+	peer < <(stdout_end 'Content-Type: a/b\r\n\r\nhi'; echo 'sleep 3000')
+	t0=$(date +%s%N)
+	run -0 --separate-stderr "$FCGITOOL" request -v "$SOCK" /x
+	t1=$(date +%s%N)
+	assert_equal "$output" "hi"
+	[[ "$stderr" == *"** linger the server kept the connection 1000 ms after END_REQUEST without KEEP_CONN; closing it"* ]] ||
+		fail "no linger note in: $stderr"
+	[ $(((t1 - t0) / 1000000)) -lt 2500 ]
+	# -m still bounds the wait.
+	peer < <(stdout_end 'Content-Type: a/b\r\n\r\nhi'; echo 'sleep 3000')
+	run -0 --separate-stderr "$FCGITOOL" request -m 0.3 "$SOCK" /x
+	assert_equal "$output" "hi"
+	[ -z "$stderr" ]
+}
+
+@test "--get-values: pairs that overrun GET_VALUES_RESULT are named: exit 4" {
+	answer 4 "'unix:$SOCK': bad GET_VALUES_RESULT: pair 1 declares a 15-byte name and a 5-byte value, 4 bytes left in the record" \
+		--get-values < <(printf '%s\n' 'read-record GET_VALUES' \
+			'send-record GET_VALUES_RESULT 0 0f 05 46 43 47 49')
+	[ -z "$output" ]
+	answer 4 "'unix:$SOCK': bad GET_VALUES_RESULT: pair 2 declares a 2147483647-byte name and a 1-byte value, 3 bytes left in the record" \
+		--get-values < <(printf '%s\n' 'read-record GET_VALUES' \
+			'send-record GET_VALUES_RESULT 0 01 01 41 42 ff ff ff ff 01 41 42 43')
+	answer 4 "'unix:$SOCK': bad GET_VALUES_RESULT: pair 2: its lengths are cut off, 2 bytes left in the record" \
+		--get-values < <(printf '%s\n' 'read-record GET_VALUES' \
+			'send-record GET_VALUES_RESULT 0 01 01 41 42 80 00')
 }
 
 @test "--json lists the violations" {
@@ -678,8 +852,9 @@ eof"
 }
 
 @test "-n: the worst status wins and each failure is named" {
-	printf '%s\n' read-request 'end-request 1 0' read-request 'end-request 1 5' \
-		read-request 'end-request 1 0' >script.txt
+	printf '%s\n' read-request 'send-text STDOUT 1 \r\n' 'end-request 1 0' \
+		read-request 'send-text STDOUT 1 \r\n' 'end-request 1 5' \
+		read-request 'send-text STDOUT 1 \r\n' 'end-request 1 0' >script.txt
 	peer <script.txt
 	run -1 --separate-stderr "$FCGITOOL" request -n 3 "$SOCK" /x
 	assert_equal "$stderr" "fcgitool request: '/x' (request 2): appStatus 5"

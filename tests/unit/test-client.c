@@ -22,13 +22,19 @@
 #include "failmem.h"
 
 enum smode {
-	S_HELLO,       /* a CGI answer, a line of STDERR, END_REQUEST */
-	S_ECHO,	       /* STDIN, then DATA, back as the body */
-	S_SILENT,      /* never answers */
-	S_GARBAGE,     /* bytes that are not FastCGI */
-	S_CLOSE_MID,   /* part of an answer, then close */
-	S_REVERSE,     /* answer reverse_n requests at once, last first */
-	S_ABORT_ANSWER /* END_REQUEST appStatus 99 to ABORT_REQUEST */
+	S_HELLO,	/* a CGI answer, a line of STDERR, END_REQUEST */
+	S_ECHO,		/* STDIN, then DATA, back as the body */
+	S_SILENT,	/* never answers */
+	S_GARBAGE,	/* bytes that are not FastCGI */
+	S_CLOSE_MID,	/* part of an answer, then close */
+	S_REVERSE,	/* answer reverse_n requests at once, last first */
+	S_ABORT_ANSWER, /* END_REQUEST appStatus 99 to ABORT_REQUEST */
+	S_NO_STDOUT,	/* END_REQUEST, STDERR only */
+	S_BAD_CGI,	/* a Status that is no status */
+	S_FOREIGN,	/* the whole answer under the next request id */
+	S_TWICE,	/* a good answer, then a second END_REQUEST */
+	S_STAY,		/* a good answer, and the connection stays open */
+	S_BAD_VALUES	/* GET_VALUES_RESULT pairs overrun the record */
 };
 
 struct srv;
@@ -142,14 +148,60 @@ static void out(struct sc *sc, uint16_t id, uint8_t type, const char *s)
 	assert_int_equal(fcgi_conn_stream(sc->conn, id, type, s, strlen(s)), 0);
 }
 
+/* Queue one record as raw bytes: what the conn would refuse to send. */
+static void raw_record(struct sc *sc, uint8_t type, uint16_t id,
+		       const void *content, size_t len)
+{
+	struct fcgi_buf b;
+
+	fcgi_buf_init(&b, NULL, 0);
+	assert_int_equal(fcgi_record_encode(&b, type, id, content, len), 0);
+	assert_int_equal(fcgi_conn_send_raw(sc->conn, b.data, b.len), 0);
+	fcgi_buf_free(&b);
+}
+
 static void answer(struct sc *sc, struct sreq *r)
 {
+	static const uint8_t end0[8], end1[8] = { 0, 0, 0, 1 };
+	static const char ok[] = "Content-Type: a/b\r\n\r\nok";
 	struct srv *s = sc->s;
 	char body[32];
 	unsigned ready = 0;
 	int i;
 
 	switch (s->mode) {
+	case S_NO_STDOUT:
+		/* Raw: the conn would end the STDOUT stream with the
+		 * request. */
+		out(sc, r->id, FCGI_STDERR, "oops\n");
+		raw_record(sc, FCGI_STDERR, r->id, NULL, 0);
+		raw_record(sc, FCGI_END_REQUEST, r->id, end1, 8);
+		sc->close_after = 1;
+		break;
+	case S_BAD_CGI:
+		out(sc, r->id, FCGI_STDOUT, "Status: 2OO\r\n\r\nx");
+		sreq_end(sc, r, 0);
+		break;
+	case S_FOREIGN:
+		raw_record(sc, FCGI_STDOUT, (uint16_t)(r->id + 1), ok,
+			   strlen(ok));
+		raw_record(sc, FCGI_END_REQUEST, (uint16_t)(r->id + 1), end0,
+			   8);
+		break;
+	case S_TWICE:
+	case S_STAY:
+		out(sc, r->id, FCGI_STDOUT, ok);
+		if (s->mode == S_STAY) {
+			assert_int_equal(fcgi_conn_end(sc->conn, r->id, 0, 0),
+					 0);
+			r->used = 0;
+			fcgi_buf_free(&r->in);
+			fcgi_buf_free(&r->data);
+			break;
+		}
+		sreq_end(sc, r, 0);
+		raw_record(sc, FCGI_END_REQUEST, r->id, end0, 8);
+		break;
 	case S_HELLO:
 		out(sc, r->id, FCGI_STDOUT,
 		    "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nhel");
@@ -236,6 +288,14 @@ static int s_event(void *arg, const struct fcgi_event *ev)
 		s->gets++;
 		if (s->values_silent)
 			break;
+		if (s->mode == S_BAD_VALUES) {
+			/* "AB" then a pair declaring 2^31-1 name bytes. */
+			raw_record(sc, FCGI_GET_VALUES_RESULT, 0,
+				   "\x01\x01"
+				   "AB\xff\xff\xff\xff\x01xyz",
+				   11);
+			break;
+		}
 		fcgi_params_init(&v, NULL);
 		fcgi_params_add(&v, "FCGI_MPXS_CONNS", 15,
 				s->values_mpx ? "1" : "0", 1);
@@ -706,6 +766,119 @@ static void test_client_stall_repaired(void **state)
 	free(big);
 }
 
+/* One request to a server in mode; its result stays with the caller. */
+static struct fcgi_client_req *contract_one(struct fix *f, enum smode mode,
+					    uint64_t linger_ms)
+{
+	struct fcgi_client_opts o;
+	struct fcgi_client_req *r;
+
+	memset(f, 0, sizeof(*f));
+	fcgi_client_opts_default(&o);
+	o.linger_ms = linger_ms;
+	o.abort_grace_ms = 50;
+	client(f, mode, &o);
+	r = req(f, NULL);
+	(void)fcgi_client_run(r);
+	return r;
+}
+
+/* Answers that break the Responder's contract fail with FCGI_EPROTO and
+ * say why (issue 14, items 8 to 11). */
+static void test_client_contract(void **state)
+{
+	const struct fcgi_client_result *res;
+	struct fcgi_client_req_opts o;
+	struct fcgi_client_req *r;
+	struct fcgi_params names;
+	struct fix f;
+
+	(void)state;
+	r = contract_one(&f, S_NO_STDOUT, 0);
+	res = fcgi_client_req_result(r);
+	assert_int_equal(res->error, FCGI_EPROTO);
+	assert_string_equal(res->error_msg, "no CGI response: END_REQUEST "
+					    "came with no STDOUT, only STDERR");
+	assert_int_equal(res->cgi_error, FCGI_CGI_EMPTY);
+	assert_true(res->ended);
+	assert_bytes(&res->err, "oops\n", 5);
+	fcgi_client_req_free(r);
+	finish(&f);
+
+	r = contract_one(&f, S_BAD_CGI, 0);
+	res = fcgi_client_req_result(r);
+	assert_int_equal(res->error, FCGI_EPROTO);
+	assert_int_equal(res->cgi_error, FCGI_CGI_BAD_STATUS);
+	assert_string_equal(res->error_msg,
+			    "bad CGI response: invalid Status \"2OO\" in "
+			    "header line 1: not a 3-digit code from 100 to "
+			    "599 and a reason (offset 0)");
+	assert_bytes(&res->body, "Status: 2OO\r\n\r\nx", 16);
+	fcgi_client_req_free(r);
+	finish(&f);
+
+	r = contract_one(&f, S_FOREIGN, 0);
+	res = fcgi_client_req_result(r);
+	assert_int_equal(res->error, FCGI_EPROTO);
+	assert_string_equal(res->error_msg,
+			    "the server answered request id 2, not 1");
+	assert_true(has_violation(res, FCGI_V_NO_BEGIN));
+	fcgi_client_req_free(r);
+	finish(&f);
+
+	/* GET_VALUES_RESULT whose second pair overruns the record. */
+	memset(&f, 0, sizeof(f));
+	client(&f, S_BAD_VALUES, NULL);
+	fcgi_params_init(&names, NULL);
+	fcgi_params_add(&names, "AB", 2, "", 0);
+	fcgi_client_req_opts_default(&o);
+	o.get_values = &names;
+	r = req(&f, &o);
+	fcgi_params_free(&names);
+	assert_int_equal(fcgi_client_run(r), FCGI_EPROTO);
+	assert_string_equal(fcgi_client_req_result(r)->error_msg,
+			    "bad GET_VALUES_RESULT: pair 2 declares a "
+			    "2147483647-byte name and a 1-byte value, 2 bytes "
+			    "left in the record");
+	fcgi_client_req_free(r);
+	finish(&f);
+}
+
+/* Reading on after END_REQUEST until the server closes (linger_ms). */
+static void test_client_linger(void **state)
+{
+	const struct fcgi_client_result *res;
+	struct fcgi_client_req *r;
+	struct fix f;
+
+	(void)state;
+	/* A second END_REQUEST counts against the request... */
+	r = contract_one(&f, S_TWICE, 1000);
+	res = fcgi_client_req_result(r);
+	assert_int_equal(res->error, 0);
+	assert_true(has_violation(res, FCGI_V_AFTER_END_REQUEST));
+	assert_bytes(&res->body, "ok", 2);
+	fcgi_client_req_free(r);
+	finish(&f);
+	/* ... but not without linger_ms: the connection is closed at once
+	 * and it is not read. */
+	r = contract_one(&f, S_TWICE, 0);
+	assert_false(has_violation(fcgi_client_req_result(r),
+				   FCGI_V_AFTER_END_REQUEST));
+	fcgi_client_req_free(r);
+	finish(&f);
+
+	/* A server that keeps the connection: done after linger_ms, well. */
+	r = contract_one(&f, S_STAY, 60);
+	res = fcgi_client_req_result(r);
+	assert_int_equal(res->error, 0);
+	assert_true(res->ended);
+	assert_true(res->t.total_ms >= 55);
+	assert_bytes(&res->body, "ok", 2);
+	fcgi_client_req_free(r);
+	finish(&f);
+}
+
 static void test_client_keep_conn(void **state)
 {
 	struct fix f;
@@ -1149,6 +1322,8 @@ int main(void)
 		cmocka_unit_test(test_client_bodies),
 		cmocka_unit_test(test_client_big_bodies_tcp),
 		cmocka_unit_test(test_client_stall_repaired),
+		cmocka_unit_test(test_client_contract),
+		cmocka_unit_test(test_client_linger),
 		cmocka_unit_test(test_client_keep_conn),
 		cmocka_unit_test(test_client_mpx),
 		cmocka_unit_test(test_client_get_values),
