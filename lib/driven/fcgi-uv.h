@@ -1073,9 +1073,6 @@ void fcgi_proxy_opts_default(struct fcgi_proxy_opts *o);
 int fcgi_proxy_new(struct fcgi_proxy **out, uv_loop_t *loop,
 		   const struct fcgi_proxy_opts *opts, char *err,
 		   size_t errlen);
-/* The bound listen address ("unix:/run/x.sock", "127.0.0.1:40123" with
- * the real port when port 0 was asked) into out; returns out. */
-const char *fcgi_proxy_address(const struct fcgi_proxy *p, char *out, size_t n);
 /*
  * Stop: close the listener and every connection at once (each reported
  * through on_conn_end with reason "proxy stopped"); done (may be NULL)

@@ -1217,13 +1217,6 @@ int fcgi_proxy_new(struct fcgi_proxy **out, uv_loop_t *loop,
 	return 0;
 }
 
-const char *fcgi_proxy_address(const struct fcgi_proxy *p, char *out, size_t n)
-{
-	if (n > 0)
-		snprintf(out, n, "%s", p->addr);
-	return out;
-}
-
 static void on_listener_closed(void *arg)
 {
 	struct fcgi_proxy *p = arg;
