@@ -5,6 +5,7 @@
  * byte from the server is decoded by a struct fcgi_conn in FCGI_MODE_WEB;
  * this file only drives it (DESIGN.md rule 1).
  */
+#include <sys/queue.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -32,16 +33,19 @@ enum req_state {
 
 enum cc_state { CC_CONNECTING = 0, CC_READY, CC_CLOSING };
 
+/* What the server said to the MPX probe (FCGI_CLIENT_MPX_ASK). */
+enum mpx_answer { MPX_UNASKED = 0, MPX_UNKNOWN, MPX_NO, MPX_YES };
+
 struct cconn;
 
 /* One STDIN or DATA body being sent. */
 struct body_src {
 	struct fcgi_client_body b;
 	uint8_t type; /* FCGI_STDIN or FCGI_DATA */
-	int stream;   /* read as a stream (pipe, socket, terminal) */
+	bool stream;  /* read as a stream (pipe, socket, terminal) */
 	int64_t pos;  /* next file offset, or bytes of memory sent */
-	int ended;    /* its empty record is queued (or it was dropped) */
-	int reading;  /* a file read or stream reading in progress */
+	bool ended;   /* its empty record is queued (or it was dropped) */
+	bool reading; /* a file read or stream reading in progress */
 	uv_fs_t fsreq;
 	uv_pipe_t *pipe;
 	uint8_t *buf;
@@ -49,36 +53,35 @@ struct body_src {
 
 struct fcgi_client_req {
 	struct fcgi_client *c;
-	struct fcgi_client_req *next, *prev;	     /* c->queue or c->done */
-	struct fcgi_client_req *all_next, *all_prev; /* c->all */
-	int listed;   /* on c->queue or c->done */
-	int state;    /* enum req_state */
-	int internal; /* the client's own MPX probe */
-	int released; /* fcgi_client_req_free() was called */
-	int is_values;
+	/* On c->queue while RS_QUEUED, on c->done while RS_ENDED. */
+	TAILQ_ENTRY(fcgi_client_req) link;
+	LIST_ENTRY(fcgi_client_req) all_link; /* c->all, while c lives */
+	enum req_state state;
+	bool internal; /* the client's own MPX probe */
+	bool released; /* fcgi_client_req_free() was called */
+	bool is_values;
 	unsigned refs; /* loop handles and reads not yet let go */
 	uint16_t role;
 	struct fcgi_params params;
 	struct fcgi_params names;
 	struct body_src in, data;
 	uint64_t timeout_ms, abort_after_ms;
-	int collect;
+	bool collect;
 	const struct fcgi_client_req_cb *cb;
 	void *arg;
 	struct cconn *cc;
 	uint16_t id;
-	int stdout_seen; /* a STDOUT record came, even an empty one */
-	int stdout_ended;
-	int lingering; /* END_REQUEST came; reading on until the close */
+	bool stdout_seen; /* a STDOUT record came, even an empty one */
+	bool lingering;	  /* END_REQUEST came; reading on until the close */
 	char values_fault[200]; /* why GET_VALUES_RESULT is malformed */
-	int abort_pending;	/* fcgi_client_abort() asked; done by kick() */
+	bool abort_pending;	/* fcgi_client_abort() asked; done by kick() */
 	int abort_error;
 	struct fcgi_timer t_total; /* total deadline, then abort grace */
 	struct fcgi_timer t_abort; /* abort_after_ms */
-	int timers_on;
-	int grace;
+	bool timers_on;
+	bool grace; /* t_total now waits for END_REQUEST after an abort */
 	uint64_t t0_ns, t_begin_ns;
-	int got_byte;
+	bool got_byte;
 	struct fcgi_cgi cgi;
 	struct fcgi_params values;
 	struct fcgi_violation *viol;
@@ -87,9 +90,9 @@ struct fcgi_client_req {
 
 struct cconn {
 	struct fcgi_client *c;
-	struct cconn *next;
+	LIST_ENTRY(cconn) link; /* c->conns, while listed */
 	unsigned num;
-	int state; /* enum cc_state */
+	enum cc_state state;
 	uv_stream_t *s;
 	struct fcgi_conn *conn;
 	struct fcgi_client_req **reqs; /* by request id, 1..cap */
@@ -97,19 +100,19 @@ struct cconn {
 	unsigned nactive;
 	struct fcgi_client_req *values_req;
 	unsigned used; /* requests begun on it */
-	int broken;    /* takes no new requests */
-	int dying;     /* cc_fail() is ending its requests */
-	int probing;   /* the MPX probe is out on it */
+	bool broken;   /* takes no new requests */
+	bool dying;    /* cc_fail() is ending its requests */
+	bool probing;  /* the MPX probe is out on it */
 	struct fcgi_timer t_connect, t_idle, t_linger;
-	int timers_on;
+	bool timers_on;
 	struct fcgi_client_req *lingering; /* see req_ended() */
 	uint8_t last_type;		   /* of the last record received */
 	uint16_t foreign_id; /* the first answer for an id never begun */
 	uv_write_t wreq;
 	struct fcgi_buf wbuf;
-	int writing;
+	bool writing;
 	unsigned refs;
-	int listed; /* on c->conns */
+	bool listed; /* on c->conns */
 	uint64_t t_start_ns;
 	double connect_ms;
 	uint8_t rbuf[CLIENT_READ_SIZE];
@@ -118,35 +121,34 @@ struct cconn {
 struct fcgi_client {
 	uv_loop_t *loop;
 	uv_loop_t own;
-	int owns_loop;
+	bool owns_loop;
 	struct fcgi_addr addr;
 	char addr_text[300];
 	struct fcgi_client_opts o;
 	struct fcgi_client_trace trace;
-	int has_trace;
+	bool has_trace;
 	const struct fcgi_mem *mem;
 	uv_idle_t kick;
-	int kick_closed;
 	/* The stall check: every stall_check_ms while a request is open,
 	 * whether a connection with bytes to send has anything under way
 	 * that will send them (see watch_cb). */
 	struct fcgi_timer t_watch;
 	unsigned lose_wakeups; /* tests: fcgi_client_lose_wakeups() */
-	struct cconn *conns;
+	LIST_HEAD(, cconn) conns;
 	unsigned nconns;
 	unsigned conn_seq;
-	struct fcgi_client_req *queue, *queue_tail;
-	struct fcgi_client_req *done, *done_tail;
-	struct fcgi_client_req *all;
+	TAILQ_HEAD(, fcgi_client_req) queue; /* waiting for a connection */
+	TAILQ_HEAD(, fcgi_client_req) done;  /* on_done not yet delivered */
+	LIST_HEAD(, fcgi_client_req) all;    /* every request not freed */
 	unsigned open_reqs;
-	int mpx_known; /* -1 unknown, 0 no, 1 yes */
+	enum mpx_answer mpx;
 	unsigned mpx_max;
 	struct fcgi_violation *viol;
 	size_t nviol, viol_dropped;
 	uint64_t t0_ns;
-	int freeing;
+	bool freeing;
 	unsigned refs;
-	int released;
+	bool released;
 };
 
 static void kick(struct fcgi_client *c);
@@ -188,57 +190,19 @@ static void note(struct fcgi_client *c, unsigned conn, const char *what,
 	c->trace.on_note(c->trace.arg, conn, client_ts(c), what, detail);
 }
 
-/* Append v to a bounded list; returns 0, or 1 when it was dropped. */
-static int viol_add(struct fcgi_violation **list, size_t *n, size_t *dropped,
-		    size_t max, const struct fcgi_mem *mem,
-		    const struct fcgi_violation *v)
+/* Append v to a bounded list, or count it as dropped. */
+static void viol_add(struct fcgi_violation **list, size_t *n, size_t *dropped,
+		     size_t max, const struct fcgi_mem *mem,
+		     const struct fcgi_violation *v)
 {
-	struct fcgi_violation *nl;
-
-	if (*n >= max) {
-		(*dropped)++;
-		return 1;
-	}
-	if (*list == NULL) {
+	if (*n < max && *list == NULL)
 		*list = fcgi_mem_malloc(mem, max * sizeof(**list));
-		if (*list == NULL) {
-			(*dropped)++;
-			return 1;
-		}
+	if (*n >= max || *list == NULL) {
+		(*dropped)++;
+		return;
 	}
-	nl = *list;
-	nl[*n] = *v;
+	(*list)[*n] = *v;
 	(*n)++;
-	return 0;
-}
-
-static void list_push(struct fcgi_client_req **head,
-		      struct fcgi_client_req **tail, struct fcgi_client_req *r)
-{
-	r->next = NULL;
-	r->prev = *tail;
-	if (*tail != NULL)
-		(*tail)->next = r;
-	else
-		*head = r;
-	*tail = r;
-	r->listed = 1;
-}
-
-static void list_remove(struct fcgi_client_req **head,
-			struct fcgi_client_req **tail,
-			struct fcgi_client_req *r)
-{
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		*head = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
-	else
-		*tail = r->prev;
-	r->next = r->prev = NULL;
-	r->listed = 0;
 }
 
 /* ---- options --------------------------------------------------------- */
@@ -270,7 +234,6 @@ static void kick_closed(uv_handle_t *h)
 {
 	struct fcgi_client *c = h->data;
 
-	c->kick_closed = 1;
 	c->refs--;
 	client_maybe_free(c);
 }
@@ -319,7 +282,7 @@ int fcgi_client_new(struct fcgi_client **out, uv_loop_t *loop,
 	c->mem = mem;
 	if (c->o.trace != NULL) {
 		c->trace = *c->o.trace;
-		c->has_trace = 1;
+		c->has_trace = true;
 	}
 	c->o.trace = NULL;
 	c->addr = *addr;
@@ -330,7 +293,7 @@ int fcgi_client_new(struct fcgi_client **out, uv_loop_t *loop,
 			return FCGI_ENOMEM;
 		}
 		c->loop = &c->own;
-		c->owns_loop = 1;
+		c->owns_loop = true;
 	} else {
 		c->loop = loop;
 	}
@@ -340,7 +303,11 @@ int fcgi_client_new(struct fcgi_client **out, uv_loop_t *loop,
 	/* It must not keep the loop alive: open requests do that. */
 	uv_unref((uv_handle_t *)&c->t_watch.handle);
 	c->refs = 2; /* the kick handle and the stall check */
-	c->mpx_known = c->o.mpx == FCGI_CLIENT_MPX_ASK ? -1 : 0;
+	c->mpx = c->o.mpx == FCGI_CLIENT_MPX_ASK ? MPX_UNKNOWN : MPX_UNASKED;
+	LIST_INIT(&c->conns);
+	TAILQ_INIT(&c->queue);
+	TAILQ_INIT(&c->done);
+	LIST_INIT(&c->all);
 	c->t0_ns = uv_hrtime();
 	*out = c;
 	return 0;
@@ -386,7 +353,7 @@ static void close_pending(uv_handle_t *h, void *arg)
  * caller already let it go. */
 static void deliver(struct fcgi_client *c, struct fcgi_client_req *r)
 {
-	list_remove(&c->done, &c->done_tail, r);
+	TAILQ_REMOVE(&c->done, r, link);
 	r->state = RS_DONE;
 	c->open_reqs--;
 	if (r->released) {
@@ -400,15 +367,16 @@ static void deliver(struct fcgi_client *c, struct fcgi_client_req *r)
 
 void fcgi_client_free(struct fcgi_client *c)
 {
-	struct fcgi_client_req *r, *next;
+	struct fcgi_client_req *r;
 	struct cconn *cc, *ccnext;
 
 	if (c == NULL)
 		return;
-	c->freeing = 1;
+	c->freeing = true;
 	/* End every open request; ABORT_REQUEST goes out where the socket
 	 * takes it at once. */
-	for (r = c->all; r != NULL; r = r->all_next) {
+	LIST_FOREACH(r, &c->all, all_link)
+	{
 		if (r->lingering) {
 			req_finish(r, 0, NULL); /* its answer is whole */
 		} else if (r->state == RS_QUEUED || r->state == RS_ACTIVE) {
@@ -416,29 +384,29 @@ void fcgi_client_free(struct fcgi_client *c)
 			    !r->res.aborted && r->cc != NULL &&
 			    r->cc->state == CC_READY) {
 				if (fcgi_conn_abort(r->cc->conn, r->id) == 0)
-					r->res.aborted = 1;
+					r->res.aborted = true;
 				cc_flush(r->cc);
 			}
 			req_finish(r, FCGI_ECANCELED, "the client was freed");
 		}
 	}
 	/* Deliver on_done now: the loop may never run again. */
-	while ((r = c->done) != NULL)
+	while ((r = TAILQ_FIRST(&c->done)) != NULL)
 		deliver(c, r);
-	for (cc = c->conns; cc != NULL; cc = ccnext) {
-		ccnext = cc->next;
+	for (cc = LIST_FIRST(&c->conns); cc != NULL; cc = ccnext) {
+		ccnext = LIST_NEXT(cc, link);
 		cc_close(cc);
 	}
 	/* Requests the caller still holds keep their memory, not their
 	 * handles: the loop may be closed below. */
-	for (r = c->all; r != NULL; r = next) {
-		next = r->all_next;
+	LIST_FOREACH(r, &c->all, all_link)
+	{
 		req_close_handles(r);
 	}
 	uv_idle_stop(&c->kick);
 	uv_close((uv_handle_t *)&c->kick, kick_closed);
 	fcgi_timer_close(&c->t_watch, watch_closed);
-	c->released = 1;
+	c->released = true;
 	if (c->owns_loop) {
 		/* A connect still under way (a timed-out one) would hold the
 		 * loop until the kernel gives up; close its stream, which
@@ -447,15 +415,19 @@ void fcgi_client_free(struct fcgi_client *c)
 		while (uv_run(c->loop, UV_RUN_DEFAULT) != 0)
 			;
 		uv_loop_close(c->loop);
-		for (r = c->all; r != NULL; r = r->all_next)
+		LIST_FOREACH(r, &c->all, all_link)
+		{
 			r->c = NULL;
+		}
 		fcgi_mem_free(c->mem, c->viol);
 		fcgi_mem_free(c->mem, c);
 		return;
 	}
-	for (r = c->all; r != NULL; r = r->all_next)
+	LIST_FOREACH(r, &c->all, all_link)
+	{
 		r->c = NULL;
-	c->all = NULL;
+	}
+	LIST_INIT(&c->all);
 	client_maybe_free(c);
 }
 
@@ -509,7 +481,7 @@ static int body_init(struct body_src *s, const struct fcgi_client_body *b,
 		case UV_TCP:
 		case UV_TTY:
 		case UV_UDP:
-			s->stream = 1;
+			s->stream = true;
 			break;
 		default:
 			break;
@@ -578,10 +550,7 @@ int fcgi_client_req_new(struct fcgi_client_req **out, struct fcgi_client *c,
 	r->collect = o->collect;
 	r->cb = o->cb;
 	r->arg = o->arg;
-	r->all_next = c->all;
-	if (c->all != NULL)
-		c->all->all_prev = r;
-	c->all = r;
+	LIST_INSERT_HEAD(&c->all, r, all_link);
 	*out = r;
 	return 0;
 }
@@ -590,14 +559,8 @@ static void req_free_now(struct fcgi_client_req *r)
 {
 	const struct fcgi_mem *mem = r->params.mem;
 
-	if (r->c != NULL) {
-		if (r->all_prev != NULL)
-			r->all_prev->all_next = r->all_next;
-		else
-			r->c->all = r->all_next;
-		if (r->all_next != NULL)
-			r->all_next->all_prev = r->all_prev;
-	}
+	if (r->c != NULL)
+		LIST_REMOVE(r, all_link);
 	fcgi_params_free(&r->params);
 	fcgi_params_free(&r->names);
 	fcgi_params_free(&r->values);
@@ -644,16 +607,16 @@ static void body_stop(struct fcgi_client_req *r, struct body_src *s)
 	if (s->pipe != NULL) {
 		uv_close((uv_handle_t *)s->pipe, body_pipe_closed);
 		s->pipe = NULL;
-		s->reading = 0;
+		s->reading = false;
 	}
-	s->ended = 1;
+	s->ended = true;
 }
 
 /* Close r's timers and body streams; the memory is freed later. */
 static void req_close_handles(struct fcgi_client_req *r)
 {
 	if (r->timers_on) {
-		r->timers_on = 0;
+		r->timers_on = false;
 		r->refs += 2;
 		fcgi_timer_close(&r->t_total, req_timer_closed);
 		fcgi_timer_close(&r->t_abort, req_timer_closed);
@@ -668,7 +631,7 @@ void fcgi_client_req_free(struct fcgi_client_req *r)
 		return;
 	if (r->released)
 		return;
-	r->released = 1;
+	r->released = true;
 	if (r->state == RS_QUEUED || r->state == RS_ACTIVE) {
 		/* Finished (and freed) once the abort has run its course. */
 		fcgi_client_abort(r, FCGI_ECANCELED);
@@ -686,7 +649,7 @@ fcgi_client_req_result(const struct fcgi_client_req *r)
 	return &r->res;
 }
 
-int fcgi_client_req_is_done(const struct fcgi_client_req *r)
+bool fcgi_client_req_is_done(const struct fcgi_client_req *r)
 {
 	return r->state == RS_DONE;
 }
@@ -704,7 +667,7 @@ int fcgi_client_process(struct fcgi_client_req *r)
 	if (r->timeout_ms != 0 || r->abort_after_ms != 0) {
 		fcgi_timer_init(c->loop, &r->t_total, req_total_cb, r);
 		fcgi_timer_init(c->loop, &r->t_abort, req_abort_cb, r);
-		r->timers_on = 1;
+		r->timers_on = true;
 		if (r->timeout_ms != 0)
 			fcgi_timer_arm(&r->t_total, r->timeout_ms);
 		if (r->abort_after_ms != 0 && !r->is_values)
@@ -712,7 +675,7 @@ int fcgi_client_process(struct fcgi_client_req *r)
 	}
 	r->state = RS_QUEUED;
 	c->open_reqs++;
-	list_push(&c->queue, &c->queue_tail, r);
+	TAILQ_INSERT_TAIL(&c->queue, r, link);
 	kick(c);
 	return 0;
 }
@@ -760,7 +723,7 @@ int fcgi_client_abort(struct fcgi_client_req *r, int error)
 {
 	if (r->state != RS_QUEUED && r->state != RS_ACTIVE)
 		return FCGI_ESTATE;
-	r->abort_pending = 1;
+	r->abort_pending = true;
 	if (error != 0 && r->abort_error == 0)
 		r->abort_error = error;
 	kick(r->c);
@@ -771,9 +734,11 @@ void fcgi_client_abort_all(struct fcgi_client *c, int error)
 {
 	struct fcgi_client_req *r;
 
-	for (r = c->all; r != NULL; r = r->all_next)
+	LIST_FOREACH(r, &c->all, all_link)
+	{
 		if (!r->internal)
 			fcgi_client_abort(r, error);
+	}
 }
 
 /* Record why r ended (the first reason wins). */
@@ -818,14 +783,14 @@ static void req_finish(struct fcgi_client_req *r, int err, const char *fmt, ...)
 		va_end(ap);
 	}
 	if (r->state == RS_QUEUED)
-		list_remove(&c->queue, &c->queue_tail, r);
+		TAILQ_REMOVE(&c->queue, r, link);
 	if (cc != NULL) {
 		if (cc->lingering == r) {
 			cc->lingering = NULL;
 			if (cc->timers_on)
 				fcgi_timer_stop(&cc->t_linger);
 		}
-		r->lingering = 0;
+		r->lingering = false;
 		if (r->is_values) {
 			if (cc->values_req == r)
 				cc->values_req = NULL;
@@ -847,10 +812,10 @@ static void req_finish(struct fcgi_client_req *r, int err, const char *fmt, ...)
 	r->state = RS_ENDED;
 	if (r->internal) {
 		if (cc != NULL)
-			cc->probing = 0;
+			cc->probing = false;
 		probe_done(r);
 	}
-	list_push(&c->done, &c->done_tail, r);
+	TAILQ_INSERT_TAIL(&c->done, r, link);
 	kick(c);
 	if (cc != NULL)
 		cc_maybe_idle_close(cc);
@@ -884,7 +849,7 @@ static void req_abort_now(struct fcgi_client_req *r, int err)
 	body_stop(r, &r->data);
 	if (!r->res.aborted) {
 		if (fcgi_conn_abort(cc->conn, r->id) == 0) {
-			r->res.aborted = 1;
+			r->res.aborted = true;
 			note(c, cc->num, "abort",
 			     "ABORT_REQUEST for request %u", (unsigned)r->id);
 		}
@@ -896,9 +861,9 @@ static void req_abort_now(struct fcgi_client_req *r, int err)
 		if (!r->timers_on) {
 			fcgi_timer_init(c->loop, &r->t_total, req_total_cb, r);
 			fcgi_timer_init(c->loop, &r->t_abort, req_abort_cb, r);
-			r->timers_on = 1;
+			r->timers_on = true;
 		}
-		r->grace = 1;
+		r->grace = true;
 		fcgi_timer_arm(&r->t_total, c->o.abort_grace_ms != 0
 						    ? c->o.abort_grace_ms
 						    : 1);
@@ -918,7 +883,7 @@ static void req_total_cb(struct fcgi_timer *t)
 		/* No END_REQUEST after the abort: the server still holds the
 		 * id, so the connection cannot be trusted with another. */
 		if (cc != NULL) {
-			cc->broken = 1;
+			cc->broken = true;
 			note(r->c, cc->num, "timeout",
 			     "no END_REQUEST %" PRIu64
 			     " ms after ABORT_REQUEST",
@@ -947,7 +912,7 @@ static void req_abort_cb(struct fcgi_timer *t)
 
 /* ---- the MPX probe ------------------------------------------------------ */
 
-static int nv_is(const struct fcgi_nv *nv, const char *name)
+static bool nv_is(const struct fcgi_nv *nv, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -978,23 +943,23 @@ static void probe_done(struct fcgi_client_req *r)
 	long v;
 	unsigned max = c->o.max_mpx;
 
-	c->mpx_known = 0;
+	c->mpx = MPX_NO;
 	for (i = 0; i < fcgi_params_count(&r->values); i++) {
 		fcgi_params_at(&r->values, i, &nv);
 		v = nv_number(&nv);
 		if (nv_is(&nv, "FCGI_MPXS_CONNS") && v == 1)
-			c->mpx_known = 1;
+			c->mpx = MPX_YES;
 		else if (nv_is(&nv, "FCGI_MAX_REQS") && v > 0 &&
 			 (unsigned long)v < max)
 			max = (unsigned)v;
 	}
-	c->mpx_max = c->mpx_known ? max : 1;
+	c->mpx_max = c->mpx == MPX_YES ? max : 1;
 	if (r->res.error != 0)
 		note(c, r->res.conn, "mpx",
 		     "no answer to GET_VALUES (%s): "
 		     "one request at a time",
 		     r->res.error_msg);
-	else if (c->mpx_known)
+	else if (c->mpx == MPX_YES)
 		note(c, r->res.conn, "mpx",
 		     "the server multiplexes: up to %u "
 		     "requests at once",
@@ -1003,7 +968,7 @@ static void probe_done(struct fcgi_client_req *r)
 		note(c, r->res.conn, "mpx",
 		     "the server does not multiplex: "
 		     "one request at a time");
-	r->released = 1;
+	r->released = true;
 }
 
 static void cc_assign(struct cconn *cc, struct fcgi_client_req *r);
@@ -1024,19 +989,19 @@ static void start_probe(struct cconn *cc)
 	    fcgi_params_add(&names, "FCGI_MAX_REQS", 13, "", 0) != 0 ||
 	    fcgi_client_req_new(&r, c, &o) != 0) {
 		fcgi_params_free(&names);
-		c->mpx_known = 0;
+		c->mpx = MPX_NO;
 		c->mpx_max = 1;
 		return;
 	}
 	fcgi_params_free(&names);
-	r->internal = 1;
+	r->internal = true;
 	if (fcgi_client_process(r) != 0) {
-		c->mpx_known = 0;
+		c->mpx = MPX_NO;
 		return;
 	}
-	list_remove(&c->queue, &c->queue_tail, r);
+	TAILQ_REMOVE(&c->queue, r, link);
 	r->state = RS_ACTIVE;
-	cc->probing = 1;
+	cc->probing = true;
 	cc_assign(cc, r);
 }
 
@@ -1052,7 +1017,7 @@ static unsigned cc_capacity(const struct cconn *cc)
 	case FCGI_CLIENT_MPX_ON:
 		return c->o.max_mpx;
 	case FCGI_CLIENT_MPX_ASK:
-		return c->mpx_known == 1 ? c->mpx_max : 1;
+		return c->mpx == MPX_YES ? c->mpx_max : 1;
 	default:
 		return 1;
 	}
@@ -1093,17 +1058,11 @@ static void cc_stream_closed(void *arg)
 static void cc_unlist(struct cconn *cc)
 {
 	struct fcgi_client *c = cc->c;
-	struct cconn **pp;
 
 	if (!cc->listed)
 		return;
-	for (pp = &c->conns; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == cc) {
-			*pp = cc->next;
-			break;
-		}
-	}
-	cc->listed = 0;
+	LIST_REMOVE(cc, link);
+	cc->listed = false;
 	c->nconns--;
 }
 
@@ -1112,7 +1071,7 @@ static void cc_close_timers(struct cconn *cc)
 {
 	if (!cc->timers_on)
 		return;
-	cc->timers_on = 0;
+	cc->timers_on = false;
 	cc->refs += 3;
 	fcgi_timer_close(&cc->t_connect, cc_timer_closed);
 	fcgi_timer_close(&cc->t_idle, cc_timer_closed);
@@ -1159,7 +1118,7 @@ static void cc_fail(struct cconn *cc, int err, const char *msg)
 	 * not FastCGI after it count against it. */
 	if (cc->lingering != NULL && err != FCGI_EPROTO)
 		req_finish(cc->lingering, 0, NULL);
-	cc->dying = 1;
+	cc->dying = true;
 	for (i = 1; i <= cc->cap; i++)
 		if (cc->reqs[i] != NULL)
 			req_finish(cc->reqs[i], err, "%s", msg);
@@ -1201,22 +1160,22 @@ static void req_first_byte(struct fcgi_client_req *r)
 {
 	if (r->got_byte)
 		return;
-	r->got_byte = 1;
+	r->got_byte = true;
 	r->res.t.first_byte_ms = ms_since(r->t_begin_ns);
 }
 
-static void collect(struct fcgi_buf *b, size_t max, int *truncated,
+static void collect(struct fcgi_buf *b, size_t max, bool *truncated,
 		    const uint8_t *data, size_t len)
 {
 	size_t room;
 
 	room = b->len < max ? max - b->len : 0;
 	if (len > room) {
-		*truncated = 1;
+		*truncated = true;
 		len = room;
 	}
 	if (len != 0 && fcgi_buf_append(b, data, len) != 0)
-		*truncated = 1;
+		*truncated = true;
 }
 
 static void deliver_body(struct fcgi_client_req *r, const uint8_t *data,
@@ -1257,11 +1216,9 @@ static void on_stdout(struct fcgi_client_req *r, const uint8_t *data,
 	ssize_t n;
 	size_t used;
 
-	r->stdout_seen = 1;
-	if (len == 0) {
-		r->stdout_ended = 1;
+	r->stdout_seen = true;
+	if (len == 0)
 		return;
-	}
 	r->res.stdout_bytes += len;
 	if (r->res.headers_done || r->res.cgi_error != FCGI_CGI_OK) {
 		deliver_body(r, data, len);
@@ -1280,7 +1237,7 @@ static void on_stdout(struct fcgi_client_req *r, const uint8_t *data,
 		return;
 	}
 	if (r->cgi.done) {
-		r->res.headers_done = 1;
+		r->res.headers_done = true;
 		r->res.status = r->cgi.status;
 		snprintf(r->res.reason, sizeof(r->res.reason), "%s",
 			 r->cgi.reason);
@@ -1355,7 +1312,7 @@ static void req_ended(struct fcgi_client_req *r)
 		req_finish(r, 0, NULL);
 		return;
 	}
-	r->lingering = 1;
+	r->lingering = true;
 	body_stop(r, &r->in);
 	body_stop(r, &r->data);
 	cc->lingering = r;
@@ -1412,7 +1369,7 @@ static int conn_event(void *arg, const struct fcgi_event *ev)
 		if (r == NULL || r->lingering)
 			return 0;
 		req_first_byte(r);
-		r->res.ended = 1;
+		r->res.ended = true;
 		r->res.app_status = ev->app_status;
 		r->res.protocol_status = ev->protocol_status;
 		cgi_judge(r);
@@ -1439,7 +1396,7 @@ static int conn_event(void *arg, const struct fcgi_event *ev)
 		if (r == NULL || ev->unknown_type != FCGI_GET_VALUES)
 			return 0;
 		req_first_byte(r);
-		r->res.values_unknown = 1;
+		r->res.values_unknown = true;
 		req_finish(r, 0, NULL);
 		break;
 	default:
@@ -1452,9 +1409,9 @@ static int conn_event(void *arg, const struct fcgi_event *ev)
  * The first name-value pair of a GET_VALUES_RESULT body p[0..n) that
  * does not fit in the record (FastCGI 1.0, 3.4 and 4.1: the pairs fill
  * the record, whatever limit the reader applies), described into msg.
- * Returns 1 if there is one, else 0.
+ * Returns whether there is one.
  */
-static int values_fault(const uint8_t *p, size_t n, char *msg, size_t size)
+static bool values_fault(const uint8_t *p, size_t n, char *msg, size_t size)
 {
 	struct fcgi_cursor c;
 	uint32_t nlen, vlen;
@@ -1468,7 +1425,7 @@ static int values_fault(const uint8_t *p, size_t n, char *msg, size_t size)
 				 "pair %zu: its lengths are cut off, %zu "
 				 "byte%s left in the record",
 				 i, left, left == 1 ? "" : "s");
-			return 1;
+			return true;
 		}
 		left = cur_left(&c);
 		if (nlen > left || vlen > left - nlen) {
@@ -1477,11 +1434,11 @@ static int values_fault(const uint8_t *p, size_t n, char *msg, size_t size)
 				 "-byte name and a %" PRIu32
 				 "-byte value, %zu byte%s left in the record",
 				 i, nlen, vlen, left, left == 1 ? "" : "s");
-			return 1;
+			return true;
 		}
 		(void)cur_skip(&c, (size_t)nlen + vlen);
 	}
-	return 0;
+	return false;
 }
 
 static void conn_record(void *arg, enum fcgi_dir dir,
@@ -1518,7 +1475,7 @@ static void foreign_answer(struct cconn *cc, uint16_t id)
 		cc->foreign_id = id;
 	if (cc->last_type != FCGI_END_REQUEST || r == NULL || r->lingering)
 		return;
-	cc->broken = 1;
+	cc->broken = true;
 	req_finish(r, FCGI_EPROTO, "the server answered request id %u, not %u",
 		   (unsigned)id, (unsigned)r->id);
 }
@@ -1669,7 +1626,7 @@ static void cc_written(uv_write_t *w, int status)
 	struct cconn *cc = w->data;
 	char msg[512];
 
-	cc->writing = 0;
+	cc->writing = false;
 	cc->refs--;
 	fcgi_buf_reset(&cc->wbuf);
 	if (cc->state != CC_READY) {
@@ -1742,7 +1699,7 @@ static void cc_flush(struct cconn *cc)
 		cc_fail(cc, FCGI_EIO, msg);
 		return;
 	}
-	cc->writing = 1;
+	cc->writing = true;
 	cc->refs++;
 }
 
@@ -1769,7 +1726,7 @@ static int body_put(struct fcgi_client_req *r, struct body_src *s,
 		return rc;
 	}
 	if (n == 0) {
-		s->ended = 1;
+		s->ended = true;
 		return 0;
 	}
 	if (s->type == FCGI_STDIN)
@@ -1787,7 +1744,7 @@ static void body_file_read(uv_fs_t *req)
 	struct cconn *cc = r->cc;
 
 	uv_fs_req_cleanup(req);
-	s->reading = 0;
+	s->reading = false;
 	r->refs--;
 	if (r->state != RS_ACTIVE || s->ended || cc == NULL) {
 		req_maybe_free(r);
@@ -1824,14 +1781,14 @@ static void body_pipe_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		return;
 	if (n == UV_EOF) {
 		body_stop(r, s);
-		s->ended = 0;
+		s->ended = false;
 		(void)body_put(r, s, NULL, 0);
 	} else if (n < 0) {
 		body_fail(r, (int)n);
 	} else if (body_put(r, s, s->buf, (size_t)n) == 0 &&
 		   cc_queued(cc) >= CLIENT_HIGH_WATER && s->pipe != NULL) {
 		uv_read_stop((uv_stream_t *)s->pipe);
-		s->reading = 0;
+		s->reading = false;
 	}
 	if (cc->state == CC_READY)
 		cc_pump(cc);
@@ -1867,22 +1824,22 @@ static int body_pipe_start(struct fcgi_client_req *r, struct body_src *s)
 	rc = uv_read_start((uv_stream_t *)s->pipe, body_pipe_alloc,
 			   body_pipe_read);
 	if (rc == 0)
-		s->reading = 1;
+		s->reading = true;
 	return rc;
 }
 
 /*
- * Give s a chance to queue bytes.  Returns 1 when it queued something
- * synchronously (the caller may loop), 0 otherwise.
+ * Give s a chance to queue bytes.  Returns whether it queued something
+ * synchronously (the caller may loop).
  */
-static int body_step(struct fcgi_client_req *r, struct body_src *s)
+static bool body_step(struct fcgi_client_req *r, struct body_src *s)
 {
 	size_t left, n;
 	uv_buf_t b;
 	int rc;
 
 	if (s->ended || s->reading)
-		return 0;
+		return false;
 	switch (s->b.kind) {
 	case FCGI_BODY_NONE:
 		return body_put(r, s, NULL, 0) == 0;
@@ -1890,9 +1847,9 @@ static int body_step(struct fcgi_client_req *r, struct body_src *s)
 		left = s->b.len - (size_t)s->pos;
 		n = left < FCGI_CHUNK_MAX ? left : FCGI_CHUNK_MAX;
 		if (body_put(r, s, (const uint8_t *)s->b.data + s->pos, n) != 0)
-			return 0;
+			return false;
 		s->pos += (int64_t)n;
-		return 1;
+		return true;
 	case FCGI_BODY_FD:
 		break;
 	}
@@ -1901,14 +1858,14 @@ static int body_step(struct fcgi_client_req *r, struct body_src *s)
 		if (s->buf == NULL) {
 			req_error(r, FCGI_ENOMEM, "out of memory");
 			req_abort_now(r, FCGI_ENOMEM);
-			return 0;
+			return false;
 		}
 	}
 	if (s->stream) {
 		rc = body_pipe_start(r, s);
 		if (rc != 0)
 			body_fail(r, rc);
-		return 0;
+		return false;
 	}
 	s->fsreq.data = r;
 	b = uv_buf_init((char *)s->buf, FCGI_CHUNK_MAX);
@@ -1916,11 +1873,11 @@ static int body_step(struct fcgi_client_req *r, struct body_src *s)
 			body_file_read);
 	if (rc != 0) {
 		body_fail(r, rc);
-		return 0;
+		return false;
 	}
-	s->reading = 1;
+	s->reading = true;
 	r->refs++;
-	return 0;
+	return false;
 }
 
 /* The body stream r sends next, or NULL. */
@@ -2060,8 +2017,9 @@ static void cc_connected(uv_stream_t *s, int status, void *arg)
 		 * another one can take them. */
 		cc->state = CC_CLOSING;
 		cc_unlist(cc);
-		for (r = c->queue; r != NULL && c->nconns == 0; r = next) {
-			next = r->next;
+		for (r = TAILQ_FIRST(&c->queue); r != NULL && c->nconns == 0;
+		     r = next) {
+			next = TAILQ_NEXT(r, link);
 			req_finish(
 				r, FCGI_ECONNECT, "cannot connect to '%s': %s",
 				c->addr_text,
@@ -2087,7 +2045,7 @@ static void cc_connected(uv_stream_t *s, int status, void *arg)
 		cc_fail(cc, FCGI_EIO, msg);
 		return;
 	}
-	if (c->o.mpx == FCGI_CLIENT_MPX_ASK && c->mpx_known < 0 &&
+	if (c->o.mpx == FCGI_CLIENT_MPX_ASK && c->mpx == MPX_UNKNOWN &&
 	    c->o.keep_conn)
 		start_probe(cc);
 	kick(c);
@@ -2130,11 +2088,10 @@ static int cc_open(struct fcgi_client *c)
 	fcgi_timer_init(c->loop, &cc->t_connect, cc_connect_timeout, cc);
 	fcgi_timer_init(c->loop, &cc->t_idle, cc_idle_timeout, cc);
 	fcgi_timer_init(c->loop, &cc->t_linger, cc_linger_done, cc);
-	cc->timers_on = 1;
+	cc->timers_on = true;
 	c->refs++;
-	cc->next = c->conns;
-	c->conns = cc;
-	cc->listed = 1;
+	LIST_INSERT_HEAD(&c->conns, cc, link);
+	cc->listed = true;
 	c->nconns++;
 	note(c, cc->num, "connect", "%s", c->addr_text);
 	cc->refs++;
@@ -2160,8 +2117,9 @@ static void cc_connect_timeout(struct fcgi_timer *t)
 	     c->o.connect_timeout_ms);
 	cc->state = CC_CLOSING;
 	cc_unlist(cc);
-	for (r = c->queue; r != NULL && c->nconns == 0; r = next) {
-		next = r->next;
+	for (r = TAILQ_FIRST(&c->queue); r != NULL && c->nconns == 0;
+	     r = next) {
+		next = TAILQ_NEXT(r, link);
 		req_finish(r, FCGI_ETIMEDOUT,
 			   "connecting to '%s' timed out after %" PRIu64 " ms",
 			   c->addr_text, c->o.connect_timeout_ms);
@@ -2211,7 +2169,7 @@ static void cc_idle_timeout(struct fcgi_timer *t)
  * give more and is not being read.  Between two loop callbacks that is
  * never so unless a wake-up was lost, a bug of ours.
  */
-static int cc_stalled(struct cconn *cc)
+static bool cc_stalled(struct cconn *cc)
 {
 	struct fcgi_client_req *r;
 	struct body_src *s;
@@ -2219,26 +2177,26 @@ static int cc_stalled(struct cconn *cc)
 	unsigned i;
 
 	if (cc->state != CC_READY || cc->writing)
-		return 0;
+		return false;
 	if (fcgi_conn_send(cc->conn, &p) > 0)
-		return 1;
+		return true;
 	for (i = 1; i <= cc->cap; i++) {
 		r = cc->reqs[i];
 		if (r != NULL && (s = req_body(r)) != NULL && !s->reading)
-			return 1;
+			return true;
 	}
-	return 0;
+	return false;
 }
 
 /* Whether some request on cc still has body bytes to send. */
-static int cc_sending(const struct cconn *cc)
+static bool cc_sending(const struct cconn *cc)
 {
 	unsigned i;
 
 	for (i = 1; i <= cc->cap; i++)
 		if (cc->reqs[i] != NULL && req_body(cc->reqs[i]) != NULL)
-			return 1;
-	return 0;
+			return true;
+	return false;
 }
 
 /*
@@ -2254,10 +2212,10 @@ static void watch_cb(struct fcgi_timer *t)
 	struct fcgi_client *c = t->data;
 	struct cconn *cc, *next;
 	unsigned i;
-	int busy = 0;
+	bool busy = false;
 
-	for (cc = c->conns; cc != NULL; cc = next) {
-		next = cc->next;
+	for (cc = LIST_FIRST(&c->conns); cc != NULL; cc = next) {
+		next = LIST_NEXT(cc, link);
 		if (cc->state != CC_READY)
 			continue;
 		if (!uv_is_active((uv_handle_t *)&c->kick) && cc_stalled(cc)) {
@@ -2272,7 +2230,7 @@ static void watch_cb(struct fcgi_timer *t)
 		}
 		if (cc->state == CC_READY &&
 		    (cc_sending(cc) || cc_queued(cc) > 0))
-			busy = 1;
+			busy = true;
 	}
 	if (busy)
 		fcgi_timer_arm(t, c->o.stall_check_ms);
@@ -2291,7 +2249,8 @@ static struct cconn *find_conn(struct fcgi_client *c,
 {
 	struct cconn *cc;
 
-	for (cc = c->conns; cc != NULL; cc = cc->next) {
+	LIST_FOREACH(cc, &c->conns, link)
+	{
 		if (cc->state != CC_READY || cc->broken)
 			continue;
 		if (r->is_values) {
@@ -2299,7 +2258,7 @@ static struct cconn *find_conn(struct fcgi_client *c,
 				return cc;
 			continue;
 		}
-		if (c->mpx_known < 0 && c->o.keep_conn)
+		if (c->mpx == MPX_UNKNOWN && c->o.keep_conn)
 			return NULL; /* the probe decides first */
 		if (!c->o.keep_conn && cc->used != 0)
 			continue;
@@ -2318,14 +2277,16 @@ static void dispatch(struct fcgi_client *c)
 
 	if (c->freeing)
 		return;
-	for (cc = c->conns; cc != NULL; cc = cc->next)
+	LIST_FOREACH(cc, &c->conns, link)
+	{
 		if (cc->state == CC_CONNECTING || cc->probing)
 			coming++;
-	for (r = c->queue; r != NULL; r = next) {
-		next = r->next;
+	}
+	for (r = TAILQ_FIRST(&c->queue); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, link);
 		cc = find_conn(c, r);
 		if (cc != NULL) {
-			list_remove(&c->queue, &c->queue_tail, r);
+			TAILQ_REMOVE(&c->queue, r, link);
 			cc_assign(cc, r);
 			continue;
 		}
@@ -2349,15 +2310,15 @@ static void dispatch(struct fcgi_client *c)
 static void kick_cb(uv_idle_t *h)
 {
 	struct fcgi_client *c = h->data;
-	struct fcgi_client_req *r, *next;
+	struct fcgi_client_req *r;
 	struct cconn *cc, *ccnext;
 
 	uv_idle_stop(h);
 	/* Aborts asked for from callbacks or signal watchers. */
-	for (r = c->all; r != NULL; r = next) {
-		next = r->all_next;
+	LIST_FOREACH(r, &c->all, all_link)
+	{
 		if (r->abort_pending) {
-			r->abort_pending = 0;
+			r->abort_pending = false;
 			if (r->abort_error != 0)
 				req_error(r, r->abort_error, "%s",
 					  r->abort_error == FCGI_ECANCELED
@@ -2368,11 +2329,11 @@ static void kick_cb(uv_idle_t *h)
 		}
 	}
 	/* Finished requests: on_done outside any decoding. */
-	while ((r = c->done) != NULL)
+	while ((r = TAILQ_FIRST(&c->done)) != NULL)
 		deliver(c, r);
 	dispatch(c);
-	for (cc = c->conns; cc != NULL; cc = ccnext) {
-		ccnext = cc->next;
+	for (cc = LIST_FIRST(&c->conns); cc != NULL; cc = ccnext) {
+		ccnext = LIST_NEXT(cc, link);
 		if (cc->state == CC_READY) {
 			cc_pump(cc);
 			cc_maybe_idle_close(cc);

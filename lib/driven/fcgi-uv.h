@@ -57,7 +57,7 @@ struct fcgi_timer {
 	void (*cb)(struct fcgi_timer *t);
 	void (*closed)(struct fcgi_timer *t);
 	void *data;
-	int armed;
+	bool armed;
 };
 
 int fcgi_timer_init(uv_loop_t *loop, struct fcgi_timer *t,
@@ -92,8 +92,9 @@ int fcgi_io_listen(uv_loop_t *loop, const struct fcgi_addr *a, int backlog,
 /* Listen on an inherited listening socket (FCGI_LISTENSOCK_FILENO 0). */
 int fcgi_io_listen_fd(uv_loop_t *loop, int fd, int backlog, uv_connection_cb cb,
 		      void *data, uv_stream_t **out, char *err, size_t errlen);
-/* 1 if fd is a listening socket (the way a web server starts an app). */
-int fcgi_io_fd_is_listener(int fd);
+/* Whether fd is a listening socket (the way a web server starts an
+ * app). */
+bool fcgi_io_fd_is_listener(int fd);
 /* Accept one connection from a listening stream; NULL on failure. */
 uv_stream_t *fcgi_io_accept(uv_stream_t *server);
 /* Close and free; cb (may be NULL) runs when done. */
@@ -142,7 +143,9 @@ struct fcgi_client_trace {
 	void (*on_violation)(void *arg, unsigned conn, double ts,
 			     const struct fcgi_violation *v);
 	/* Connection life: what is "connect", "connected", "reuse",
-	 * "close", "timeout", "abort" or "mpx"; detail is a short text. */
+	 * "close", "eof", "timeout", "abort", "mpx", "linger" (the server
+	 * kept the connection after END_REQUEST) or "stall" (see
+	 * stall_check_ms); detail is a short text. */
 	void (*on_note)(void *arg, unsigned conn, double ts, const char *what,
 			const char *detail);
 	void *arg;
@@ -177,7 +180,7 @@ struct fcgi_client_opts {
 	 * The request is done at the close or after linger_ms; the total
 	 * timeout still applies.  0: close at once, as nginx does. */
 	uint64_t linger_ms;
-	int keep_conn; /* set FCGI_KEEP_CONN and reuse connections */
+	bool keep_conn; /* set FCGI_KEEP_CONN and reuse connections */
 	enum fcgi_client_mpx mpx;
 	unsigned max_mpx;      /* requests at once when multiplexing (16) */
 	unsigned max_conns;    /* connections open at once (1) */
@@ -267,13 +270,13 @@ struct fcgi_client_result {
 	char error_msg[320]; /* one line, "" when error is 0 */
 	uint16_t request_id; /* 0 for a GET_VALUES query */
 	unsigned conn;	     /* the client's connection number (1-based) */
-	int reused;	     /* sent on a connection used before */
-	int aborted;	     /* an ABORT_REQUEST was sent */
-	int ended;	     /* END_REQUEST arrived */
+	bool reused;	     /* sent on a connection used before */
+	bool aborted;	     /* an ABORT_REQUEST was sent */
+	bool ended;	     /* END_REQUEST arrived */
 	uint32_t app_status;
 	uint8_t protocol_status;
 	/* The CGI response in the STDOUT stream. */
-	int headers_done; /* the header block is complete */
+	bool headers_done; /* the header block is complete */
 	int status;	  /* Status, 302 for Location, else 200; 0 if none */
 	char reason[64];
 	const struct fcgi_params *headers; /* as sent, in order */
@@ -290,14 +293,14 @@ struct fcgi_client_result {
 	 * stderr_max bytes; the *_truncated flags say that more came. */
 	struct fcgi_buf body;
 	struct fcgi_buf err;
-	int body_truncated, err_truncated;
+	bool body_truncated, err_truncated;
 	uint64_t stdout_bytes, stderr_bytes; /* stream bytes received */
 	uint64_t body_bytes;		     /* STDOUT bytes after headers */
 	uint64_t stdin_bytes, data_bytes;    /* body bytes sent */
 	/* A GET_VALUES query: the answer (empty until it comes), and
 	 * whether the server answered UNKNOWN_TYPE instead. */
 	const struct fcgi_params *values;
-	int values_unknown;
+	bool values_unknown;
 	struct fcgi_client_timing t;
 	/* Times the stall check found this request's connection with bytes
 	 * to send and nothing under way, and resumed it: a bug of the
@@ -346,7 +349,7 @@ struct fcgi_client_req_opts {
 	uint64_t abort_after_ms; /* send ABORT_REQUEST this long after
 				    processing began, then go on reading;
 				    0: never */
-	int collect;		 /* keep body and STDERR in the result */
+	bool collect;		 /* keep body and STDERR in the result */
 	const struct fcgi_client_req_cb *cb; /* borrowed; may be NULL */
 	void *arg;
 };
@@ -405,8 +408,8 @@ void fcgi_client_abort_all(struct fcgi_client *c, int error);
 /* The result (never NULL); see struct fcgi_client_result. */
 const struct fcgi_client_result *
 fcgi_client_req_result(const struct fcgi_client_req *r);
-/* 1 once r is done, else 0. */
-int fcgi_client_req_is_done(const struct fcgi_client_req *r);
+/* Whether r is done (its on_done has run). */
+bool fcgi_client_req_is_done(const struct fcgi_client_req *r);
 
 /* ---- server (server.c) and runners (runner.c, run_*.c) ---- */
 

@@ -4,15 +4,15 @@
  * proxy: the one timer code, connecting, listening (unix and TCP, or a
  * socket inherited on fd 0), accepting and closing streams.
  */
-#include <errno.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "driven.h"
@@ -23,7 +23,7 @@ static void timer_fired(uv_timer_t *h)
 {
 	struct fcgi_timer *t = h->data;
 
-	t->armed = 0;
+	t->armed = false;
 	if (t->cb != NULL)
 		t->cb(t);
 }
@@ -50,13 +50,13 @@ void fcgi_timer_arm(struct fcgi_timer *t, uint64_t ms)
 		return;
 	}
 	uv_timer_start(&t->handle, timer_fired, ms, 0);
-	t->armed = 1;
+	t->armed = true;
 }
 
 void fcgi_timer_stop(struct fcgi_timer *t)
 {
 	uv_timer_stop(&t->handle);
-	t->armed = 0;
+	t->armed = false;
 }
 
 static void timer_closed(uv_handle_t *h)
@@ -93,7 +93,7 @@ struct io_stream {
 	} h;
 	void (*close_cb)(void *arg);
 	void *close_arg;
-	int closing;
+	bool closing;
 };
 
 static struct io_stream *io_of(uv_stream_t *s)
@@ -126,7 +126,7 @@ void fcgi_io_close(uv_stream_t *s, void (*cb)(void *arg), void *arg)
 	io = io_of(s);
 	if (io->closing)
 		return;
-	io->closing = 1;
+	io->closing = true;
 	io->close_cb = cb;
 	io->close_arg = arg;
 	uv_close(&io->h.handle, io_freed);
@@ -134,7 +134,7 @@ void fcgi_io_close(uv_stream_t *s, void (*cb)(void *arg), void *arg)
 
 /* Resolve a TCP address (blocking); the first result of the wanted
  * family.  0 or a negative libuv code. */
-static int resolve(const struct fcgi_addr *a, int passive,
+static int resolve(const struct fcgi_addr *a, bool passive,
 		   struct sockaddr_storage *ss)
 {
 	struct addrinfo hints, *res = NULL;
@@ -205,7 +205,7 @@ int fcgi_io_connect(uv_loop_t *loop, const struct fcgi_addr *a,
 		uv_pipe_connect(&cr->req, &cr->io->h.pipe, a->path, connected);
 		return 0;
 	}
-	rc = resolve(a, 0, &ss);
+	rc = resolve(a, false, &ss);
 	if (rc != 0)
 		goto out_free;
 	rc = uv_tcp_init(loop, &cr->io->h.tcp);
@@ -306,7 +306,7 @@ int fcgi_io_listen(uv_loop_t *loop, const struct fcgi_addr *a, int backlog,
 		    chmod(a->path, (mode_t)(unix_mode ? unix_mode : 0600)) != 0)
 			rc = uv_translate_sys_error(errno);
 	} else {
-		rc = resolve(a, 1, &ss);
+		rc = resolve(a, true, &ss);
 		if (rc != 0) {
 			free(io);
 			errtext(err, errlen, "cannot resolve host", rc);
@@ -334,13 +334,13 @@ int fcgi_io_listen(uv_loop_t *loop, const struct fcgi_addr *a, int backlog,
 	return 0;
 }
 
-int fcgi_io_fd_is_listener(int fd)
+bool fcgi_io_fd_is_listener(int fd)
 {
 	int on = 0;
 	socklen_t len = sizeof(on);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0)
-		return 0;
+		return false;
 	return on != 0;
 }
 

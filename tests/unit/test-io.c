@@ -55,10 +55,10 @@ static void test_timer(void **state)
 	fcgi_timer_arm(&t, 5);
 	fcgi_timer_arm(&never, 10000);
 	fcgi_timer_arm(&never, 0); /* disarmed: must not fire */
-	assert_int_equal(never.armed, 0);
+	assert_false(never.armed);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(c.fired, 1);
-	assert_int_equal(t.armed, 0);
+	assert_false(t.armed);
 	fcgi_timer_close(&t, on_timer_closed);
 	fcgi_timer_close(&never, on_timer_closed);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -230,8 +230,8 @@ static void test_listen_fd(void **state)
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/fd.sock", dir);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(fcgi_io_fd_is_listener(fd), 1);
-	assert_int_equal(fcgi_io_fd_is_listener(plain), 0);
+	assert_true(fcgi_io_fd_is_listener(fd));
+	assert_false(fcgi_io_fd_is_listener(plain));
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(fcgi_io_listen_fd(&loop, plain, 4, on_conn_unused,
 					   NULL, &s, err, sizeof(err)),
