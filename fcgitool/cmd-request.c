@@ -85,17 +85,6 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Append to a list of arguments kept in argv order. */
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int push(const char ***list, size_t *n, const char *s)
 {
 	const char **nl = realloc(*list, (*n + 1) * sizeof(**list));
@@ -138,8 +127,10 @@ static long unescape(char *s, size_t n)
 			s[o++] = '\t';
 			break;
 		case 'x':
-			if (n - i < 3 || (hi = hexdigit(s[i + 1])) < 0 ||
-			    (lo = hexdigit(s[i + 2])) < 0)
+			if (n - i < 3 ||
+			    (hi = request_hexval((unsigned char)s[i + 1])) <
+				    0 ||
+			    (lo = request_hexval((unsigned char)s[i + 2])) < 0)
 				return -1;
 			s[o++] = (char)(hi << 4 | lo);
 			i += 2;
@@ -152,7 +143,7 @@ static long unescape(char *s, size_t n)
 }
 
 /* -p NAME[=VALUE] (as it is) or -P (with C escapes); 0 or EXIT_USAGE. */
-static int param(struct request_opts *o, const char *arg, int escaped)
+static int param(struct request_opts *o, const char *arg, bool escaped)
 {
 	struct request_param *np, *p;
 	const char *eq = strchr(arg, '=');
@@ -217,7 +208,7 @@ static int option(struct request_opts *o, int c, const char *arg,
 		o->data = arg;
 		return 0;
 	case 'f':
-		o->fail = 1;
+		o->fail = true;
 		return 0;
 	case 'H':
 		if (strchr(arg, ':') == NULL || arg[0] == ':')
@@ -226,7 +217,7 @@ static int option(struct request_opts *o, int c, const char *arg,
 					   arg);
 		return push(&o->headers, &o->nheaders, arg);
 	case 'i':
-		o->include = 1;
+		o->include = true;
 		return 0;
 	case 'm':
 		return seconds("-m", arg, &o->max_time_ms) ? EXIT_USAGE : 0;
@@ -243,10 +234,10 @@ static int option(struct request_opts *o, int c, const char *arg,
 	case 'p':
 		return param(o, arg, c == 'P');
 	case 's':
-		o->silent = 1;
+		o->silent = true;
 		return 0;
 	case 'v':
-		o->verbose = 1;
+		o->verbose = true;
 		return 0;
 	case 'X':
 		if (arg[0] == '\0')
@@ -268,20 +259,20 @@ static int option(struct request_opts *o, int c, const char *arg,
 		o->data_file = arg;
 		return 0;
 	case OPT_ENV:
-		o->env = 1;
+		o->env = true;
 		return 0;
 	case OPT_GET_VALUES:
-		o->get_values = 1;
+		o->get_values = true;
 		return 0;
 	case OPT_IDLE_TIMEOUT:
 		return seconds("--idle-timeout", arg, &o->idle_timeout_ms)
 			       ? EXIT_USAGE
 			       : 0;
 	case OPT_JSON:
-		o->json = 1;
+		o->json = true;
 		return 0;
 	case OPT_KEEP_CONN:
-		o->keep_conn = 1;
+		o->keep_conn = true;
 		return 0;
 	case OPT_MPX:
 		if (parse_ulong(arg, 1, 1024, &o->mpx) != 0)
@@ -290,7 +281,7 @@ static int option(struct request_opts *o, int c, const char *arg,
 					   arg);
 		return 0;
 	case OPT_NO_DEFAULT_PARAMS:
-		o->no_default_params = 1;
+		o->no_default_params = true;
 		return 0;
 	case OPT_ROLE:
 		role = fcgi_role_lookup(arg);
@@ -299,7 +290,7 @@ static int option(struct request_opts *o, int c, const char *arg,
 					   "responder, authorizer or filter",
 					   arg);
 		o->role = (uint16_t)role;
-		o->role_set = 1;
+		o->role_set = true;
 		return 0;
 	case OPT_ROOT:
 		o->root = arg;
@@ -385,7 +376,7 @@ int cmd_request(int argc, char **argv)
 		goto out;
 	trace = getenv("FCGITOOL_TRACE");
 	if (trace != NULL && strcmp(trace, "1") == 0)
-		o.verbose = 1;
+		o.verbose = true;
 	signal(SIGPIPE, SIG_IGN);
 	rc = request_run(&o);
 out:

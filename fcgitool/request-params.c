@@ -25,7 +25,7 @@ static int set(struct fcgi_params *p, const char *name, const char *value)
 	return 0;
 }
 
-static int hexval(int c)
+int request_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -47,8 +47,8 @@ static size_t decode(const char *s, size_t n, char *out)
 	for (i = 0; i < n; i++) {
 		hi = lo = -1;
 		if (s[i] == '%' && n - i > 2) {
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = request_hexval((unsigned char)s[i + 1]);
+			lo = request_hexval((unsigned char)s[i + 2]);
 		}
 		if (hi >= 0 && lo >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
@@ -265,7 +265,7 @@ static int spool(int fd, const char *what, int64_t *size)
 	return t;
 }
 
-int request_body_open(const char *arg, const char *what, int spool_pipe,
+int request_body_open(const char *arg, const char *what, bool spool_pipe,
 		      struct request_body *b)
 {
 	struct stat st;
@@ -275,7 +275,7 @@ int request_body_open(const char *arg, const char *what, int spool_pipe,
 
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
-	b->present = 1;
+	b->present = true;
 	b->mtime = 0;
 	if (strcmp(what, "-d") == 0 && arg[0] != '@') {
 		b->body.kind = FCGI_BODY_MEM;

@@ -21,7 +21,7 @@ struct run {
 	struct request_ctx *ctx;
 	size_t n, next, inflight, window;
 	uint64_t t0, deadline_ms;
-	int stop;
+	bool stop;
 	uv_signal_t sigint;
 };
 
@@ -46,7 +46,7 @@ static void on_done(struct fcgi_client_req *r,
 	 * not sent. */
 	if (res->error == FCGI_ETIMEDOUT || res->error == FCGI_ECANCELED ||
 	    res->error == FCGI_ECONNECT)
-		run->stop = 1;
+		run->stop = true;
 	request_out_done(run->ro, ctx);
 	submit(run);
 }
@@ -66,7 +66,7 @@ static void submit(struct run *run)
 			/* -m bounds the whole run, as curl's does. */
 			elapsed = (uv_hrtime() - run->t0) / 1000000u;
 			if (elapsed >= run->deadline_ms) {
-				run->stop = 1;
+				run->stop = true;
 				return;
 			}
 			run->ropts.timeout_ms = run->deadline_ms - elapsed;
@@ -80,7 +80,7 @@ static void submit(struct run *run)
 		if (rc != 0)
 			die(EXIT_IO, "cannot send request %zu: %s",
 			    run->next + 1, fcgi_strerror(rc));
-		ctx->sent = 1;
+		ctx->sent = true;
 		run->next++;
 		run->inflight++;
 	}
@@ -92,7 +92,7 @@ static void on_sigint(uv_signal_t *h, int signum)
 
 	(void)signum;
 	/* Abort what is open; a second ^C kills the default way. */
-	run->stop = 1;
+	run->stop = true;
 	fcgi_client_abort_all(run->c, FCGI_ECANCELED);
 	uv_signal_stop(h);
 }
@@ -111,15 +111,15 @@ static FILE *open_output(const char *path)
 }
 
 /* Whether a -p sets name. */
-static int param_given(const struct request_opts *o, const char *name)
+static bool param_given(const struct request_opts *o, const char *name)
 {
 	size_t i, n = strlen(name);
 
 	for (i = 0; i < o->nparams; i++)
 		if (!o->params[i].del && o->params[i].name_len == n &&
 		    memcmp(o->params[i].name, name, n) == 0)
-			return 1;
-	return 0;
+			return true;
+	return false;
 }
 
 static void client_opts(const struct request_opts *o, struct run *run,
@@ -152,7 +152,8 @@ int request_run(const struct request_opts *o)
 	char err[256], addr_text[300];
 	FILE *out = NULL;
 	size_t i;
-	int rc, spool;
+	bool spool;
+	int rc;
 
 	memset(&run, 0, sizeof(run));
 	memset(&in, 0, sizeof(in));

@@ -17,7 +17,7 @@ struct request_param {
 	size_t name_len;
 	char *value;
 	size_t value_len;
-	int del;
+	bool del;
 };
 
 struct request_opts {
@@ -50,7 +50,7 @@ struct request_opts {
 /* A request body ready to send: memory, or a descriptor of known size
  * (size -1: a pipe streamed as it comes). */
 struct request_body {
-	int present;
+	bool present;
 	struct fcgi_client_body body;
 	int64_t size;
 	int64_t mtime;
@@ -66,9 +66,11 @@ int request_params(const struct request_opts *o, const struct request_body *in,
 /* Open the -d or --data-file argument.  spool_pipe: copy a pipe into an
  * unlinked temporary file to learn its size.  Returns 0, or an exit
  * status after printing why. */
-int request_body_open(const char *arg, const char *what, int spool_pipe,
+int request_body_open(const char *arg, const char *what, bool spool_pipe,
 		      struct request_body *b);
 void request_body_close(struct request_body *b);
+/* The value of a hex digit, or -1. */
+int request_hexval(int c);
 
 /* One request of the run and what the output side knows of it. */
 struct request_ctx {
