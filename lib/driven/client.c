@@ -1208,6 +1208,10 @@ static void cgi_fail_reader(struct fcgi_client_req *r)
 
 	fcgi_cgi_message(&r->cgi, why, sizeof(why));
 	cgi_fail(r, r->cgi.error, why);
+	if (r->cgi.error != FCGI_CGI_EMPTY) {
+		r->res.cgi_error_line = r->cgi.error_line;
+		r->res.cgi_error_offset = r->cgi.error_offset;
+	}
 }
 
 static void on_stdout(struct fcgi_client_req *r, const uint8_t *data,

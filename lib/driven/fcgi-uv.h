@@ -277,7 +277,7 @@ struct fcgi_client_result {
 	uint8_t protocol_status;
 	/* The CGI response in the STDOUT stream. */
 	bool headers_done; /* the header block is complete */
-	int status;	  /* Status, 302 for Location, else 200; 0 if none */
+	int status;	   /* Status, 302 for Location, else 200; 0 if none */
 	char reason[64];
 	const struct fcgi_params *headers; /* as sent, in order */
 	struct fcgi_buf raw_headers; /* the header block's bytes as sent */
@@ -289,6 +289,8 @@ struct fcgi_client_result {
 	 * REQUEST_COMPLETE.  It makes the error FCGI_EPROTO. */
 	enum fcgi_cgi_error cgi_error;
 	char cgi_error_msg[256];
+	unsigned cgi_error_line;   /* the 1-based header line, or 0 */
+	uint64_t cgi_error_offset; /* where in the STDOUT stream */
 	/* Collected streams (req opts.collect), at most body_max and
 	 * stderr_max bytes; the *_truncated flags say that more came. */
 	struct fcgi_buf body;

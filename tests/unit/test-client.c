@@ -809,6 +809,8 @@ static void test_client_contract(void **state)
 	res = fcgi_client_req_result(r);
 	assert_int_equal(res->error, FCGI_EPROTO);
 	assert_int_equal(res->cgi_error, FCGI_CGI_BAD_STATUS);
+	assert_int_equal(res->cgi_error_line, 1);
+	assert_int_equal(res->cgi_error_offset, 0);
 	assert_string_equal(res->error_msg,
 			    "bad CGI response: invalid Status \"2OO\" in "
 			    "header line 1: not a 3-digit code from 100 to "
