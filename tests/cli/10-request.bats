@@ -807,10 +807,22 @@ stdout_end() {
 @test "an interrupt aborts the request and exits 3" {
 	peer < <(printf 'read-request\nread-record ABORT_REQUEST\nsleep 2000\n')
 	"$FCGITOOL" request "$SOCK" /x 2>err.txt 3>&- &
-	local pid=$!
-	sleep 0.3
+	local pid=$! i rc=0
+	track "$pid"
+	# A background job starts with SIGINT ignored until request takes
+	# it over, before it sends anything: wait for the request to arrive
+	# (a fixed sleep lost that race on a loaded machine, and the test
+	# then waited for ever).
+	for i in $(seq 1 100); do
+		grep -q '^stdin 1 0$' "$LOG" && break
+		sleep 0.05
+	done
 	kill -INT "$pid"
-	local rc=0
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && fail "request did not end after SIGINT"
 	wait "$pid" || rc=$?
 	assert_equal "$rc" 3
 	assert_equal "$(cat err.txt)" "fcgitool request: '/x': interrupted"
