@@ -326,7 +326,11 @@ static void test_run_mock_hang_timeout(void **state)
 	e.s.n = 2;
 	env_up(&e, 300);
 	res = ask(&e, &c, NULL, 0, 0, false);
-	assert_int_equal(res->error, 0);
+	/* Half a header block, then the streams' ends: the client names
+	 * the broken CGI response (issue 14, item 9), and END_REQUEST
+	 * carries the timeout's appStatus. */
+	assert_int_equal(res->error, FCGI_EPROTO);
+	assert_true(res->ended);
 	assert_int_equal(res->app_status, 408);
 	assert_int_equal(spec_violations(res), 0);
 	assert_int_equal(e.s.ends, 1);
