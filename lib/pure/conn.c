@@ -28,7 +28,8 @@ enum {
 	R_NV_SPLIT = 1u << 12,	 /* nv-split already reported */
 	R_OOO_STDIN = 1u << 13,	 /* out-of-order STDIN already reported */
 	R_OOO_DATA = 1u << 14,	 /* out-of-order DATA already reported */
-	R_HAS_CL = 1u << 15	 /* CONTENT_LENGTH was a decimal number */
+	R_HAS_CL = 1u << 15,	 /* CONTENT_LENGTH was a decimal number */
+	R_GAP = 1u << 16	 /* known before a gap, or adopted after one */
 };
 
 /*
@@ -78,6 +79,7 @@ struct fcgi_conn {
 	unsigned active;
 
 	bool keep;		  /* KEEP_CONN of the last accepted BEGIN */
+	bool gapped;		  /* fcgi_conn_gap() was called */
 	uint64_t begins;	  /* BEGIN_REQUESTs accepted */
 	uint64_t pending_values;  /* GET_VALUES without an answer yet */
 	uint64_t pending_unknown; /* unknown management records unanswered */
@@ -444,6 +446,51 @@ static void body8(uint8_t b[8], const struct fcgi_record *rec)
 		memcpy(b, rec->content, n);
 }
 
+/*
+ * After a gap (fcgi_conn_gap) a record may belong to a request whose
+ * BEGIN_REQUEST was lost: its id is unknown, or the entry under the id
+ * cannot be its request (that one ended, or the stream the record
+ * continues had ended, before the gap).  Such a request is adopted
+ * quietly and announced with an FCGI_EV_BEGIN of role 0; its params are
+ * not decoded, as their start may be lost too.  r is the entry under
+ * the id, or NULL.  Returns the request, or NULL when the record is
+ * dropped (at the limit of active requests, or *rc = FCGI_ENOMEM);
+ * *rc gets the event's result.  Only OBSERVER conns have gaps, and
+ * their callbacks cannot end a request, so r stays valid after emit().
+ */
+static struct req *req_adopt(struct fcgi_conn *c, const struct at *at,
+			     struct req *r, int *rc)
+{
+	struct fcgi_event ev;
+
+	*rc = 0;
+	if (r != NULL) {
+		if (r->st & R_ENDED)
+			ended_unlink(c, r);
+		else if (r->st & R_ACTIVE)
+			c->active--;
+		req_release_nv(c, r);
+	} else {
+		if (c->opts.limits.max_requests != 0 &&
+		    c->active >= c->opts.limits.max_requests)
+			return NULL;
+		r = req_new(c, at->id);
+		if (r == NULL) {
+			*rc = FCGI_ENOMEM;
+			return NULL;
+		}
+	}
+	r->st = R_ACTIVE | R_GAP | R_NV_FAILED;
+	r->role = 0;
+	r->flags = 0;
+	r->stdin_bytes = 0;
+	r->content_length = 0;
+	c->active++;
+	ev_init(&ev, FCGI_EV_BEGIN, at);
+	*rc = emit(c, &ev);
+	return r;
+}
+
 static int on_begin(struct fcgi_conn *c, const struct at *at,
 		    const struct fcgi_record *rec)
 {
@@ -470,6 +517,11 @@ static int on_begin(struct fcgi_conn *c, const struct at *at,
 			"BEGIN_REQUEST body is %u bytes, expected 8",
 			(unsigned)rec->h.content_length);
 	r = req_find(c, at->id);
+	if (r != NULL && (r->st & (R_ACTIVE | R_GAP)) == (R_ACTIVE | R_GAP)) {
+		/* Its END_REQUEST was lost in a gap: it is over. */
+		r->st &= ~(unsigned)R_ACTIVE;
+		c->active--;
+	}
 	if (r != NULL && (r->st & R_ACTIVE)) {
 		/* FastCGI 1.0, 3.3: an id is in use until END_REQUEST.
 		 * No new request starts; an app's caller decides what
@@ -498,7 +550,8 @@ static int on_begin(struct fcgi_conn *c, const struct at *at,
 		return stop;
 	if (r != NULL) {
 		/* An ended id is reused: start afresh. */
-		ended_unlink(c, r);
+		if (r->st & R_ENDED)
+			ended_unlink(c, r);
 		req_release_nv(c, r);
 		r->st = 0;
 		r->stdin_bytes = 0;
@@ -524,15 +577,23 @@ static int on_begin(struct fcgi_conn *c, const struct at *at,
 
 /*
  * The request a to-app stream record or ABORT_REQUEST belongs to, or NULL
- * when the record is to be dropped (reported here, or a quiet race).
- * done is the stream's end bit (0 for ABORT_REQUEST).
+ * when the record is to be dropped (reported here, or a quiet race, or
+ * *rc set when adopting it failed).  done is the stream's end bit (0 for
+ * ABORT_REQUEST).
  */
 static struct req *to_app_req(struct fcgi_conn *c, const struct at *at,
-			      const struct fcgi_record *rec, unsigned done)
+			      const struct fcgi_record *rec, unsigned done,
+			      int *rc)
 {
 	struct req *r = req_find(c, at->id);
 	const char *name = tname(rec->h.type);
 
+	*rc = 0;
+	if (r == NULL && c->gapped)
+		return req_adopt(c, at, NULL, rc);
+	if (r != NULL && (r->st & R_GAP) &&
+	    ((done != 0 && (r->st & done)) || (r->st & R_ENDED)))
+		return req_adopt(c, at, r, rc);
 	if (r == NULL) {
 		violate(c, at, FCGI_V_NO_BEGIN,
 			"%s record for request %u, which has no "
@@ -600,9 +661,9 @@ static int on_params(struct fcgi_conn *c, const struct at *at,
 	struct req *r;
 	int rc;
 
-	r = to_app_req(c, at, rec, R_PARAMS_DONE);
-	if (r == NULL)
-		return 0;
+	r = to_app_req(c, at, rec, R_PARAMS_DONE, &rc);
+	if (r == NULL || rc != 0)
+		return rc;
 	if (at->silent) {
 		/* Our own params: only the end matters. */
 		if (rec->h.content_length == 0)
@@ -678,7 +739,9 @@ static void count_stdin(struct fcgi_conn *c, const struct at *at, struct req *r,
 		return;
 	}
 	r->st |= R_STDIN_DONE;
-	if ((r->st & R_HAS_CL) && r->stdin_bytes != r->content_length)
+	/* After a gap, bytes of it may be lost. */
+	if ((r->st & (R_HAS_CL | R_GAP)) == R_HAS_CL &&
+	    r->stdin_bytes != r->content_length)
 		violate(c, at, FCGI_V_CONTENT_LENGTH,
 			"STDIN of request %u is %llu bytes, CONTENT_LENGTH "
 			"says %llu",
@@ -695,6 +758,7 @@ static int on_stdin_data(struct fcgi_conn *c, const struct at *at,
 	unsigned ooo = is_stdin ? R_OOO_STDIN : R_OOO_DATA;
 	struct fcgi_event ev;
 	struct req *r;
+	int rc;
 
 	/* A body that goes on after the app has answered is a race, but
 	 * still tells whether it matched its CONTENT_LENGTH. */
@@ -704,11 +768,11 @@ static int on_stdin_data(struct fcgi_conn *c, const struct at *at,
 		count_stdin(c, at, r, rec);
 		return 0;
 	}
-	r = to_app_req(c, at, rec, done);
-	if (r == NULL)
-		return 0;
+	r = to_app_req(c, at, rec, done, &rc);
+	if (r == NULL || rc != 0)
+		return rc;
 	/* FastCGI 1.0, 6.2 and 6.4: PARAMS, then STDIN, then DATA. */
-	if (!(r->st & before) && !(r->st & ooo)) {
+	if (!(r->st & (before | ooo | R_GAP))) {
 		r->st |= ooo;
 		violate(c, at, FCGI_V_OUT_OF_ORDER,
 			"%s record for request %u before its %s stream ended",
@@ -732,6 +796,7 @@ static int on_abort(struct fcgi_conn *c, const struct at *at,
 {
 	struct fcgi_event ev;
 	struct req *r;
+	int rc;
 
 	/* FastCGI 1.0, 5.4: ABORT_REQUEST has no body; it aborts all the
 	 * same. */
@@ -739,9 +804,9 @@ static int on_abort(struct fcgi_conn *c, const struct at *at,
 		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
 			"ABORT_REQUEST body is %u bytes, expected 0",
 			(unsigned)rec->h.content_length);
-	r = to_app_req(c, at, rec, 0);
-	if (r == NULL)
-		return 0;
+	r = to_app_req(c, at, rec, 0, &rc);
+	if (r == NULL || rc != 0)
+		return rc;
 	r->st |= R_ABORTED;
 	if (at->silent)
 		return 0;
@@ -749,12 +814,21 @@ static int on_abort(struct fcgi_conn *c, const struct at *at,
 	return emit(c, &ev);
 }
 
-/* The request a to-web record belongs to, or NULL (reported). */
+/* The request a to-web record belongs to, or NULL (reported, or *rc set
+ * when adopting it failed).  done: the end bit of the record's stream, or
+ * 0. */
 static struct req *to_web_req(struct fcgi_conn *c, const struct at *at,
-			      const struct fcgi_record *rec)
+			      const struct fcgi_record *rec, unsigned done,
+			      int *rc)
 {
 	struct req *r = req_find(c, at->id);
 
+	*rc = 0;
+	if (r == NULL && c->gapped)
+		return req_adopt(c, at, NULL, rc);
+	if (r != NULL && (r->st & R_GAP) &&
+	    ((done != 0 && (r->st & done)) || (r->st & R_ENDED)))
+		return req_adopt(c, at, r, rc);
 	if (r == NULL) {
 		violate(c, at, FCGI_V_NO_BEGIN,
 			"%s record for request %u, which has no "
@@ -779,10 +853,11 @@ static int on_stdout_stderr(struct fcgi_conn *c, const struct at *at,
 	unsigned done = is_out ? R_STDOUT_DONE : R_STDERR_DONE;
 	struct fcgi_event ev;
 	struct req *r;
+	int rc;
 
-	r = to_web_req(c, at, rec);
-	if (r == NULL)
-		return 0;
+	r = to_web_req(c, at, rec, done, &rc);
+	if (r == NULL || rc != 0)
+		return rc;
 	if (r->st & done) {
 		violate(c, at, FCGI_V_STREAM_AFTER_END,
 			"%s record for request %u after its %s stream ended",
@@ -808,6 +883,7 @@ static int on_end(struct fcgi_conn *c, const struct at *at,
 	struct fcgi_end_body eb;
 	struct req *r;
 	uint8_t b[8];
+	int rc;
 
 	body8(b, rec);
 	(void)fcgi_end_body_decode(&eb, b, sizeof(b));
@@ -816,24 +892,26 @@ static int on_end(struct fcgi_conn *c, const struct at *at,
 		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
 			"END_REQUEST body is %u bytes, expected 8",
 			(unsigned)rec->h.content_length);
-	r = to_web_req(c, at, rec);
-	if (r == NULL)
-		return 0;
+	r = to_web_req(c, at, rec, 0, &rc);
+	if (r == NULL || rc != 0)
+		return rc;
 	if (eb.protocol_status > FCGI_UNKNOWN_ROLE)
 		violate(c, at, FCGI_V_BAD_PSTATUS,
 			"END_REQUEST protocolStatus %u is not defined "
 			"(0..3)",
 			(unsigned)eb.protocol_status);
 	/* FastCGI 1.0, 3.3 and 5.5: streams end before END_REQUEST.  A
-	 * request refused with another protocolStatus may have no STDOUT. */
-	if (!(r->st & R_STDOUT_DONE) &&
+	 * request refused with another protocolStatus may have no STDOUT.
+	 * A gap may have taken the ends of the streams. */
+	if (!(r->st & (R_STDOUT_DONE | R_GAP)) &&
 	    ((r->st & R_STDOUT_USED) ||
 	     eb.protocol_status == FCGI_REQUEST_COMPLETE))
 		violate(c, at, FCGI_V_END_OPEN_STREAMS,
 			"END_REQUEST for request %u before its STDOUT stream "
 			"ended",
 			(unsigned)at->id);
-	else if ((r->st & (R_STDERR_USED | R_STDERR_DONE)) == R_STDERR_USED)
+	else if ((r->st & (R_STDERR_USED | R_STDERR_DONE | R_GAP)) ==
+		 R_STDERR_USED)
 		violate(c, at, FCGI_V_END_OPEN_STREAMS,
 			"END_REQUEST for request %u before its STDERR stream "
 			"ended",
@@ -863,10 +941,10 @@ static int on_values(struct fcgi_conn *c, const struct at *at,
 
 	if (asking) {
 		c->pending_values++;
-	} else if (c->pending_values == 0) {
+	} else if (c->pending_values == 0 && !c->gapped) {
 		violate(c, at, FCGI_V_UNEXPECTED,
 			"GET_VALUES_RESULT without a GET_VALUES to answer");
-	} else {
+	} else if (c->pending_values > 0) {
 		c->pending_values--;
 	}
 	if (at->silent)
@@ -930,12 +1008,12 @@ static int on_unknown_type(struct fcgi_conn *c, const struct at *at,
 		violate(c, at, FCGI_V_BAD_BODY_LENGTH,
 			"UNKNOWN_TYPE body is %u bytes, expected 8",
 			(unsigned)rec->h.content_length);
-	if (c->pending_unknown == 0)
+	if (c->pending_unknown == 0 && !c->gapped)
 		violate(c, at, FCGI_V_UNEXPECTED,
 			"UNKNOWN_TYPE for type %u without an unknown "
 			"management record to answer",
 			(unsigned)type);
-	else
+	else if (c->pending_unknown > 0)
 		c->pending_unknown--;
 	if (at->silent)
 		return 0;
@@ -1205,6 +1283,35 @@ size_t fcgi_conn_last_consumed(const struct fcgi_conn *c)
 	return c->last_consumed;
 }
 
+int fcgi_conn_gap(struct fcgi_conn *c, enum fcgi_dir dir, uint64_t len)
+{
+	struct side *s;
+	struct req *r;
+	size_t i;
+
+	if ((unsigned)dir > FCGI_DIR_TO_WEB || c->mode != FCGI_MODE_OBSERVER)
+		return FCGI_EINVAL;
+	s = &c->side[dir];
+	if (c->busy || s->eof)
+		return FCGI_ESTATE;
+	fcgi_decoder_skip(&s->dec, len);
+	s->stop = FCGI_V_NONE;
+	c->gapped = true;
+	for (i = 0; i < c->nslots; i++) {
+		r = c->slots[i];
+		if (r == NULL)
+			continue;
+		r->st |= R_GAP;
+		/* Pairs cannot be read on from an unknown point. */
+		if (dir == FCGI_DIR_TO_APP && (r->st & R_ACTIVE) &&
+		    !(r->st & R_PARAMS_DONE)) {
+			req_release_nv(c, r);
+			r->st |= R_NV_FAILED;
+		}
+	}
+	return 0;
+}
+
 /* Truncation at the end of a direction, from the decoder's state. */
 static void report_truncation(struct fcgi_conn *c, struct side *s,
 			      enum fcgi_dir dir)
@@ -1273,7 +1380,8 @@ int fcgi_conn_eof(struct fcgi_conn *c, enum fcgi_dir dir)
 			for (i = 0; i < c->nslots; i++) {
 				const struct req *r = c->slots[i];
 
-				if (r != NULL && (r->st & R_ACTIVE) &&
+				if (r != NULL &&
+				    (r->st & (R_ACTIVE | R_GAP)) == R_ACTIVE &&
 				    r->id >= last && (!next || r->id < at.id)) {
 					at.id = r->id;
 					next = 1;

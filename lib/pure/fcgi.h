@@ -261,6 +261,11 @@ void fcgi_decoder_free(struct fcgi_decoder *d);
  */
 int fcgi_decoder_feed(struct fcgi_decoder *d, const uint8_t *in, size_t len,
 		      size_t *consumed, struct fcgi_record *rec);
+/* Some bytes of the stream will never come (lost from a capture, or
+ * skipped to find a record header): drop a partial record, count len
+ * more bytes in the offset, and read the next byte fed as the start of a
+ * header.  A decoder stopped by a bad version decodes again. */
+void fcgi_decoder_skip(struct fcgi_decoder *d, uint64_t len);
 /* At end of input: 0 if the decoder stopped between records, otherwise
  * FCGI_EPROTO with the state set to one of the TRUNC_* values. */
 int fcgi_decoder_finish(struct fcgi_decoder *d);
@@ -567,6 +572,23 @@ size_t fcgi_conn_last_consumed(const struct fcgi_conn *c);
  * from a callback), FCGI_EINVAL.
  */
 int fcgi_conn_eof(struct fcgi_conn *c, enum fcgi_dir dir);
+/*
+ * OBSERVER mode: len bytes of dir will never be seen (packets lost from a
+ * capture, or bytes skipped to find a record header; len may be 0, for a
+ * stream that was joined in the middle).  The partial record of dir is
+ * dropped, the direction's offset moves on by len, and the next byte fed
+ * is read as the start of a record header; a direction stopped by a bad
+ * version decodes again.  From then on the conn is lenient where lost
+ * records would make it wrong: a record for a request whose start it has
+ * not seen (an unknown id, or an id whose request or stream had ended
+ * before the gap) begins a new request, announced by an FCGI_EV_BEGIN
+ * event with role 0 and without params decoding; requests known at the
+ * gap are not judged for missing stream ends, order, CONTENT_LENGTH, a
+ * repeated BEGIN_REQUEST or being open at the end, and answers without a
+ * question are not reported.  0, FCGI_EINVAL (not OBSERVER mode, bad
+ * dir), FCGI_ESTATE (after fcgi_conn_eof() on dir, or from a callback).
+ */
+int fcgi_conn_gap(struct fcgi_conn *c, enum fcgi_dir dir, uint64_t len);
 
 /* Sending (APP and WEB mode).  Each call appends framed records to the
  * output queue; nothing is written anywhere.  Streams are cut into

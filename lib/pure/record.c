@@ -315,6 +315,20 @@ out_all:
 	return 0;
 }
 
+void fcgi_decoder_skip(struct fcgi_decoder *d, uint64_t len)
+{
+	/* The bytes of a partial record are dropped: what follows the
+	 * skipped ones is read as a new header. */
+	d->hdr_have = 0;
+	d->content_have = 0;
+	d->pad_have = 0;
+	fcgi_buf_reset(&d->content);
+	d->offset += len;
+	d->rec_offset = d->offset;
+	d->state = FCGI_DEC_OK;
+	d->phase = PH_HEADER;
+}
+
 int fcgi_decoder_finish(struct fcgi_decoder *d)
 {
 	if (d->phase == PH_STOPPED)

@@ -2466,6 +2466,115 @@ static void test_conn_misc(void **state)
 	fcgi_conn_free(NULL);
 }
 
+/* Feed one record of type to dir of h's conn. */
+static void g_rec(struct harness *h, enum fcgi_dir dir, uint8_t type,
+		  uint16_t id, const void *content, size_t len)
+{
+	struct fcgi_buf b;
+
+	fcgi_buf_init(&b, NULL, 0);
+	assert_int_equal(fcgi_record_encode(&b, type, id, content, len), 0);
+	assert_int_equal(fcgi_conn_recv(h->c, dir, b.data, b.len),
+			 (ssize_t)b.len);
+	fcgi_buf_free(&b);
+}
+
+static void g_end(struct harness *h, uint16_t id)
+{
+	struct fcgi_end_body b = { 0, 0 };
+	uint8_t body[8];
+
+	fcgi_end_body_encode(body, &b);
+	g_rec(h, FCGI_DIR_TO_WEB, FCGI_END_REQUEST, id, body, 8);
+}
+
+/* fcgi_conn_gap: a stream joined in the middle, lost records and a
+ * partial record are taken without findings the loss would cause. */
+static void test_conn_gap(void **state)
+{
+	struct harness h;
+	char seq[256];
+	uint8_t rb[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+
+	(void)state;
+	h_init(&h);
+	h_conn(&h, FCGI_MODE_OBSERVER, NULL);
+	/* Joined in the middle of a request: its answer is adopted. */
+	assert_int_equal(fcgi_conn_gap(h.c, FCGI_DIR_TO_APP, 0), 0);
+	assert_int_equal(fcgi_conn_gap(h.c, FCGI_DIR_TO_WEB, 100), 0);
+	assert_int_equal(fcgi_conn_offset(h.c, FCGI_DIR_TO_WEB), 100);
+	g_rec(&h, FCGI_DIR_TO_WEB, FCGI_STDOUT, 1, "hi", 2);
+	g_rec(&h, FCGI_DIR_TO_WEB, FCGI_STDOUT, 1, NULL, 0);
+	g_end(&h, 1);
+	assert_int_equal(h.nv, 0);
+	assert_string_equal(ev_seq(&h, seq, sizeof(seq)),
+			    "BEGIN STDOUT STDOUT END");
+	assert_int_equal(h.ev[0].role, 0);
+	assert_int_equal(h.ev[0].offset, 100);
+	assert_int_equal(fcgi_conn_active(h.c), 0);
+	/* A whole request after it is judged as usual. */
+	g_rec(&h, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1, rb, 8);
+	g_rec(&h, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, "\1\1AB", 4);
+	/* A PARAMS record cut by a gap: the part is dropped. */
+	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_APP,
+					(const uint8_t *)"\1\4\0\1\0\4\4", 7),
+			 7);
+	assert_int_equal(fcgi_conn_gap(h.c, FCGI_DIR_TO_APP, 20), 0);
+	assert_int_equal(fcgi_conn_offset(h.c, FCGI_DIR_TO_APP),
+			 16 + 16 + 7 + 20);
+	g_rec(&h, FCGI_DIR_TO_APP, FCGI_STDIN, 1, "x", 1);
+	g_rec(&h, FCGI_DIR_TO_APP, FCGI_STDIN, 1, NULL, 0);
+	/* Its STDOUT end and END_REQUEST are lost, then a new request
+	 * under the same id, and one whose BEGIN_REQUEST is lost. */
+	g_rec(&h, FCGI_DIR_TO_WEB, FCGI_STDOUT, 1, "a", 1);
+	assert_int_equal(fcgi_conn_gap(h.c, FCGI_DIR_TO_WEB, 40), 0);
+	g_rec(&h, FCGI_DIR_TO_APP, FCGI_BEGIN_REQUEST, 1, rb, 8);
+	g_rec(&h, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, NULL, 0);
+	g_rec(&h, FCGI_DIR_TO_APP, FCGI_STDIN, 1, NULL, 0);
+	g_rec(&h, FCGI_DIR_TO_WEB, FCGI_STDOUT, 1, NULL, 0);
+	g_end(&h, 1);
+	g_rec(&h, FCGI_DIR_TO_APP, FCGI_STDIN, 2, NULL, 0);
+	assert_int_equal(h.nv, 0);
+	assert_string_equal(ev_seq(&h, seq, sizeof(seq)),
+			    "BEGIN STDOUT STDOUT END BEGIN STDIN STDIN STDOUT "
+			    "BEGIN PARAMS STDIN STDOUT END BEGIN STDIN");
+	assert_int_equal(h.ev[4].role, 1);
+	assert_int_equal(h.ev[8].role, 1);
+	assert_int_equal(h.ev[9].type, FCGI_EV_PARAMS);
+	assert_int_equal(fcgi_params_count(&h.params), 0);
+	assert_int_equal(h.ev[13].role, 0);
+	assert_int_equal(h.ev[13].id, 2);
+	assert_int_equal(fcgi_conn_active(h.c), 1);
+	/* Open requests at the end are not blamed: a gap may have taken
+	 * their ends. */
+	assert_int_equal(fcgi_conn_eof(h.c, FCGI_DIR_TO_WEB), 0);
+	assert_int_equal(h.nv, 0);
+	assert_int_equal(fcgi_conn_gap(h.c, FCGI_DIR_TO_WEB, 1), FCGI_ESTATE);
+	assert_int_equal(fcgi_conn_gap(h.c, (enum fcgi_dir)2, 1), FCGI_EINVAL);
+	h_free(&h);
+
+	/* A bad version stops a direction; a gap starts it again. */
+	h_init(&h);
+	h_conn(&h, FCGI_MODE_OBSERVER, NULL);
+	assert_int_equal(fcgi_conn_recv(h.c, FCGI_DIR_TO_WEB,
+					(const uint8_t *)"\7\6", 2),
+			 FCGI_EPROTO);
+	assert_int_equal(h.nv, 1);
+	assert_int_equal(h.v[0].code, FCGI_V_BAD_VERSION);
+	assert_int_equal(fcgi_conn_gap(h.c, FCGI_DIR_TO_WEB, 1), 0);
+	g_end(&h, 3);
+	assert_int_equal(h.nv, 1);
+	assert_string_equal(ev_seq(&h, seq, sizeof(seq)), "BEGIN END");
+	assert_int_equal(h.ev[1].offset, 2);
+	h_free(&h);
+
+	/* Only observers have gaps. */
+	h_init(&h);
+	h_conn(&h, FCGI_MODE_APP, NULL);
+	assert_int_equal(fcgi_conn_gap(h.c, FCGI_DIR_TO_APP, 0), FCGI_EINVAL);
+	h_free(&h);
+}
+
 /* Many ids come and go; the table and the ended list stay bounded and
  * consistent. */
 static void test_conn_many_ids(void **state)
@@ -2624,6 +2733,7 @@ int main(void)
 		cmocka_unit_test(test_conn_memory_bound),
 		cmocka_unit_test(test_conn_alloc_failure_sweep),
 		cmocka_unit_test(test_conn_misc),
+		cmocka_unit_test(test_conn_gap),
 		cmocka_unit_test(test_conn_many_ids),
 		cmocka_unit_test(test_conn_table_model),
 	};

@@ -598,6 +598,43 @@ static void test_record_finish_then_more(void **state)
 	fcgi_buf_free(&b);
 }
 
+/* fcgi_decoder_skip: a partial record is dropped, the offset counts the
+ * skipped bytes, and a stopped decoder decodes again. */
+static void test_record_decoder_skip(void **state)
+{
+	uint8_t in[16];
+	struct fcgi_buf b;
+	struct fcgi_decoder d;
+	struct fcgi_record rec;
+	size_t used;
+
+	(void)state;
+	memset(in, 'y', sizeof(in));
+	fcgi_buf_init(&b, NULL, 0);
+	assert_int_equal(fcgi_record_encode(&b, FCGI_STDOUT, 2, in, 16), 0);
+	fcgi_decoder_init(&d, NULL);
+	/* Cut inside the content. */
+	assert_int_equal(fcgi_decoder_feed(&d, b.data, 12, &used, &rec), 0);
+	fcgi_decoder_skip(&d, 1000);
+	assert_int_equal(d.offset, 1012);
+	assert_int_equal(fcgi_decoder_finish(&d), 0);
+	assert_int_equal(fcgi_decoder_feed(&d, b.data, b.len, &used, &rec), 1);
+	assert_int_equal(rec.offset, 1012);
+	assert_int_equal(rec.number, 1);
+	assert_memory_equal(rec.content, in, 16);
+	/* After a bad version. */
+	assert_int_equal(
+		fcgi_decoder_feed(&d, (const uint8_t *)"\3", 1, &used, &rec),
+		FCGI_EPROTO);
+	fcgi_decoder_skip(&d, 0);
+	assert_int_equal(d.state, FCGI_DEC_OK);
+	assert_int_equal(fcgi_decoder_feed(&d, b.data, b.len, &used, &rec), 1);
+	assert_int_equal(rec.offset, 1012 + b.len + 1);
+	assert_int_equal(rec.number, 2);
+	fcgi_decoder_free(&d);
+	fcgi_buf_free(&b);
+}
+
 /* ---- guard pages --------------------------------------------------------- */
 
 static void test_record_guard(void **state)
@@ -753,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_record_error_bad_version),
 		cmocka_unit_test(test_record_error_truncated),
 		cmocka_unit_test(test_record_finish_then_more),
+		cmocka_unit_test(test_record_decoder_skip),
 		cmocka_unit_test(test_record_guard),
 		cmocka_unit_test(test_record_alloc_failures),
 		cmocka_unit_test(test_record_enomem_retry),
