@@ -28,6 +28,7 @@ static const struct cmd commands[] = {
 	  "run a FastCGI server with functions or CGI programs" },
 	{ "proxy", cmd_proxy,
 	  "forward and decode traffic between a web server and an app" },
+	{ "pcap", cmd_pcap, "show the FastCGI traffic in a packet capture" },
 	{ "bench", cmd_bench, "load a FastCGI server and measure its latency" },
 	{ "conform", cmd_conform,
 	  "check a FastCGI application against the protocol, case by case" },

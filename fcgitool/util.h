@@ -50,6 +50,7 @@ int cmd_help(int argc, char **argv);
 int cmd_request(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
+int cmd_pcap(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
 

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pcap-requests.c - fcgitool pcap --requests and --errors: each request
+ * stitched together from the events of its records, whatever packets
+ * they came in, and printed once it ends (or its connection does).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcap.h"
+#include "util.h"
+
+#define CGI_HEADERS_MAX (64 * 1024)
+
+void preq_open_conn(struct pcap_ctx *x, struct cap_conn *c)
+{
+	struct pcap_conn *pc = calloc(1, sizeof(*pc));
+
+	c->user = pc;
+	if (pc == NULL) {
+		warn("out of memory; the requests of %s are not shown",
+		     c->label);
+		return;
+	}
+	TAILQ_INIT(&pc->reqs);
+	pc->followed =
+		x->view == VIEW_FOLLOW && strcmp(x->follow_conn, c->label) == 0;
+}
+
+static struct preq *find(struct pcap_conn *pc, uint16_t id)
+{
+	struct preq *r;
+
+	TAILQ_FOREACH(r, &pc->reqs, link)
+	if (r->id == id)
+		return r;
+	return NULL;
+}
+
+static struct preq *req_new(struct pcap_ctx *x, struct cap_conn *c,
+			    struct pcap_conn *pc, uint16_t id, uint16_t role)
+{
+	struct preq *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		warn("out of memory; a request of %s is not shown", c->label);
+		return NULL;
+	}
+	r->pc = pc;
+	r->id = id;
+	r->seq = ++pc->nreq;
+	r->packet = c->packet;
+	r->start = c->ts;
+	r->ttfb = -1;
+	r->role = role;
+	/* Role 0: the conn adopted it after a gap, its start unseen. */
+	r->partial = role == 0;
+	fcgi_cgi_init(&r->cgi, NULL, CGI_HEADERS_MAX);
+	r->selected = pc->followed && pcap_follow_match(x, c, id);
+	TAILQ_INSERT_TAIL(&pc->reqs, r, link);
+	return r;
+}
+
+static void add_finding(struct preq *r, const char *code, bool serious)
+{
+	if (serious)
+		r->serious++;
+	for (unsigned i = 0; i < r->nfindings; i++)
+		if (strcmp(r->findings[i], code) == 0)
+			return;
+	if (r->nfindings < PCAP_FINDINGS_MAX)
+		r->findings[r->nfindings++] = code;
+	else
+		r->more_findings++;
+}
+
+bool preq_failed(const struct preq *r)
+{
+	return r->status >= 500 ||
+	       (r->ended && (r->app_status != 0 || r->pstatus != 0)) ||
+	       r->serious > 0;
+}
+
+/* Bytes of a param, kept up to n - 1 (always NUL-terminated: the
+ * length is strlen, so a NUL in a value cuts it short). */
+static void keep(char *out, size_t n, const struct fcgi_params *p,
+		 const char *const *names)
+{
+	struct fcgi_nv nv;
+	size_t k;
+
+	out[0] = '\0';
+	for (; *names != NULL; names++) {
+		if (!fcgi_params_gets(p, *names, &nv) || nv.value_len == 0)
+			continue;
+		k = nv.value_len < n - 1 ? nv.value_len : n - 1;
+		memcpy(out, nv.value, k);
+		out[k] = '\0';
+		return;
+	}
+}
+
+static void on_params(struct preq *r, const struct fcgi_params *p)
+{
+	static const char *const method[] = { "REQUEST_METHOD", NULL };
+	static const char *const script[] = { "SCRIPT_FILENAME", "SCRIPT_NAME",
+					      NULL };
+	static const char *const uri[] = { "REQUEST_URI", "DOCUMENT_URI",
+					   NULL };
+
+	keep(r->method, sizeof(r->method), p, method);
+	keep(r->script, sizeof(r->script), p, script);
+	keep(r->uri, sizeof(r->uri), p, uri);
+}
+
+static void on_stdout(struct preq *r, double ts, const uint8_t *d, size_t n)
+{
+	ssize_t used;
+
+	if (n == 0)
+		return;
+	if (r->ttfb < 0)
+		r->ttfb = ts - r->start;
+	r->out += n;
+	if (r->cgi.done || r->cgi.err != 0)
+		return;
+	used = fcgi_cgi_feed(&r->cgi, d, n);
+	if (used >= 0 && r->cgi.done) {
+		r->status = r->cgi.status;
+		r->body_known = true;
+		r->body_from = r->out - n + (uint64_t)used;
+	}
+}
+
+static void on_stderr(struct preq *r, const uint8_t *d, size_t n)
+{
+	size_t i, k = strlen(r->err_first);
+
+	for (i = 0; i < n; i++) {
+		if (d[i] == '\n') {
+			r->err_lines++;
+			r->err_first_done = true;
+			continue;
+		}
+		if (!r->err_first_done && d[i] != '\r' &&
+		    k + 1 < sizeof(r->err_first) && d[i] != '\0')
+			r->err_first[k++] = (char)d[i];
+	}
+	r->err_first[k] = '\0';
+	if (n > 0)
+		r->err_mid_line = d[n - 1] != '\n';
+	r->err += n;
+}
+
+/* " key=value" with the value escaped. */
+static void put_escaped(FILE *f, const char *key, const char *v)
+{
+	char esc[4 * 512 + 1];
+
+	fcgi_escape(esc, sizeof(esc), (const uint8_t *)v, strlen(v));
+	fprintf(f, " %s%s%s", key, key[0] != '\0' ? "=" : "", esc);
+}
+
+static void print_text(struct pcap_ctx *x, const struct cap_conn *c,
+		       const struct preq *r)
+{
+	const char *ps = fcgi_pstatus_name(r->pstatus);
+	FILE *f = x->out;
+
+	fprintf(f, "%.6f %s request id=%u", r->ended ? r->end : c->ts, c->label,
+		(unsigned)r->id);
+	put_escaped(f, "", r->method[0] ? r->method : "-");
+	put_escaped(f, "", r->script[0] ? r->script : "-");
+	if (r->uri[0])
+		put_escaped(f, "uri", r->uri);
+	if (r->status != 0)
+		fprintf(f, " status=%d", r->status);
+	else
+		fputs(" status=-", f);
+	fprintf(f, " stdin=%llu stdout=%llu stderr=%llu stderr-lines=%llu",
+		(unsigned long long)r->in, (unsigned long long)r->out,
+		(unsigned long long)r->err,
+		(unsigned long long)(r->err_lines + (r->err_mid_line ? 1 : 0)));
+	if (r->ended && ps != NULL)
+		fprintf(f, " app-status=%lu %s", (unsigned long)r->app_status,
+			ps);
+	else if (r->ended)
+		fprintf(f, " app-status=%lu protocol-status=%u",
+			(unsigned long)r->app_status, (unsigned)r->pstatus);
+	else
+		fputs(" unfinished", f);
+	if (r->ttfb >= 0)
+		fprintf(f, " ttfb=%.3fms", r->ttfb * 1e3);
+	else
+		fputs(" ttfb=-", f);
+	fprintf(f, " total=%.3fms",
+		((r->ended ? r->end : c->ts) - r->start) * 1e3);
+	if (r->partial)
+		fputs(" partial", f);
+	if (r->aborted)
+		fputs(" aborted", f);
+	for (unsigned i = 0; i < r->nfindings; i++)
+		fprintf(f, "%s%s", i == 0 ? " findings=" : ",", r->findings[i]);
+	if (r->more_findings > 0)
+		fprintf(f, ",+%u", r->more_findings);
+	if (r->err_first[0])
+		put_escaped(f, "stderr", r->err_first);
+	fputc('\n', f);
+}
+
+static void print_json(struct pcap_ctx *x, const struct cap_conn *c,
+		       const struct preq *r)
+{
+	const char *ps = fcgi_pstatus_name(r->pstatus);
+	double end = r->ended ? r->end : c->ts;
+	struct fcgi_json *j;
+
+	j = fcgi_render_obj_begin(x->render, c->label, end, "request");
+	fcgi_json_uint(j, "id", r->id);
+	fcgi_json_uint(j, "seq", r->seq);
+	fcgi_json_uint(j, "packet", r->packet);
+	fcgi_json_double(j, "start", pcap_us(r->start));
+	fcgi_json_bytes(j, "method", r->method, strlen(r->method));
+	fcgi_json_bytes(j, "script", r->script, strlen(r->script));
+	fcgi_json_bytes(j, "uri", r->uri, strlen(r->uri));
+	if (r->status != 0)
+		fcgi_json_int(j, "status", r->status);
+	else
+		fcgi_json_null(j, "status");
+	fcgi_json_uint(j, "stdinBytes", r->in);
+	fcgi_json_uint(j, "stdoutBytes", r->out);
+	fcgi_json_uint(j, "stderrBytes", r->err);
+	fcgi_json_uint(j, "stderrLines",
+		       r->err_lines + (r->err_mid_line ? 1 : 0));
+	if (r->err_first[0])
+		fcgi_json_bytes(j, "stderr", r->err_first,
+				strlen(r->err_first));
+	fcgi_json_bool(j, "ended", r->ended);
+	if (r->ended) {
+		fcgi_json_uint(j, "appStatus", r->app_status);
+		if (ps != NULL)
+			fcgi_json_str(j, "protocolStatus", ps);
+		fcgi_json_uint(j, "protocolStatusCode", r->pstatus);
+	}
+	fcgi_json_bool(j, "partial", r->partial);
+	fcgi_json_bool(j, "aborted", r->aborted);
+	if (r->ttfb >= 0)
+		fcgi_json_double(j, "ttfbMs", pcap_ms(r->ttfb));
+	else
+		fcgi_json_null(j, "ttfbMs");
+	fcgi_json_double(j, "totalMs", pcap_ms(end - r->start));
+	fcgi_json_arr_open(j, "findings");
+	for (unsigned i = 0; i < r->nfindings; i++)
+		fcgi_json_str(j, NULL, r->findings[i]);
+	fcgi_json_arr_close(j);
+	fcgi_render_obj_end(x->render);
+}
+
+/* The request is over (or its connection is): show it, count it, and
+ * forget it. */
+static void req_done(struct pcap_ctx *x, struct cap_conn *c, struct preq *r)
+{
+	struct pcap_conn *pc = r->pc;
+
+	if (!r->ended)
+		r->end = c->ts;
+	switch (x->view) {
+	case VIEW_ERRORS:
+	case VIEW_REQUESTS:
+		if (x->view == VIEW_ERRORS && !preq_failed(r))
+			break;
+		x->listed++;
+		if (x->json)
+			print_json(x, c, r);
+		else
+			print_text(x, c, r);
+		break;
+	case VIEW_STATS:
+		pcap_stats_request(x, c, r);
+		break;
+	case VIEW_FOLLOW:
+		if (r->selected)
+			pcap_follow_end(x, c, r);
+		break;
+	default:
+		break;
+	}
+	TAILQ_REMOVE(&pc->reqs, r, link);
+	fcgi_cgi_free(&r->cgi);
+	free(r);
+}
+
+void preq_event(struct pcap_ctx *x, struct cap_conn *c,
+		const struct fcgi_event *ev)
+{
+	struct pcap_conn *pc = c->user;
+	struct preq *r;
+
+	if (pc == NULL || ev->type == FCGI_EV_CLOSE ||
+	    ev->request_id == FCGI_NULL_REQUEST_ID)
+		return;
+	r = find(pc, ev->request_id);
+	if (ev->type == FCGI_EV_BEGIN) {
+		if (r != NULL) {
+			/* A new request where one was open: the end of
+			 * the old one was lost in a gap. */
+			add_finding(r, "gap", true);
+			req_done(x, c, r);
+		}
+		r = req_new(x, c, pc, ev->request_id, ev->role);
+		if (r != NULL)
+			r->flags = ev->flags;
+		return;
+	}
+	if (r == NULL)
+		r = req_new(x, c, pc, ev->request_id, 0);
+	if (r == NULL)
+		return;
+	switch (ev->type) {
+	case FCGI_EV_PARAMS:
+		on_params(r, ev->params);
+		if (r->selected)
+			pcap_follow_params(x, c, r, ev->params);
+		return;
+	case FCGI_EV_STDIN:
+		r->in += ev->len;
+		break;
+	case FCGI_EV_STDOUT:
+		on_stdout(r, c->ts, ev->data, ev->len);
+		break;
+	case FCGI_EV_STDERR:
+		on_stderr(r, ev->data, ev->len);
+		break;
+	case FCGI_EV_DATA:
+		break;
+	case FCGI_EV_ABORT:
+		r->aborted = true;
+		return;
+	case FCGI_EV_END:
+		r->ended = true;
+		r->end = c->ts;
+		r->app_status = ev->app_status;
+		r->pstatus = ev->protocol_status;
+		req_done(x, c, r);
+		return;
+	default:
+		return;
+	}
+	if (r->selected)
+		pcap_follow_data(x, c, r, ev->type, ev->data, ev->len);
+}
+
+void preq_finding(struct pcap_ctx *x, struct cap_conn *c, uint16_t id,
+		  const char *code, bool serious)
+{
+	struct pcap_conn *pc = c->user;
+	struct preq *r;
+
+	(void)x;
+	if (pc == NULL)
+		return;
+	if (id != FCGI_NULL_REQUEST_ID) {
+		r = find(pc, id);
+		if (r != NULL)
+			add_finding(r, code, serious);
+		return;
+	}
+	/* About the connection: every request open on it. */
+	TAILQ_FOREACH(r, &pc->reqs, link)
+	add_finding(r, code, serious);
+}
+
+void preq_close_conn(struct pcap_ctx *x, struct cap_conn *c, const char *why)
+{
+	struct pcap_conn *pc = c->user;
+	struct preq *r;
+
+	if (pc == NULL)
+		return;
+	while ((r = TAILQ_FIRST(&pc->reqs)) != NULL) {
+		if (strcmp(why, "idle") == 0 || strcmp(why, "evicted") == 0)
+			add_finding(r, "evicted", true);
+		req_done(x, c, r);
+	}
+	free(pc);
+	c->user = NULL;
+}

@@ -1,0 +1,815 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reasm.c - TCP flows of a capture and their two byte streams, put back
+ * in order (RFC 9293).  Bytes that arrive in order are handed on where
+ * they lie, without a copy; only segments that arrive early are copied
+ * and held, up to a window per side and a total.  Retransmissions are
+ * dropped after their bytes are compared with the first copy (held, or
+ * the last bytes delivered), holes that will not be filled become gaps,
+ * and sequence numbers are compared modulo 2^32, so streams may wrap.
+ *
+ * A hole is declared lost when the receiver acknowledged bytes beyond
+ * it (the capture missed what the receiver got), when more than the
+ * window waits behind it, and when the flow ends.
+ */
+#include <string.h>
+#include <sys/queue.h>
+
+#include "capture.h"
+
+#define HASH_MIN 256
+
+/* Bytes held for one side beyond the next expected byte, or a known
+ * hole (lost: bytes the snapshot length cut off). */
+struct seg {
+	struct seg *next;
+	uint64_t off;
+	size_t len;
+	bool lost;
+	uint8_t data[];
+};
+
+struct half {
+	bool started;	   /* next_seq is known */
+	bool fin;	   /* a FIN was seen at fin_off */
+	bool done;	   /* the stream ended (reported) */
+	bool have_ack;	   /* the receiver's acknowledgement is known */
+	uint32_t isn;	   /* the SYN's sequence number, if seen */
+	uint32_t next_seq; /* sequence number of the next byte to deliver */
+	uint64_t next_off; /* its stream offset */
+	uint64_t fin_off;
+	uint32_t acked; /* highest acknowledgement from the receiver */
+	struct seg *held;
+	size_t held_bytes;
+	uint8_t *hist;	  /* ring: the last bytes delivered */
+	uint64_t hist_lo; /* the oldest stream offset it may hold */
+};
+
+struct flow {
+	struct cap_flow pub; /* first: callbacks get &pub */
+	struct flow *hnext;
+	TAILQ_ENTRY(flow) lru;
+	uint32_t hash;
+	struct half h[2];
+	bool ignored;
+};
+
+TAILQ_HEAD(flow_list, flow);
+
+struct cap_reasm {
+	struct cap_reasm_opts o;
+	struct cap_reasm_cbs cb;
+	void *arg;
+	const struct fcgi_mem *mem;
+	struct flow **table;
+	size_t mask; /* table size - 1 */
+	size_t count;
+	struct flow_list lru; /* least recently seen first */
+	size_t held;	      /* bytes held in all flows */
+	uint64_t next_id;
+	struct flow *spare_flows; /* freed flows, for reuse (via hnext) */
+	void *spare_hist;	  /* freed histories (first word: next) */
+};
+
+void cap_reasm_opts_default(struct cap_reasm_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->window = 1u << 20;
+	o->total = 16u << 20;
+	o->history = 4096;
+	o->idle = 300;
+	o->max_flows = 65536;
+	o->mem = NULL;
+}
+
+/* ---- flow table ------------------------------------------------------ */
+
+static uint32_t mix32(uint32_t h, uint32_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b1u;
+	return h ^ (h >> 15);
+}
+
+/* A hash of one endpoint; a flow's hash combines both with xor, so that
+ * it is the same whichever side sent the packet. */
+static uint32_t end_hash(const struct cap_addr *a, uint16_t port)
+{
+	uint32_t h = 0x811c9dc5u ^ a->family;
+	size_t n = a->family == 4 ? 4 : 16;
+
+	for (size_t i = 0; i < n; i += 4)
+		h = mix32(h, (uint32_t)a->a[i] << 24 |
+				     (uint32_t)a->a[i + 1] << 16 |
+				     (uint32_t)a->a[i + 2] << 8 | a->a[i + 3]);
+	return mix32(h, port);
+}
+
+static bool addr_eq(const struct cap_addr *x, const struct cap_addr *y)
+{
+	return x->family == y->family &&
+	       memcmp(x->a, y->a, x->family == 4 ? 4 : 16) == 0;
+}
+
+/* The flow of p, with the sending side in *side, or NULL. */
+static struct flow *find(const struct cap_reasm *r, const struct cap_pkt *p,
+			 uint32_t hash, int *side)
+{
+	struct flow *f;
+
+	for (f = r->table[hash & r->mask]; f != NULL; f = f->hnext) {
+		if (f->hash != hash)
+			continue;
+		if (f->pub.port[0] == p->sport && f->pub.port[1] == p->dport &&
+		    addr_eq(&f->pub.addr[0], &p->src) &&
+		    addr_eq(&f->pub.addr[1], &p->dst)) {
+			*side = 0;
+			return f;
+		}
+		if (f->pub.port[1] == p->sport && f->pub.port[0] == p->dport &&
+		    addr_eq(&f->pub.addr[1], &p->src) &&
+		    addr_eq(&f->pub.addr[0], &p->dst)) {
+			*side = 1;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+/* Double the table when it holds more flows than buckets.  0 or
+ * FCGI_ENOMEM (the old table stays). */
+static int table_grow(struct cap_reasm *r)
+{
+	size_t n = (r->mask + 1) * 2, i;
+	struct flow **t, *f, *next;
+
+	t = fcgi_mem_malloc(r->mem, n * sizeof(*t));
+	if (t == NULL)
+		return FCGI_ENOMEM;
+	memset(t, 0, n * sizeof(*t));
+	for (i = 0; i <= r->mask; i++) {
+		for (f = r->table[i]; f != NULL; f = next) {
+			next = f->hnext;
+			f->hnext = t[f->hash & (n - 1)];
+			t[f->hash & (n - 1)] = f;
+		}
+	}
+	fcgi_mem_free(r->mem, r->table);
+	r->table = t;
+	r->mask = n - 1;
+	return 0;
+}
+
+static void table_del(struct cap_reasm *r, struct flow *f)
+{
+	struct flow **pp = &r->table[f->hash & r->mask];
+
+	while (*pp != f)
+		pp = &(*pp)->hnext;
+	*pp = f->hnext;
+}
+
+/* ---- held bytes ------------------------------------------------------- */
+
+static void seg_free(struct cap_reasm *r, struct half *h, struct seg *s)
+{
+	if (!s->lost) {
+		h->held_bytes -= s->len;
+		r->held -= s->len;
+	}
+	fcgi_mem_free(r->mem, s);
+}
+
+static void half_release(struct cap_reasm *r, struct half *h)
+{
+	struct seg *s;
+
+	while ((s = h->held) != NULL) {
+		h->held = s->next;
+		seg_free(r, h, s);
+	}
+	if (h->hist != NULL) {
+		/* Back to the pool; its first bytes link the pool. */
+		memcpy(h->hist, &r->spare_hist, sizeof(void *));
+		r->spare_hist = h->hist;
+		h->hist = NULL;
+	}
+}
+
+/* The history ring of h, allocated on first use; NULL when there is
+ * none (no memory, or history 0). */
+static uint8_t *hist_get(struct cap_reasm *r, struct half *h)
+{
+	if (h->hist != NULL || r->o.history < sizeof(void *))
+		return h->hist;
+	if (r->spare_hist != NULL) {
+		h->hist = r->spare_hist;
+		memcpy(&r->spare_hist, h->hist, sizeof(void *));
+	} else {
+		h->hist = fcgi_mem_malloc(r->mem, r->o.history);
+	}
+	/* Whatever the ring held before is not this stream's. */
+	h->hist_lo = h->next_off;
+	return h->hist;
+}
+
+/* Remember the bytes delivered at h->next_off (before it moves on). */
+static void hist_put(struct cap_reasm *r, struct half *h, const uint8_t *p,
+		     size_t n)
+{
+	size_t cap = r->o.history, at, k;
+	uint64_t off = h->next_off;
+	uint8_t *ring = hist_get(r, h);
+
+	if (ring == NULL)
+		return;
+	if (n > cap) {
+		p += n - cap;
+		off += n - cap;
+		n = cap;
+	}
+	while (n > 0) {
+		at = (size_t)(off % cap);
+		k = cap - at < n ? cap - at : n;
+		memcpy(ring + at, p, k);
+		p += k;
+		off += k;
+		n -= k;
+	}
+}
+
+/*
+ * Compare p[0..n), which claims to be the stream's bytes at off (all
+ * before next_off), with what the history still holds; report bytes
+ * that differ.
+ */
+static void hist_compare(struct cap_reasm *r, struct flow *f, int side,
+			 uint64_t off, const uint8_t *p, size_t n)
+{
+	struct half *h = &f->h[side];
+	size_t cap = r->o.history;
+	uint64_t lo = h->hist_lo, first = 0, last = 0;
+	bool differ = false;
+
+	if (h->hist == NULL || n == 0)
+		return;
+	if (h->next_off > cap && h->next_off - cap > lo)
+		lo = h->next_off - cap;
+	if (off < lo) {
+		if (lo - off >= n)
+			return;
+		p += lo - off;
+		n -= (size_t)(lo - off);
+		off = lo;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (h->hist[(size_t)((off + i) % cap)] != p[i]) {
+			if (!differ)
+				first = off + i;
+			last = off + i;
+			differ = true;
+		}
+	}
+	if (differ && r->cb.on_overlap != NULL)
+		r->cb.on_overlap(r->arg, &f->pub, side, first,
+				 (size_t)(last - first + 1));
+}
+
+/* Hand on in-order bytes; 0, or 1 when the flow was ignored meanwhile. */
+static int deliver(struct cap_reasm *r, struct flow *f, int side,
+		   const uint8_t *p, size_t n)
+{
+	struct half *h = &f->h[side];
+
+	if (n == 0)
+		return 0;
+	hist_put(r, h, p, n);
+	r->cb.on_data(r->arg, &f->pub, side, p, n);
+	h->next_off += n;
+	h->next_seq += (uint32_t)n;
+	return f->ignored;
+}
+
+static int deliver_gap(struct cap_reasm *r, struct flow *f, int side,
+		       uint64_t n)
+{
+	struct half *h = &f->h[side];
+
+	if (n == 0)
+		return 0;
+	r->cb.on_gap(r->arg, &f->pub, side, n, false);
+	h->next_off += n;
+	h->next_seq += (uint32_t)n;
+	/* Bytes before a gap are not compared with bytes after it. */
+	h->hist_lo = h->next_off;
+	return f->ignored;
+}
+
+/* The stream ended with a FIN once every byte before it came. */
+static void check_fin(struct cap_reasm *r, struct flow *f, int side)
+{
+	struct half *h = &f->h[side];
+
+	if (h->fin && !h->done && h->next_off >= h->fin_off && !f->ignored) {
+		h->done = true;
+		f->pub.ended[side] = true;
+		if (r->cb.on_end != NULL)
+			r->cb.on_end(r->arg, &f->pub, side, false);
+	}
+}
+
+/* Deliver held segments that have become due.  0, or 1 if the flow was
+ * ignored meanwhile. */
+static int drain(struct cap_reasm *r, struct flow *f, int side)
+{
+	struct half *h = &f->h[side];
+	struct seg *s;
+	size_t k;
+	int rc = 0;
+
+	while (rc == 0 && (s = h->held) != NULL && s->off <= h->next_off) {
+		h->held = s->next;
+		k = h->next_off - s->off < s->len
+			    ? (size_t)(h->next_off - s->off)
+			    : s->len;
+		if (!s->lost)
+			hist_compare(r, f, side, s->off, s->data, k);
+		if (k < s->len)
+			rc = s->lost ? deliver_gap(r, f, side, s->len - k)
+				     : deliver(r, f, side, s->data + k,
+					       s->len - k);
+		seg_free(r, h, s);
+	}
+	return rc;
+}
+
+/* The hole at the head of h is lost: deliver a gap up to the first held
+ * byte (or up to limit, if lower), then what is due. */
+static int give_up_hole(struct cap_reasm *r, struct flow *f, int side,
+			uint64_t limit)
+{
+	struct half *h = &f->h[side];
+	uint64_t to = h->held != NULL ? h->held->off : h->fin_off;
+
+	if (limit < to)
+		to = limit;
+	if (to <= h->next_off)
+		return 0;
+	if (deliver_gap(r, f, side, to - h->next_off) != 0)
+		return 1;
+	return drain(r, f, side);
+}
+
+/* Deliver everything held, with gaps for the holes, and a pending FIN. */
+static void flush(struct cap_reasm *r, struct flow *f, int side)
+{
+	struct half *h = &f->h[side];
+
+	while (!f->ignored &&
+	       (h->held != NULL || (h->fin && h->next_off < h->fin_off)))
+		if (give_up_hole(r, f, side, UINT64_MAX) != 0)
+			break;
+	check_fin(r, f, side);
+}
+
+/* Insert a copy of [off, off+n) (or a lost range) into h's held list,
+ * keeping only the bytes no held segment has, and comparing the others.
+ * 0 or FCGI_ENOMEM (what was not inserted is dropped). */
+static int hold(struct cap_reasm *r, struct flow *f, int side, uint64_t off,
+		const uint8_t *p, size_t n, bool lost)
+{
+	struct half *h = &f->h[side];
+	struct seg **pp = &h->held, *s, *ns;
+	uint64_t pos = off, end = off + n, a, b;
+	size_t k;
+
+	while (pos < end) {
+		s = *pp;
+		if (s != NULL && s->off + s->len <= pos) {
+			pp = &s->next;
+			continue;
+		}
+		if (s != NULL && s->off <= pos) {
+			/* Overlap with s: compare, keep s's bytes. */
+			a = pos;
+			b = s->off + s->len < end ? s->off + s->len : end;
+			if (!lost && !s->lost) {
+				for (k = 0; k < b - a; k++)
+					if (s->data[a - s->off + k] !=
+					    p[a - off + k])
+						break;
+				if (k < b - a && r->cb.on_overlap != NULL)
+					r->cb.on_overlap(r->arg, &f->pub, side,
+							 a + k,
+							 (size_t)(b - a - k));
+			}
+			pos = b;
+			pp = &s->next;
+			continue;
+		}
+		/* A piece up to the next held segment (or the end). */
+		b = s != NULL && s->off < end ? s->off : end;
+		k = (size_t)(b - pos);
+		ns = fcgi_mem_malloc(r->mem, sizeof(*ns) + (lost ? 0 : k));
+		if (ns == NULL)
+			return FCGI_ENOMEM;
+		ns->off = pos;
+		ns->len = k;
+		ns->lost = lost;
+		if (!lost) {
+			memcpy(ns->data, p + (pos - off), k);
+			h->held_bytes += k;
+			r->held += k;
+		}
+		ns->next = s;
+		*pp = ns;
+		pp = &ns->next;
+		pos = b;
+	}
+	return 0;
+}
+
+/* The receiver acknowledged bytes beyond a hole: the capture lost them.
+ * Also keeps the held bytes under the window and the total. */
+static void check_holes(struct cap_reasm *r, struct flow *f, int side)
+{
+	struct half *h = &f->h[side];
+	uint64_t acked_off;
+	int32_t d;
+
+	if (!h->started || f->ignored)
+		return;
+	if (h->have_ack && (h->held != NULL || h->fin)) {
+		d = (int32_t)(h->acked - h->next_seq);
+		if (d > 0) {
+			acked_off = h->next_off + (uint64_t)d;
+			if (give_up_hole(r, f, side, acked_off) != 0)
+				return;
+		}
+	}
+	while (h->held != NULL &&
+	       (h->held_bytes > r->o.window || r->held > r->o.total))
+		if (give_up_hole(r, f, side, UINT64_MAX) != 0)
+			return;
+	check_fin(r, f, side);
+}
+
+/* Bytes [seq, seq+n) of side, with missing more cut off after them. */
+static int add_data(struct cap_reasm *r, struct flow *f, int side, uint32_t seq,
+		    const uint8_t *p, size_t n, size_t missing)
+{
+	struct half *h = &f->h[side];
+	int32_t d = (int32_t)(seq - h->next_seq);
+	uint64_t off, total = (uint64_t)n + missing;
+	size_t k;
+	int rc;
+
+	/* Where the segment starts; bytes before the stream's start (a
+	 * bogus sequence number) are ignored. */
+	if (d < 0 && (uint64_t) - (int64_t)d > h->next_off) {
+		k = (size_t)((uint64_t) - (int64_t)d - h->next_off);
+		if (k >= total)
+			return 0;
+		if (k < n) {
+			p += k;
+			n -= k;
+		} else {
+			missing -= k - n;
+			p += n;
+			n = 0;
+		}
+		total -= k;
+		off = 0;
+	} else {
+		off = d < 0 ? h->next_off - (uint64_t) - (int64_t)d
+			    : h->next_off + (uint64_t)d;
+	}
+	/* Old bytes: a retransmission, compared and dropped. */
+	if (off < h->next_off) {
+		k = h->next_off - off < total ? (size_t)(h->next_off - off)
+					      : (size_t)total;
+		hist_compare(r, f, side, off, p, k < n ? k : n);
+		if (k >= total)
+			return 0;
+		if (k < n) {
+			p += k;
+			n -= k;
+		} else {
+			missing -= k - n;
+			p += n;
+			n = 0;
+		}
+		off = h->next_off;
+	}
+	if (off == h->next_off && h->held == NULL) {
+		/* In order with nothing held: no copy. */
+		if (deliver(r, f, side, p, n) != 0)
+			return 0;
+		if (deliver_gap(r, f, side, missing) != 0)
+			return 0;
+		return 0;
+	}
+	rc = 0;
+	if (n > 0)
+		rc = hold(r, f, side, off, p, n, false);
+	if (rc == 0 && missing > 0)
+		rc = hold(r, f, side, off + n, NULL, missing, true);
+	if (drain(r, f, side) != 0)
+		return rc;
+	check_holes(r, f, side);
+	return rc;
+}
+
+/* ---- life of a flow ---------------------------------------------------- */
+
+static void flow_close(struct cap_reasm *r, struct flow *f, enum cap_close why)
+{
+	if (!f->ignored) {
+		flush(r, f, 0);
+		flush(r, f, 1);
+	}
+	if (r->cb.on_close != NULL)
+		r->cb.on_close(r->arg, &f->pub, why);
+	half_release(r, &f->h[0]);
+	half_release(r, &f->h[1]);
+	table_del(r, f);
+	TAILQ_REMOVE(&r->lru, f, lru);
+	r->count--;
+	f->hnext = r->spare_flows;
+	r->spare_flows = f;
+}
+
+static struct flow *flow_new(struct cap_reasm *r, const struct cap_pkt *p,
+			     uint32_t hash, bool reversed, double ts)
+{
+	struct flow *f;
+
+	if (r->count + 1 > r->mask + 1 && table_grow(r) != 0 &&
+	    r->count >= 4 * (r->mask + 1))
+		return NULL;
+	if (r->o.max_flows > 0 && r->count >= r->o.max_flows &&
+	    !TAILQ_EMPTY(&r->lru))
+		flow_close(r, TAILQ_FIRST(&r->lru), CAP_CLOSE_FULL);
+	if (r->spare_flows != NULL) {
+		f = r->spare_flows;
+		r->spare_flows = f->hnext;
+	} else {
+		f = fcgi_mem_malloc(r->mem, sizeof(*f));
+		if (f == NULL)
+			return NULL;
+	}
+	memset(f, 0, sizeof(*f));
+	f->pub.addr[reversed] = p->src;
+	f->pub.port[reversed] = p->sport;
+	f->pub.addr[!reversed] = p->dst;
+	f->pub.port[!reversed] = p->dport;
+	f->pub.id = ++r->next_id;
+	f->pub.first_ts = ts;
+	f->pub.last_ts = ts;
+	f->hash = hash;
+	f->hnext = r->table[hash & r->mask];
+	r->table[hash & r->mask] = f;
+	TAILQ_INSERT_TAIL(&r->lru, f, lru);
+	r->count++;
+	return f;
+}
+
+struct cap_reasm *cap_reasm_new(const struct cap_reasm_opts *opts,
+				const struct cap_reasm_cbs *cbs, void *arg)
+{
+	struct cap_reasm_opts def;
+	struct cap_reasm *r;
+
+	if (opts == NULL) {
+		cap_reasm_opts_default(&def);
+		opts = &def;
+	}
+	if (cbs == NULL || cbs->on_data == NULL || cbs->on_gap == NULL)
+		return NULL;
+	r = fcgi_mem_malloc(opts->mem, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->o = *opts;
+	r->cb = *cbs;
+	r->arg = arg;
+	r->mem = opts->mem;
+	if (r->o.window == 0)
+		r->o.window = 1;
+	TAILQ_INIT(&r->lru);
+	r->table = fcgi_mem_malloc(r->mem, HASH_MIN * sizeof(*r->table));
+	if (r->table == NULL) {
+		fcgi_mem_free(r->mem, r);
+		return NULL;
+	}
+	memset(r->table, 0, HASH_MIN * sizeof(*r->table));
+	r->mask = HASH_MIN - 1;
+	return r;
+}
+
+void cap_reasm_finish(struct cap_reasm *r)
+{
+	while (!TAILQ_EMPTY(&r->lru))
+		flow_close(r, TAILQ_FIRST(&r->lru), CAP_CLOSE_EOF);
+}
+
+void cap_reasm_free(struct cap_reasm *r)
+{
+	struct flow *f;
+	void *h;
+
+	if (r == NULL)
+		return;
+	cap_reasm_finish(r);
+	while ((f = r->spare_flows) != NULL) {
+		r->spare_flows = f->hnext;
+		fcgi_mem_free(r->mem, f);
+	}
+	while ((h = r->spare_hist) != NULL) {
+		memcpy(&r->spare_hist, h, sizeof(void *));
+		fcgi_mem_free(r->mem, h);
+	}
+	fcgi_mem_free(r->mem, r->table);
+	fcgi_mem_free(r->mem, r);
+}
+
+void cap_reasm_ignore(struct cap_reasm *r, struct cap_flow *pub)
+{
+	struct flow *f = (struct flow *)pub;
+
+	(void)r;
+	/* What is held is freed after the current segment (the caller may
+	 * be inside a delivery loop). */
+	f->ignored = true;
+}
+
+size_t cap_reasm_count(const struct cap_reasm *r)
+{
+	return r->count;
+}
+
+size_t cap_reasm_held(const struct cap_reasm *r)
+{
+	return r->held;
+}
+
+/* Evict flows that have been idle too long (the current one is at the
+ * tail and never idle). */
+static void expire(struct cap_reasm *r, double ts)
+{
+	struct flow *f;
+
+	while ((f = TAILQ_FIRST(&r->lru)) != NULL && r->o.idle > 0 &&
+	       ts - f->pub.last_ts > r->o.idle)
+		flow_close(r, f, CAP_CLOSE_IDLE);
+}
+
+/* An ignored flow: only its ends matter, to forget it. */
+static void ignored_segment(struct cap_reasm *r, struct flow *f, int side,
+			    const struct cap_pkt *p)
+{
+	half_release(r, &f->h[0]);
+	half_release(r, &f->h[1]);
+	if (p->flags & CAP_TH_RST) {
+		flow_close(r, f, CAP_CLOSE_RST);
+		return;
+	}
+	if (p->flags & CAP_TH_FIN)
+		f->h[side].fin = true;
+	if (f->h[0].fin && f->h[1].fin)
+		flow_close(r, f, CAP_CLOSE_FIN);
+}
+
+/* A SYN (without ACK) starts side's stream; one with another initial
+ * sequence number on a known flow is a new connection. */
+static struct flow *on_syn(struct cap_reasm *r, struct flow *f, int *side,
+			   const struct cap_pkt *p, uint32_t hash, double ts)
+{
+	struct half *h;
+
+	if (f != NULL && f->pub.syn[*side] && f->h[*side].isn != p->seq) {
+		flow_close(r, f, CAP_CLOSE_REUSED);
+		f = NULL;
+	}
+	if (f == NULL) {
+		f = flow_new(r, p, hash, false, ts);
+		if (f == NULL)
+			return NULL;
+		*side = 0;
+	}
+	h = &f->h[*side];
+	if (!h->started) {
+		h->started = true;
+		h->isn = p->seq;
+		h->next_seq = p->seq + 1;
+		f->pub.syn[*side] = true;
+	}
+	return f;
+}
+
+int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts)
+{
+	uint32_t hash =
+		end_hash(&p->src, p->sport) ^ end_hash(&p->dst, p->dport);
+	uint32_t seq = p->seq;
+	struct flow *f;
+	struct half *h, *o;
+	bool syn = (p->flags & CAP_TH_SYN) != 0;
+	bool ack = (p->flags & CAP_TH_ACK) != 0;
+	int side = 0, rc = 0;
+	int32_t d;
+
+	f = find(r, p, hash, &side);
+	if (syn && !ack) {
+		f = on_syn(r, f, &side, p, hash, ts);
+		if (f == NULL)
+			return FCGI_ENOMEM;
+	} else if (f == NULL) {
+		if (!syn && p->len == 0 && p->missing == 0)
+			return 0; /* a bare ACK, FIN or RST: nothing to say */
+		/* A SYN-ACK first: its sender is the server, side 1. */
+		f = flow_new(r, p, hash, syn, ts);
+		if (f == NULL)
+			return FCGI_ENOMEM;
+		side = syn ? 1 : 0;
+	}
+	f->pub.last_ts = ts;
+	TAILQ_REMOVE(&r->lru, f, lru);
+	TAILQ_INSERT_TAIL(&r->lru, f, lru);
+	expire(r, ts);
+	if (f->ignored) {
+		ignored_segment(r, f, side, p);
+		return 0;
+	}
+	h = &f->h[side];
+	o = &f->h[!side];
+	if (syn && ack) {
+		if (!h->started) {
+			h->started = true;
+			h->isn = seq;
+			h->next_seq = seq + 1;
+			f->pub.syn[side] = true;
+		}
+		/* It acknowledges the client's SYN: the client's stream
+		 * starts there even when its SYN was not captured. */
+		if (!o->started) {
+			o->started = true;
+			o->isn = p->ack - 1;
+			o->next_seq = p->ack;
+			f->pub.syn[!side] = true;
+		}
+	}
+	if (syn)
+		seq++; /* data in a SYN follows it */
+	if (ack && o->started &&
+	    (!o->have_ack || (int32_t)(p->ack - o->acked) > 0)) {
+		o->acked = p->ack;
+		o->have_ack = true;
+	}
+	if (p->flags & CAP_TH_RST) {
+		/* RFC 9293, 3.5.3: the connection is over.  The sender's
+		 * stream ends with what came before the reset. */
+		flush(r, f, side);
+		if (!f->ignored && !h->done) {
+			h->done = true;
+			f->pub.ended[side] = true;
+			if (r->cb.on_end != NULL)
+				r->cb.on_end(r->arg, &f->pub, side, true);
+		}
+		flow_close(r, f, CAP_CLOSE_RST);
+		return 0;
+	}
+	if (p->len > 0 || p->missing > 0) {
+		if (!h->started) {
+			/* Joined in the middle: the first byte seen is the
+			 * stream's offset 0. */
+			h->started = true;
+			h->next_seq = seq;
+			r->cb.on_gap(r->arg, &f->pub, side, 0, true);
+		}
+		if (!f->ignored)
+			rc = add_data(r, f, side, seq, p->data, p->len,
+				      p->missing);
+	}
+	if ((p->flags & CAP_TH_FIN) && !h->fin && !f->ignored) {
+		if (!h->started) {
+			h->started = true;
+			h->next_seq = seq + (uint32_t)(p->len + p->missing);
+		}
+		d = (int32_t)(seq + (uint32_t)(p->len + p->missing) -
+			      h->next_seq);
+		h->fin = true;
+		h->fin_off = d > 0 ? h->next_off + (uint64_t)d : h->next_off;
+	}
+	if (!f->ignored) {
+		check_holes(r, f, side);
+		check_holes(r, f, !side);
+	}
+	if (f->ignored) {
+		half_release(r, &f->h[0]);
+		half_release(r, &f->h[1]);
+	} else if (f->h[0].done && f->h[1].done) {
+		flow_close(r, f, CAP_CLOSE_FIN);
+	}
+	return rc;
+}
