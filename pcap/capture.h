@@ -165,7 +165,11 @@ struct cap_flow {
 	double last_ts;	 /* and of its latest */
 	bool syn[2];	 /* the side's SYN was seen: its stream's start */
 	bool ended[2];	 /* the side's stream ended (FIN delivered) */
-	void *user;	 /* the caller's */
+	/* When and in which packet what a callback reports came: the
+	 * current segment, or for bytes held back, their own. */
+	double at_ts;
+	uint64_t at_packet;
+	void *user; /* the caller's */
 };
 
 struct cap_reasm_cbs {
@@ -192,10 +196,14 @@ struct cap_reasm_cbs {
 };
 
 struct cap_reasm_opts {
-	size_t window;	  /* bytes held per side beyond a hole (1 MiB) */
-	size_t total;	  /* bytes held in all flows (64 MiB) */
-	size_t history;	  /* bytes of each side kept to compare (4 KiB) */
-	double idle;	  /* evict after this many seconds (300) */
+	size_t window;	/* bytes held per side beyond a hole (1 MiB) */
+	size_t total;	/* bytes held in all flows (64 MiB) */
+	size_t history; /* bytes of each side kept to compare (4 KiB) */
+	double idle;	/* evict after this many seconds (300) */
+	/* How long (capture time) bytes wait for a hole to fill, or for
+	 * bytes of the other side that their packet acknowledged, before
+	 * the missing bytes are taken as lost (1 s). */
+	double wait;
 	size_t max_flows; /* flows at once; the idlest is evicted (65536) */
 	const struct fcgi_mem *mem;
 };
@@ -210,12 +218,13 @@ struct cap_reasm *cap_reasm_new(const struct cap_reasm_opts *opts,
 /* Close every flow (CAP_CLOSE_EOF), then free. */
 void cap_reasm_free(struct cap_reasm *r);
 /*
- * One TCP segment seen at ts.  Delivers what it makes available through
+ * One TCP segment seen at ts in packet number packet.  Delivers what it makes available through
  * the callbacks.  Returns 0 or FCGI_ENOMEM (the segment was dropped; a
  * hole it leaves becomes a gap).  A segment without payload, SYN or FIN
  * for an unknown flow is ignored.
  */
-int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts);
+int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts,
+		      uint64_t packet);
 /* Stop delivering f's bytes and hold nothing for it; its ends and close
  * are still reported. */
 void cap_reasm_ignore(struct cap_reasm *r, struct cap_flow *f);

@@ -26,6 +26,10 @@ struct seg {
 	uint64_t off;
 	size_t len;
 	bool lost;
+	bool has_dep; /* its packet acknowledged dep of the other side */
+	uint32_t dep;
+	double ts;	 /* when it came, */
+	uint64_t packet; /* in which packet */
 	uint8_t data[];
 };
 
@@ -38,7 +42,14 @@ struct half {
 	uint32_t next_seq; /* sequence number of the next byte to deliver */
 	uint64_t next_off; /* its stream offset */
 	uint64_t fin_off;
-	uint32_t acked; /* highest acknowledgement from the receiver */
+	uint32_t acked;	  /* highest acknowledgement from the receiver */
+	bool rst;	  /* the end is a reset (at fin_off) */
+	bool fin_has_dep; /* the FIN's packet acknowledged fin_dep */
+	uint32_t fin_dep;
+	bool blocked; /* due bytes (or the FIN) wait for the other side */
+	double blocked_ts;
+	bool hole_acked; /* the receiver acknowledged past the head hole */
+	double hole_ts;
 	struct seg *held;
 	size_t held_bytes;
 	uint8_t *hist;	  /* ring: the last bytes delivered */
@@ -66,6 +77,8 @@ struct cap_reasm {
 	size_t count;
 	struct flow_list lru; /* least recently seen first */
 	size_t held;	      /* bytes held in all flows */
+	double now;	      /* the time of the current segment */
+	uint64_t packet;      /* and its packet number */
 	uint64_t next_id;
 	struct flow *spare_flows; /* freed flows, for reuse (via hnext) */
 	void *spare_hist;	  /* freed histories (first word: next) */
@@ -78,6 +91,7 @@ void cap_reasm_opts_default(struct cap_reasm_opts *o)
 	o->total = 16u << 20;
 	o->history = 4096;
 	o->idle = 300;
+	o->wait = 1.0;
 	o->max_flows = 65536;
 	o->mem = NULL;
 }
@@ -213,6 +227,13 @@ static uint8_t *hist_get(struct cap_reasm *r, struct half *h)
 	return h->hist;
 }
 
+/* What is reported next happens at the current segment. */
+static void now(const struct cap_reasm *r, struct flow *f)
+{
+	f->pub.at_ts = r->now;
+	f->pub.at_packet = r->packet;
+}
+
 /* Remember the bytes delivered at h->next_off (before it moves on). */
 static void hist_put(struct cap_reasm *r, struct half *h, const uint8_t *p,
 		     size_t n)
@@ -270,6 +291,7 @@ static void hist_compare(struct cap_reasm *r, struct flow *f, int side,
 			differ = true;
 		}
 	}
+	now(r, f);
 	if (differ && r->cb.on_overlap != NULL)
 		r->cb.on_overlap(r->arg, &f->pub, side, first,
 				 (size_t)(last - first + 1));
@@ -277,16 +299,19 @@ static void hist_compare(struct cap_reasm *r, struct flow *f, int side,
 
 /* Hand on in-order bytes; 0, or 1 when the flow was ignored meanwhile. */
 static int deliver(struct cap_reasm *r, struct flow *f, int side,
-		   const uint8_t *p, size_t n)
+		   const uint8_t *p, size_t n, double ts, uint64_t packet)
 {
 	struct half *h = &f->h[side];
 
 	if (n == 0)
 		return 0;
+	f->pub.at_ts = ts;
+	f->pub.at_packet = packet;
 	hist_put(r, h, p, n);
 	r->cb.on_data(r->arg, &f->pub, side, p, n);
 	h->next_off += n;
 	h->next_seq += (uint32_t)n;
+	h->hole_acked = false;
 	return f->ignored;
 }
 
@@ -297,86 +322,211 @@ static int deliver_gap(struct cap_reasm *r, struct flow *f, int side,
 
 	if (n == 0)
 		return 0;
+	now(r, f);
 	r->cb.on_gap(r->arg, &f->pub, side, n, false);
 	h->next_off += n;
 	h->next_seq += (uint32_t)n;
+	h->hole_acked = false;
 	/* Bytes before a gap are not compared with bytes after it. */
 	h->hist_lo = h->next_off;
 	return f->ignored;
 }
 
-/* The stream ended with a FIN once every byte before it came. */
+/* Has the other side o delivered (or lost) its bytes up to sequence
+ * number dep?  A side not started yet cannot be waited for. */
+static bool dep_met(const struct half *o, uint32_t dep)
+{
+	uint32_t end;
+
+	if (!o->started)
+		return true;
+	/* A FIN takes a sequence number too (RFC 9293, 3.4). */
+	end = o->next_seq + (o->done ? 1u : 0u);
+	return (int32_t)(dep - end) <= 0;
+}
+
+/* The stream offset of o's sequence number seq (at least next_off). */
+static uint64_t off_of(const struct half *o, uint32_t seq)
+{
+	int32_t d = (int32_t)(seq - o->next_seq);
+
+	return d > 0 ? o->next_off + (uint64_t)d : o->next_off;
+}
+
+/* The stream ended with a FIN once every byte before it came, and what
+ * its packet acknowledged of the other side did. */
 static void check_fin(struct cap_reasm *r, struct flow *f, int side)
 {
 	struct half *h = &f->h[side];
 
-	if (h->fin && !h->done && h->next_off >= h->fin_off && !f->ignored) {
-		h->done = true;
-		f->pub.ended[side] = true;
-		if (r->cb.on_end != NULL)
-			r->cb.on_end(r->arg, &f->pub, side, false);
+	if (!h->fin || h->done || h->next_off < h->fin_off || f->ignored ||
+	    h->held != NULL)
+		return;
+	if (h->fin_has_dep && !dep_met(&f->h[!side], h->fin_dep)) {
+		if (!h->blocked) {
+			h->blocked = true;
+			h->blocked_ts = r->now;
+		}
+		return;
 	}
+	h->blocked = false;
+	h->done = true;
+	f->pub.ended[side] = true;
+	now(r, f);
+	if (r->cb.on_end != NULL)
+		r->cb.on_end(r->arg, &f->pub, side, h->rst);
 }
 
-/* Deliver held segments that have become due.  0, or 1 if the flow was
- * ignored meanwhile. */
-static int drain(struct cap_reasm *r, struct flow *f, int side)
+/*
+ * Deliver held segments whose turn came: the next bytes of the stream,
+ * once the other side has delivered what their packets acknowledged
+ * (so that the two streams interleave as their senders saw them), or
+ * regardless with force.  Returns whether anything was delivered.
+ */
+static bool drain(struct cap_reasm *r, struct flow *f, int side, bool force)
 {
 	struct half *h = &f->h[side];
+	bool progress = false;
 	struct seg *s;
 	size_t k;
-	int rc = 0;
 
-	while (rc == 0 && (s = h->held) != NULL && s->off <= h->next_off) {
+	while (!f->ignored && (s = h->held) != NULL && s->off <= h->next_off) {
+		if (!force && s->has_dep && !dep_met(&f->h[!side], s->dep)) {
+			if (!h->blocked) {
+				h->blocked = true;
+				h->blocked_ts = r->now;
+			}
+			return progress;
+		}
+		h->blocked = false;
 		h->held = s->next;
 		k = h->next_off - s->off < s->len
 			    ? (size_t)(h->next_off - s->off)
 			    : s->len;
 		if (!s->lost)
 			hist_compare(r, f, side, s->off, s->data, k);
-		if (k < s->len)
-			rc = s->lost ? deliver_gap(r, f, side, s->len - k)
-				     : deliver(r, f, side, s->data + k,
-					       s->len - k);
+		if (k < s->len) {
+			if (s->lost)
+				(void)deliver_gap(r, f, side, s->len - k);
+			else
+				(void)deliver(r, f, side, s->data + k,
+					      s->len - k, s->ts, s->packet);
+		}
 		seg_free(r, h, s);
+		progress = true;
 	}
-	return rc;
+	if (h->held == NULL || h->held->off > h->next_off)
+		h->blocked = false;
+	return progress;
 }
 
-/* The hole at the head of h is lost: deliver a gap up to the first held
- * byte (or up to limit, if lower), then what is due. */
-static int give_up_hole(struct cap_reasm *r, struct flow *f, int side,
-			uint64_t limit)
+/* side's bytes up to offset limit will not come: gaps for what is
+ * missing, held bytes before it delivered whatever they wait for. */
+static void lose_until(struct cap_reasm *r, struct flow *f, int side,
+		       uint64_t limit)
 {
 	struct half *h = &f->h[side];
-	uint64_t to = h->held != NULL ? h->held->off : h->fin_off;
+	uint64_t to;
 
-	if (limit < to)
-		to = limit;
-	if (to <= h->next_off)
-		return 0;
-	if (deliver_gap(r, f, side, to - h->next_off) != 0)
-		return 1;
-	return drain(r, f, side);
+	while (!f->ignored && h->next_off < limit) {
+		if (h->held != NULL && h->held->off <= h->next_off) {
+			(void)drain(r, f, side, true);
+			continue;
+		}
+		to = h->held != NULL && h->held->off < limit ? h->held->off
+							     : limit;
+		(void)deliver_gap(r, f, side, to - h->next_off);
+	}
 }
 
-/* Deliver everything held, with gaps for the holes, and a pending FIN. */
-static void flush(struct cap_reasm *r, struct flow *f, int side)
+static bool over_bounds(const struct cap_reasm *r, const struct half *h)
 {
-	struct half *h = &f->h[side];
+	return h->held_bytes > r->o.window || r->held > r->o.total;
+}
 
-	while (!f->ignored &&
-	       (h->held != NULL || (h->fin && h->next_off < h->fin_off)))
-		if (give_up_hole(r, f, side, UINT64_MAX) != 0)
-			break;
-	check_fin(r, f, side);
+/*
+ * Give up one thing that is waited for, if a bound says so (all: at the
+ * flow's end, everything): a side waiting for bytes of the other that
+ * did not come (they were lost), a hole the receiver acknowledged past
+ * (lost too), or held bytes over the window or the total.  Returns
+ * whether anything was given up.
+ */
+static bool give_up(struct cap_reasm *r, struct flow *f, bool all)
+{
+	struct half *h, *o;
+	uint64_t lim;
+	uint32_t dep;
+	bool acked;
+
+	for (int side = 0; side < 2 && !f->ignored; side++) {
+		h = &f->h[side];
+		o = &f->h[!side];
+		if (h->blocked && (all || r->now - h->blocked_ts > r->o.wait ||
+				   over_bounds(r, h))) {
+			dep = h->held != NULL ? h->held->dep : h->fin_dep;
+			lim = off_of(o, dep);
+			if (o->fin && lim > o->fin_off)
+				lim = o->fin_off;
+			if (lim > o->next_off) {
+				lose_until(r, f, !side, lim);
+			} else {
+				(void)drain(r, f, side, true);
+				if (h->held == NULL)
+					h->fin_has_dep = false;
+				h->blocked = false;
+			}
+			return true;
+		}
+		if (h->held != NULL && h->held->off > h->next_off) {
+			acked = h->have_ack &&
+				(int32_t)(h->acked - h->next_seq) > 0;
+			if (acked && !h->hole_acked) {
+				h->hole_acked = true;
+				h->hole_ts = r->now;
+			}
+			if (all || over_bounds(r, h) ||
+			    (h->hole_acked &&
+			     r->now - h->hole_ts > r->o.wait)) {
+				lose_until(r, f, side, h->held->off);
+				return true;
+			}
+		}
+		if (all && h->fin && !h->done && h->next_off < h->fin_off) {
+			lose_until(r, f, side, h->fin_off);
+			return true;
+		}
+		/* At the end: bytes the receiver acknowledged that never
+		 * came were lost (one more may be an unseen FIN). */
+		if (all && !h->fin && h->have_ack && h->held == NULL &&
+		    (int32_t)(h->acked - h->next_seq) > 1) {
+			lose_until(r, f, side, off_of(h, h->acked - 1));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Deliver what can be, in both directions, then give up what the bounds
+ * (all: everything) say will not come, until nothing moves. */
+static void settle(struct cap_reasm *r, struct flow *f, bool all)
+{
+	bool moved;
+
+	do {
+		moved = drain(r, f, 0, false);
+		moved |= drain(r, f, 1, false);
+		check_fin(r, f, 0);
+		check_fin(r, f, 1);
+		if (!moved)
+			moved = give_up(r, f, all);
+	} while (moved && !f->ignored);
 }
 
 /* Insert a copy of [off, off+n) (or a lost range) into h's held list,
  * keeping only the bytes no held segment has, and comparing the others.
  * 0 or FCGI_ENOMEM (what was not inserted is dropped). */
 static int hold(struct cap_reasm *r, struct flow *f, int side, uint64_t off,
-		const uint8_t *p, size_t n, bool lost)
+		const uint8_t *p, size_t n, bool lost, const uint32_t *dep)
 {
 	struct half *h = &f->h[side];
 	struct seg **pp = &h->held, *s, *ns;
@@ -398,6 +548,7 @@ static int hold(struct cap_reasm *r, struct flow *f, int side, uint64_t off,
 					if (s->data[a - s->off + k] !=
 					    p[a - off + k])
 						break;
+				now(r, f);
 				if (k < b - a && r->cb.on_overlap != NULL)
 					r->cb.on_overlap(r->arg, &f->pub, side,
 							 a + k,
@@ -416,6 +567,10 @@ static int hold(struct cap_reasm *r, struct flow *f, int side, uint64_t off,
 		ns->off = pos;
 		ns->len = k;
 		ns->lost = lost;
+		ns->has_dep = dep != NULL;
+		ns->dep = dep != NULL ? *dep : 0;
+		ns->ts = r->now;
+		ns->packet = r->packet;
 		if (!lost) {
 			memcpy(ns->data, p + (pos - off), k);
 			h->held_bytes += k;
@@ -429,34 +584,12 @@ static int hold(struct cap_reasm *r, struct flow *f, int side, uint64_t off,
 	return 0;
 }
 
-/* The receiver acknowledged bytes beyond a hole: the capture lost them.
- * Also keeps the held bytes under the window and the total. */
-static void check_holes(struct cap_reasm *r, struct flow *f, int side)
-{
-	struct half *h = &f->h[side];
-	uint64_t acked_off;
-	int32_t d;
-
-	if (!h->started || f->ignored)
-		return;
-	if (h->have_ack && (h->held != NULL || h->fin)) {
-		d = (int32_t)(h->acked - h->next_seq);
-		if (d > 0) {
-			acked_off = h->next_off + (uint64_t)d;
-			if (give_up_hole(r, f, side, acked_off) != 0)
-				return;
-		}
-	}
-	while (h->held != NULL &&
-	       (h->held_bytes > r->o.window || r->held > r->o.total))
-		if (give_up_hole(r, f, side, UINT64_MAX) != 0)
-			return;
-	check_fin(r, f, side);
-}
-
-/* Bytes [seq, seq+n) of side, with missing more cut off after them. */
+/* Bytes [seq, seq+n) of side, with missing more cut off after them;
+ * dep, when not NULL, is what their packet acknowledged of the other
+ * side. */
 static int add_data(struct cap_reasm *r, struct flow *f, int side, uint32_t seq,
-		    const uint8_t *p, size_t n, size_t missing)
+		    const uint8_t *p, size_t n, size_t missing,
+		    const uint32_t *dep)
 {
 	struct half *h = &f->h[side];
 	int32_t d = (int32_t)(seq - h->next_seq);
@@ -501,22 +634,19 @@ static int add_data(struct cap_reasm *r, struct flow *f, int side, uint32_t seq,
 		}
 		off = h->next_off;
 	}
-	if (off == h->next_off && h->held == NULL) {
-		/* In order with nothing held: no copy. */
-		if (deliver(r, f, side, p, n) != 0)
+	if (off == h->next_off && h->held == NULL &&
+	    (dep == NULL || dep_met(&f->h[!side], *dep))) {
+		/* In order, nothing held, nothing to wait for: no copy. */
+		if (deliver(r, f, side, p, n, r->now, r->packet) != 0)
 			return 0;
-		if (deliver_gap(r, f, side, missing) != 0)
-			return 0;
+		(void)deliver_gap(r, f, side, missing);
 		return 0;
 	}
 	rc = 0;
 	if (n > 0)
-		rc = hold(r, f, side, off, p, n, false);
+		rc = hold(r, f, side, off, p, n, false, dep);
 	if (rc == 0 && missing > 0)
-		rc = hold(r, f, side, off + n, NULL, missing, true);
-	if (drain(r, f, side) != 0)
-		return rc;
-	check_holes(r, f, side);
+		rc = hold(r, f, side, off + n, NULL, missing, true, dep);
 	return rc;
 }
 
@@ -524,10 +654,9 @@ static int add_data(struct cap_reasm *r, struct flow *f, int side, uint32_t seq,
 
 static void flow_close(struct cap_reasm *r, struct flow *f, enum cap_close why)
 {
-	if (!f->ignored) {
-		flush(r, f, 0);
-		flush(r, f, 1);
-	}
+	if (!f->ignored)
+		settle(r, f, true);
+	now(r, f);
 	if (r->cb.on_close != NULL)
 		r->cb.on_close(r->arg, &f->pub, why);
 	half_release(r, &f->h[0]);
@@ -707,7 +836,8 @@ static struct flow *on_syn(struct cap_reasm *r, struct flow *f, int *side,
 	return f;
 }
 
-int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts)
+int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts,
+		      uint64_t packet)
 {
 	uint32_t hash =
 		end_hash(&p->src, p->sport) ^ end_hash(&p->dst, p->dport);
@@ -717,8 +847,11 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts)
 	bool syn = (p->flags & CAP_TH_SYN) != 0;
 	bool ack = (p->flags & CAP_TH_ACK) != 0;
 	int side = 0, rc = 0;
+	uint32_t dep = p->ack;
 	int32_t d;
 
+	r->now = ts;
+	r->packet = packet;
 	f = find(r, p, hash, &side);
 	if (syn && !ack) {
 		f = on_syn(r, f, &side, p, hash, ts);
@@ -768,11 +901,22 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts)
 	}
 	if (p->flags & CAP_TH_RST) {
 		/* RFC 9293, 3.5.3: the connection is over.  The sender's
-		 * stream ends with what came before the reset. */
-		flush(r, f, side);
+		 * stream ends at the reset's sequence number, which says
+		 * how much it had sent. */
+		if (h->started && !h->fin) {
+			d = (int32_t)(seq - h->next_seq);
+			h->fin = true;
+			h->fin_off = d > 0 && (uint32_t)d <= r->o.window
+					     ? h->next_off + (uint64_t)d
+					     : h->next_off;
+		}
+		h->rst = true;
+		h->fin_has_dep = false;
+		settle(r, f, true);
 		if (!f->ignored && !h->done) {
 			h->done = true;
 			f->pub.ended[side] = true;
+			now(r, f);
 			if (r->cb.on_end != NULL)
 				r->cb.on_end(r->arg, &f->pub, side, true);
 		}
@@ -785,11 +929,15 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts)
 			 * stream's offset 0. */
 			h->started = true;
 			h->next_seq = seq;
+			now(r, f);
 			r->cb.on_gap(r->arg, &f->pub, side, 0, true);
 		}
+		/* What the packet acknowledged of the other side was
+		 * there before it: its bytes wait for those. */
 		if (!f->ignored)
 			rc = add_data(r, f, side, seq, p->data, p->len,
-				      p->missing);
+				      p->missing,
+				      ack && o->started ? &dep : NULL);
 	}
 	if ((p->flags & CAP_TH_FIN) && !h->fin && !f->ignored) {
 		if (!h->started) {
@@ -800,11 +948,11 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts)
 			      h->next_seq);
 		h->fin = true;
 		h->fin_off = d > 0 ? h->next_off + (uint64_t)d : h->next_off;
+		h->fin_has_dep = ack && o->started;
+		h->fin_dep = p->ack;
 	}
-	if (!f->ignored) {
-		check_holes(r, f, side);
-		check_holes(r, f, !side);
-	}
+	if (!f->ignored)
+		settle(r, f, false);
 	if (f->ignored) {
 		half_release(r, &f->h[0]);
 		half_release(r, &f->h[1]);

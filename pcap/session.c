@@ -44,6 +44,8 @@ struct side {
 	bool synced;	      /* bytes go to the conn */
 	bool from_start;      /* no byte of the stream was lost or skipped */
 	bool need_gap;	      /* fcgi_conn_gap() is due before the next feed */
+	bool ever_synced;     /* fed the conn at some point */
+	uint64_t since;	      /* bytes lost or skipped since the last sync */
 	bool ended;	      /* on_end came */
 	uint64_t skip;	      /* bytes lost or skipped since the last sync */
 	uint64_t probed;      /* bytes searched while not yet classified */
@@ -197,10 +199,12 @@ static enum verdict plausible_start(const uint8_t *p, size_t n)
 
 /* ---- helpers ---------------------------------------------------------- */
 
+/* Where the current callback comes from: the segment the reassembler is
+ * delivering. */
 static void where(struct sflow *sf)
 {
-	sf->cc.packet = sf->s->packet;
-	sf->cc.ts = sf->s->ts;
+	sf->cc.packet = sf->flow->at_packet;
+	sf->cc.ts = sf->flow->at_ts;
 }
 
 static enum fcgi_dir dir_of(const struct sflow *sf, int side)
@@ -280,6 +284,19 @@ static void hunt_reset(struct side *sd)
  * what is left. */
 static void feed(struct sflow *sf, int side, const uint8_t *p, size_t n);
 
+/* Tell the conn that the side's bytes counted in skip will not come
+ * (a partial record it holds is dropped). */
+static void tell_gap(struct sflow *sf, int side)
+{
+	struct side *sd = &sf->side[side];
+	enum fcgi_dir dir = dir_of(sf, side);
+
+	(void)fcgi_conn_gap(sf->conn, dir, sd->skip);
+	sf->cc.lost[dir] += sd->skip;
+	sd->since += sd->skip;
+	sd->skip = 0;
+}
+
 /* The side is synchronised at the start of p: tell the conn about what
  * was skipped, then feed. */
 static void sync_at(struct sflow *sf, int side, const uint8_t *p, size_t n)
@@ -288,18 +305,27 @@ static void sync_at(struct sflow *sf, int side, const uint8_t *p, size_t n)
 	enum fcgi_dir dir = dir_of(sf, side);
 
 	if (sd->need_gap) {
-		(void)fcgi_conn_gap(sf->conn, dir, sd->skip);
-		note(sf->s, sf, "resync",
-		     "%s: decoding from offset %llu after %llu bytes lost "
-		     "or skipped",
-		     fcgi_dir_name(dir),
-		     (unsigned long long)fcgi_conn_offset(sf->conn, dir),
-		     (unsigned long long)sd->skip);
+		tell_gap(sf, side);
+		if (sd->ever_synced)
+			note(sf->s, sf, "resync",
+			     "%s: decoding from offset %llu after %llu bytes "
+			     "lost or skipped",
+			     fcgi_dir_name(dir),
+			     (unsigned long long)fcgi_conn_offset(sf->conn,
+								  dir),
+			     (unsigned long long)sd->since);
+		else
+			note(sf->s, sf, "resync",
+			     "%s: the capture began inside the stream; "
+			     "decoding from offset %llu",
+			     fcgi_dir_name(dir),
+			     (unsigned long long)fcgi_conn_offset(sf->conn,
+								  dir));
 	}
-	sf->cc.lost[dir] += sd->skip;
-	sd->skip = 0;
+	sd->since = 0;
 	sd->need_gap = false;
 	sd->synced = true;
+	sd->ever_synced = true;
 	feed(sf, side, p, n);
 }
 
@@ -386,7 +412,9 @@ static void feed(struct sflow *sf, int side, const uint8_t *p, size_t n)
 	hunt(sf, side, p + used, n - used);
 }
 
-/* Bytes lost from a side: whatever was being gathered is given up. */
+/* Bytes lost from a side: whatever was being gathered is given up, and
+ * the conn learns of it at once, before the other side's records that
+ * follow. */
 static void lose(struct sflow *sf, int side, uint64_t len)
 {
 	struct side *sd = &sf->side[side];
@@ -394,10 +422,9 @@ static void lose(struct sflow *sf, int side, uint64_t len)
 	sd->skip += sd->hunt.len + len;
 	hunt_reset(sd);
 	sd->from_start = false;
-	if (sd->synced) {
-		sd->synced = false;
-		sd->need_gap = true;
-	}
+	sd->synced = false;
+	sd->need_gap = true;
+	tell_gap(sf, side);
 }
 
 /* ---- classification ------------------------------------------------------ */
@@ -481,6 +508,7 @@ static bool make_fcgi(struct cap_session *s, struct sflow *sf, int web)
 		sf->cc.bytes[dir_of(sf, side)] = sd->off;
 		if (sd->from_start && sd->skip == 0) {
 			sd->synced = true;
+			sd->ever_synced = true;
 		} else {
 			sd->need_gap = true;
 		}
@@ -669,9 +697,7 @@ static void r_on_end(void *arg, struct cap_flow *f, int side, bool reset)
 		sd->skip += sd->hunt.len;
 		hunt_reset(sd);
 		if (sd->skip > 0 || sd->need_gap)
-			(void)fcgi_conn_gap(sf->conn, dir, sd->skip);
-		sf->cc.lost[dir] += sd->skip;
-		sd->skip = 0;
+			tell_gap(sf, side);
 	}
 	sd->ended = true;
 	sf->cc.ended[dir] = true;
@@ -791,7 +817,7 @@ static int segment(struct cap_session *s, const struct cap_pkt *pkt)
 	if (s->o.nports > 0 && !port_listed(s, pkt->sport) &&
 	    !port_listed(s, pkt->dport))
 		return 0;
-	return cap_reasm_segment(s->reasm, pkt, s->ts);
+	return cap_reasm_segment(s->reasm, pkt, s->ts, s->packet);
 }
 
 int cap_session_frame(struct cap_session *s, int linktype, uint64_t packet,
