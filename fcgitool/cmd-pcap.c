@@ -320,10 +320,10 @@ static int read_all(struct cap_source *src, struct cap_session *s,
 
 	while ((rc = cap_source_next(src, &fr)) == 1) {
 		n++;
-		if (cap_session_frame(s, linktype, n, fr.ts, fr.data, fr.caplen,
-				      fr.wirelen) == FCGI_ENOMEM)
+		if (cap_session_frame(s, linktype, fr.number, fr.ts, fr.data,
+				      fr.caplen, fr.wirelen) == FCGI_ENOMEM)
 			warn("packet %llu: out of memory",
-			     (unsigned long long)n);
+			     (unsigned long long)fr.number);
 		if (show_progress && n % PROGRESS_EVERY == 0 &&
 		    now() - last >= 0.5) {
 			last = now();

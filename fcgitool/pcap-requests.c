@@ -119,8 +119,9 @@ static void on_stdout(struct preq *r, double ts, const uint8_t *d, size_t n)
 
 	if (n == 0)
 		return;
+	/* A capture that had the answer before the question gives 0. */
 	if (r->ttfb < 0)
-		r->ttfb = ts - r->start;
+		r->ttfb = ts > r->start ? ts - r->start : 0;
 	r->out += n;
 	if (r->cgi.done || r->cgi.err != 0)
 		return;
@@ -167,8 +168,7 @@ static void print_text(struct pcap_ctx *x, const struct cap_conn *c,
 	const char *ps = fcgi_pstatus_name(r->pstatus);
 	FILE *f = x->out;
 
-	fprintf(f, "%.6f %s request id=%u", r->ended ? r->end : c->ts, c->label,
-		(unsigned)r->id);
+	fprintf(f, "%.6f %s request id=%u", r->end, c->label, (unsigned)r->id);
 	put_escaped(f, "", r->method[0] ? r->method : "-");
 	put_escaped(f, "", r->script[0] ? r->script : "-");
 	if (r->uri[0])
@@ -193,8 +193,7 @@ static void print_text(struct pcap_ctx *x, const struct cap_conn *c,
 		fprintf(f, " ttfb=%.3fms", r->ttfb * 1e3);
 	else
 		fputs(" ttfb=-", f);
-	fprintf(f, " total=%.3fms",
-		((r->ended ? r->end : c->ts) - r->start) * 1e3);
+	fprintf(f, " total=%.3fms", (r->end - r->start) * 1e3);
 	if (r->partial)
 		fputs(" partial", f);
 	if (r->aborted)
@@ -212,7 +211,7 @@ static void print_json(struct pcap_ctx *x, const struct cap_conn *c,
 		       const struct preq *r)
 {
 	const char *ps = fcgi_pstatus_name(r->pstatus);
-	double end = r->ended ? r->end : c->ts;
+	double end = r->end;
 	struct fcgi_json *j;
 
 	j = fcgi_render_obj_begin(x->render, c->label, end, "request");
@@ -263,7 +262,7 @@ static void req_done(struct pcap_ctx *x, struct cap_conn *c, struct preq *r)
 	struct pcap_conn *pc = r->pc;
 
 	if (!r->ended)
-		r->end = c->ts;
+		r->end = c->ts > r->start ? c->ts : r->start;
 	switch (x->view) {
 	case VIEW_ERRORS:
 	case VIEW_REQUESTS:
@@ -338,7 +337,7 @@ void preq_event(struct pcap_ctx *x, struct cap_conn *c,
 		return;
 	case FCGI_EV_END:
 		r->ended = true;
-		r->end = c->ts;
+		r->end = c->ts > r->start ? c->ts : r->start;
 		r->app_status = ev->app_status;
 		r->pstatus = ev->protocol_status;
 		req_done(x, c, r);

@@ -35,7 +35,9 @@ struct cap_source {
 	pid_t pump_pid; /* copies standard input into gzip, or 0 */
 	bool live;
 	bool seekable;
-	bool classic;	  /* classic pcap: offsets can be counted */
+	bool classic;  /* classic pcap: offsets can be counted */
+	bool filtered; /* prog is applied here, not by libpcap */
+	struct bpf_program prog;
 	uint64_t size;	  /* of the file, when known */
 	uint64_t counted; /* classic pcap: bytes of the records read */
 	uint64_t packets;
@@ -157,6 +159,14 @@ static int apply_filter(struct cap_source *s, const char *filter, char *err,
 		snprintf(err, n, "bad filter '%s': %s", filter,
 			 pcap_geterr(s->p));
 		return -1;
+	}
+	/* A file's frames are filtered here rather than by libpcap, so
+	 * that they keep their numbers in the file (as Wireshark shows
+	 * them). */
+	if (!s->live) {
+		s->prog = prog;
+		s->filtered = true;
+		return 0;
 	}
 	rc = pcap_setfilter(s->p, &prog);
 	pcap_freecode(&prog);
@@ -293,14 +303,19 @@ int cap_source_next(struct cap_source *s, struct cap_frame *fr)
 
 	for (;;) {
 		rc = pcap_next_ex(s->p, &h, &data);
-		if (rc == 1)
+		if (rc == 1) {
+			s->packets++;
+			s->counted += PCAP_REC_HDR + (uint64_t)h->caplen;
+			if (s->filtered &&
+			    pcap_offline_filter(&s->prog, h, data) == 0)
+				continue;
 			break;
+		}
 		if (rc == 0)
 			continue; /* a live timeout: nothing came */
-		if (rc == PCAP_ERROR_BREAK) {
-			s->at_end = true;
+		s->at_end = true;
+		if (rc == PCAP_ERROR_BREAK)
 			return 0; /* the end, or a break */
-		}
 		if (s->classic && !s->live)
 			snprintf(s->err, sizeof(s->err),
 				 "'%s': packet %llu at offset %llu: %s",
@@ -314,8 +329,7 @@ int cap_source_next(struct cap_source *s, struct cap_frame *fr)
 				 pcap_geterr(s->p));
 		return -1;
 	}
-	s->packets++;
-	s->counted += PCAP_REC_HDR + (uint64_t)h->caplen;
+	fr->number = s->packets;
 	fr->data = data;
 	fr->caplen = h->caplen;
 	fr->wirelen = h->len;
@@ -387,6 +401,8 @@ int cap_source_close(struct cap_source *s, char *err, size_t n)
 
 	if (s == NULL)
 		return 0;
+	if (s->filtered)
+		pcap_freecode(&s->prog);
 	if (s->p != NULL)
 		pcap_close(s->p); /* closes s->f too */
 	else if (s->f != NULL && s->f != stdin)

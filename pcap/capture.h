@@ -331,7 +331,8 @@ struct cap_source;
 struct cap_frame {
 	const uint8_t *data;
 	size_t caplen, wirelen;
-	double ts; /* seconds since the epoch */
+	double ts;	 /* seconds since the epoch */
+	uint64_t number; /* in the file, from 1 (filtered out ones count) */
 };
 
 /*

@@ -18,6 +18,9 @@
 #include "capture.h"
 
 #define HASH_MIN 256
+/* Connections closed by FIN or RST are remembered, so that a late
+ * retransmission is not taken for a connection joined in the middle. */
+#define CLOSED_KEEP 1024
 
 /* Bytes held for one side beyond the next expected byte, or a known
  * hole (lost: bytes the snapshot length cut off). */
@@ -67,6 +70,12 @@ struct flow {
 
 TAILQ_HEAD(flow_list, flow);
 
+struct closed {
+	struct cap_addr addr[2];
+	uint16_t port[2];
+	uint32_t hash;
+};
+
 struct cap_reasm {
 	struct cap_reasm_opts o;
 	struct cap_reasm_cbs cb;
@@ -81,7 +90,9 @@ struct cap_reasm {
 	uint64_t packet;      /* and its packet number */
 	uint64_t next_id;
 	struct flow *spare_flows; /* freed flows, for reuse (via hnext) */
-	void *spare_hist;	  /* freed histories (first word: next) */
+	struct closed *closed;	  /* a ring of CLOSED_KEEP, or NULL */
+	size_t closed_next;
+	void *spare_hist; /* freed histories (first word: next) */
 };
 
 void cap_reasm_opts_default(struct cap_reasm_opts *o)
@@ -227,11 +238,19 @@ static uint8_t *hist_get(struct cap_reasm *r, struct half *h)
 	return h->hist;
 }
 
+/* What is reported next came at ts, in packet: bytes held back keep the
+ * time of their own packet, so times may go back where the capture had
+ * packets out of order. */
+static void at(struct flow *f, double ts, uint64_t packet)
+{
+	f->pub.at_ts = ts;
+	f->pub.at_packet = packet;
+}
+
 /* What is reported next happens at the current segment. */
 static void now(const struct cap_reasm *r, struct flow *f)
 {
-	f->pub.at_ts = r->now;
-	f->pub.at_packet = r->packet;
+	at(f, r->now, r->packet);
 }
 
 /* Remember the bytes delivered at h->next_off (before it moves on). */
@@ -305,8 +324,7 @@ static int deliver(struct cap_reasm *r, struct flow *f, int side,
 
 	if (n == 0)
 		return 0;
-	f->pub.at_ts = ts;
-	f->pub.at_packet = packet;
+	at(f, ts, packet);
 	hist_put(r, h, p, n);
 	r->cb.on_data(r->arg, &f->pub, side, p, n);
 	h->next_off += n;
@@ -354,20 +372,21 @@ static uint64_t off_of(const struct half *o, uint32_t seq)
 }
 
 /* The stream ended with a FIN once every byte before it came, and what
- * its packet acknowledged of the other side did. */
-static void check_fin(struct cap_reasm *r, struct flow *f, int side)
+ * its packet acknowledged of the other side did.  Returns whether it
+ * ended now. */
+static bool check_fin(struct cap_reasm *r, struct flow *f, int side)
 {
 	struct half *h = &f->h[side];
 
 	if (!h->fin || h->done || h->next_off < h->fin_off || f->ignored ||
 	    h->held != NULL)
-		return;
+		return false;
 	if (h->fin_has_dep && !dep_met(&f->h[!side], h->fin_dep)) {
 		if (!h->blocked) {
 			h->blocked = true;
 			h->blocked_ts = r->now;
 		}
-		return;
+		return false;
 	}
 	h->blocked = false;
 	h->done = true;
@@ -375,6 +394,7 @@ static void check_fin(struct cap_reasm *r, struct flow *f, int side)
 	now(r, f);
 	if (r->cb.on_end != NULL)
 		r->cb.on_end(r->arg, &f->pub, side, h->rst);
+	return true;
 }
 
 /*
@@ -512,11 +532,12 @@ static void settle(struct cap_reasm *r, struct flow *f, bool all)
 {
 	bool moved;
 
+	/* Ends come after every byte that can still be delivered. */
 	do {
 		moved = drain(r, f, 0, false);
 		moved |= drain(r, f, 1, false);
-		check_fin(r, f, 0);
-		check_fin(r, f, 1);
+		if (!moved)
+			moved = check_fin(r, f, 0) || check_fin(r, f, 1);
 		if (!moved)
 			moved = give_up(r, f, all);
 	} while (moved && !f->ignored);
@@ -659,6 +680,17 @@ static void flow_close(struct cap_reasm *r, struct flow *f, enum cap_close why)
 	now(r, f);
 	if (r->cb.on_close != NULL)
 		r->cb.on_close(r->arg, &f->pub, why);
+	if ((why == CAP_CLOSE_FIN || why == CAP_CLOSE_RST) &&
+	    r->closed != NULL) {
+		struct closed *c = &r->closed[r->closed_next];
+
+		r->closed_next = (r->closed_next + 1) % CLOSED_KEEP;
+		c->addr[0] = f->pub.addr[0];
+		c->addr[1] = f->pub.addr[1];
+		c->port[0] = f->pub.port[0];
+		c->port[1] = f->pub.port[1];
+		c->hash = f->hash;
+	}
 	half_release(r, &f->h[0]);
 	half_release(r, &f->h[1]);
 	table_del(r, f);
@@ -666,6 +698,29 @@ static void flow_close(struct cap_reasm *r, struct flow *f, enum cap_close why)
 	r->count--;
 	f->hnext = r->spare_flows;
 	r->spare_flows = f;
+}
+
+/* Was p's connection closed by FIN or RST not long ago? */
+static bool was_closed(const struct cap_reasm *r, const struct cap_pkt *p,
+		       uint32_t hash)
+{
+	const struct closed *c;
+
+	if (r->closed == NULL)
+		return false;
+	for (size_t i = 0; i < CLOSED_KEEP; i++) {
+		c = &r->closed[i];
+		if (c->hash != hash || c->addr[0].family == 0)
+			continue;
+		if ((c->port[0] == p->sport && c->port[1] == p->dport &&
+		     addr_eq(&c->addr[0], &p->src) &&
+		     addr_eq(&c->addr[1], &p->dst)) ||
+		    (c->port[1] == p->sport && c->port[0] == p->dport &&
+		     addr_eq(&c->addr[1], &p->src) &&
+		     addr_eq(&c->addr[0], &p->dst)))
+			return true;
+	}
+	return false;
 }
 
 static struct flow *flow_new(struct cap_reasm *r, const struct cap_pkt *p,
@@ -733,6 +788,10 @@ struct cap_reasm *cap_reasm_new(const struct cap_reasm_opts *opts,
 	}
 	memset(r->table, 0, HASH_MIN * sizeof(*r->table));
 	r->mask = HASH_MIN - 1;
+	/* Without it, late retransmissions are only more noise. */
+	r->closed = fcgi_mem_malloc(r->mem, CLOSED_KEEP * sizeof(*r->closed));
+	if (r->closed != NULL)
+		memset(r->closed, 0, CLOSED_KEEP * sizeof(*r->closed));
 	return r;
 }
 
@@ -758,6 +817,7 @@ void cap_reasm_free(struct cap_reasm *r)
 		memcpy(&r->spare_hist, h, sizeof(void *));
 		fcgi_mem_free(r->mem, h);
 	}
+	fcgi_mem_free(r->mem, r->closed);
 	fcgi_mem_free(r->mem, r->table);
 	fcgi_mem_free(r->mem, r);
 }
@@ -860,6 +920,8 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts,
 	} else if (f == NULL) {
 		if (!syn && p->len == 0 && p->missing == 0)
 			return 0; /* a bare ACK, FIN or RST: nothing to say */
+		if (!syn && was_closed(r, p, hash))
+			return 0; /* a late retransmission */
 		/* A SYN-ACK first: its sender is the server, side 1. */
 		f = flow_new(r, p, hash, syn, ts);
 		if (f == NULL)
@@ -911,7 +973,8 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_pkt *p, double ts,
 					     : h->next_off;
 		}
 		h->rst = true;
-		h->fin_has_dep = false;
+		h->fin_has_dep = ack && o->started;
+		h->fin_dep = p->ack;
 		settle(r, f, true);
 		if (!f->ignored && !h->done) {
 			h->done = true;

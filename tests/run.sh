@@ -68,7 +68,7 @@ done
 : "${FCGITOOL:=$BUILD/fcgitool/fcgitool}"
 export FCGITOOL BUILD
 export BATS_LIB_PATH="${BATS_LIB_PATH:-/usr/lib/bats}"
-suites=${*:-unit cli interop}
+suites=${*:-unit cli interop pcap}
 log=$(mktemp -d "${TMPDIR:-/tmp}/fcgitool-check.XXXXXX")
 trap 'rm -rf "$log"' EXIT
 passed=0 failed=0 skipped=0

@@ -54,6 +54,9 @@ _php_fpm_bin() {
 
 # Wait for a pid's socket to accept, or fail with its log.
 _wait_peer() { # pid addr log
+	local host=${2%:*}
+	host=${host#[}
+	host=${host%]} # [::1]:9000: bash's /dev/tcp takes ::1
 	for _ in $(seq 1 200); do
 		if ! kill -0 "$1" 2>/dev/null; then
 			echo "peer exited before listening on $2; log:" >&2
@@ -62,7 +65,7 @@ _wait_peer() { # pid addr log
 		fi
 		case $2 in
 		/*) [ -S "$2" ] && return 0 ;;
-		*) (exec 3<>"/dev/tcp/${2%:*}/${2##*:}") 2>/dev/null && return 0 ;;
+		*) (exec 3<>"/dev/tcp/$host/${2##*:}") 2>/dev/null && return 0 ;;
 		esac
 		sleep 0.05
 	done
