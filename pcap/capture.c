@@ -198,22 +198,25 @@ struct cap_source *cap_source_file(const char *path, const char *filter,
 		snprintf(err, n, "cannot open '%s': %s", path, strerror(errno));
 		goto out_free;
 	}
+	s->f = f; /* closed by cap_source_close (but stdin) */
 	c = peek(f);
 	if (c == EOF) {
 		snprintf(err, n, "'%s': empty file, not a capture", path);
-		goto out_close;
+		goto out_free;
 	}
 	if (c == GZIP_MAGIC0) {
 		if (is_stdin) {
 			f = gzip_stdin(s, err, n);
 		} else {
-			fd = dup(fileno(f));
+			/* Afresh: stdio has read ahead on f's descriptor. */
+			fd = open(path, O_RDONLY | O_CLOEXEC);
 			fclose(f);
 			f = fd < 0 ? NULL : gzip_pipe(s, fd, err, n);
 			if (fd < 0)
 				snprintf(err, n, "'%s': %s", path,
 					 strerror(errno));
 		}
+		s->f = f;
 		if (f == NULL)
 			goto out_free;
 		c = peek(f);
@@ -222,7 +225,6 @@ struct cap_source *cap_source_file(const char *path, const char *filter,
 		s->seekable = true;
 	}
 	s->classic = c != PCAPNG_MAGIC0;
-	s->f = f;
 	s->p = pcap_fopen_offline_with_tstamp_precision(
 		f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (s->p == NULL) {
@@ -231,7 +233,7 @@ struct cap_source *cap_source_file(const char *path, const char *filter,
 				 path);
 		else
 			snprintf(err, n, "'%s': %s", path, ebuf);
-		goto out_close;
+		goto out_free;
 	}
 	s->counted = PCAP_FILE_HDR;
 	if (apply_filter(s, filter, err, n) != 0) {
@@ -239,9 +241,6 @@ struct cap_source *cap_source_file(const char *path, const char *filter,
 		return NULL;
 	}
 	return s;
-out_close:
-	if (f != stdin)
-		fclose(f);
 out_free:
 	(void)cap_source_close(s, NULL, 0);
 	return NULL;
