@@ -22,12 +22,12 @@
 #define PROGRESS_EVERY 8192 /* packets between looks at the clock */
 
 static const char usage_text[] =
-	"usage: fcgitool pcap [-h] [--errors] [--json] [--no-redact] "
+	"usage: fcgitool pcap [-hv] [--errors] [--json] [--no-redact] "
 	"[--quiet]\n"
 	"       [--requests] [--stats] [-c count] [--body-limit n]\n"
 	"       [--extract dir] [--follow conn[:id]] [--idle seconds]\n"
 	"       [--only type,...] [--port port] [--redact name]\n"
-	"       file | -i interface [filter ...]\n";
+	"       [--severity level] file | -i interface [filter ...]\n";
 
 enum {
 	OPT_BODY_LIMIT = 256,
@@ -42,6 +42,7 @@ enum {
 	OPT_QUIET,
 	OPT_REDACT,
 	OPT_REQUESTS,
+	OPT_SEVERITY,
 	OPT_STATS
 };
 
@@ -61,7 +62,9 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "redact", required_argument, NULL, OPT_REDACT },
 	{ "requests", no_argument, NULL, OPT_REQUESTS },
+	{ "severity", required_argument, NULL, OPT_SEVERITY },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -74,6 +77,7 @@ struct pcap_args {
 	size_t nredact;
 	unsigned long count; /* 0: all */
 	int no_redact, views;
+	bool verbose, severity_set;
 };
 
 /* The source being read, for the signal handler. */
@@ -158,6 +162,9 @@ static int parse_opt(int c, struct pcap_ctx *x, struct pcap_args *a,
 	case 'i':
 		a->iface = optarg;
 		return EXIT_OK;
+	case 'v':
+		a->verbose = true;
+		return EXIT_OK;
 	case OPT_BODY_LIMIT:
 		if (parse_ulong(optarg, 1, FCGI_MAX_CONTENT, &v) != 0)
 			return usage_error("--body-limit: '%s' is not a "
@@ -223,6 +230,13 @@ static int parse_opt(int c, struct pcap_ctx *x, struct pcap_args *a,
 		x->view = VIEW_REQUESTS;
 		a->views++;
 		return EXIT_OK;
+	case OPT_SEVERITY:
+		if (parse_severity(optarg, &a->ro.show_severity) != 0)
+			return usage_error("--severity: '%s' is not spec, "
+					   "interop or note",
+					   optarg);
+		a->severity_set = true;
+		return EXIT_OK;
 	case OPT_STATS:
 		x->view = VIEW_STATS;
 		a->views++;
@@ -251,7 +265,8 @@ static int parse_args(int argc, char **argv, struct pcap_ctx *x,
 	optind = 1;
 	/* "+": options end at the first operand, so that a filter such
 	 * as "not port 22" is not taken for options. */
-	while ((c = getopt_long(argc, argv, "+:c:hi:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:hi:v", longopts, NULL)) !=
+	       -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			return -1;
@@ -274,6 +289,12 @@ static int parse_args(int argc, char **argv, struct pcap_ctx *x,
 	rc = join_filter(a, argc, argv, optind);
 	if (rc != EXIT_OK)
 		return rc;
+	/* Findings of severity note (PHP-FPM's end-open-streams on every
+	 * request) only when asked for, as proxy does; --stats counts all. */
+	if (!a->severity_set)
+		a->ro.show_severity =
+			a->verbose ? FCGI_SEV_NOTE : FCGI_SEV_INTEROP;
+	x->show_severity = a->ro.show_severity;
 	a->redact[a->no_redact ? 0 : a->nredact] = NULL;
 	a->ro.redact = a->redact;
 	a->ro.json = x->json;
@@ -369,6 +390,7 @@ int cmd_pcap(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	memset(&x, 0, sizeof(x));
 	x.out = stdout;
+	pcap_stats_init(&x);
 	rc = parse_args(argc, argv, &x, &a);
 	if (rc < 0)
 		return EXIT_OK; /* -h */

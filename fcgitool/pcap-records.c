@@ -116,6 +116,9 @@ static void on_violation(void *arg, struct cap_conn *c,
 
 	if (v->code > FCGI_V_NONE && v->code < FCGI_V_COUNT)
 		x->st.violations[v->code]++;
+	/* FCGI_SEV_SPEC is the most serious, the lowest number. */
+	if (x->show_severity != 0 && v->severity > x->show_severity)
+		return;
 	if (tracking(x))
 		preq_finding(x, c, v->request_id, fcgi_vcode_name(v->code),
 			     v->severity != FCGI_SEV_NOTE);
@@ -140,6 +143,9 @@ static void on_note(void *arg, struct cap_conn *c, const char *what,
 	pcap_stats_note(x, what);
 	if (tracking(x) && c != NULL && harms_requests(what))
 		preq_finding(x, c, 0, what, true);
+	/* A name-value pair open across a gap cannot be finished. */
+	if (c != NULL && strcmp(what, "gap") == 0)
+		fcgi_render_forget(x->render, c->label);
 	if (x->view != VIEW_RECORDS && x->view != VIEW_FINDINGS)
 		return;
 	if (c != NULL) {
@@ -160,6 +166,7 @@ static void on_close(void *arg, struct cap_conn *c, const char *why)
 		preq_close_conn(x, c, why);
 	if (x->view != VIEW_RECORDS)
 		return;
+	fcgi_render_forget(x->render, c->label);
 	n = snprintf(detail, sizeof(detail),
 		     "%s; to-app %llu bytes, to-web %llu bytes", why,
 		     (unsigned long long)c->bytes[FCGI_DIR_TO_APP],

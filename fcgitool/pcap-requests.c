@@ -207,6 +207,16 @@ static void print_text(struct pcap_ctx *x, const struct cap_conn *c,
 	fputc('\n', f);
 }
 
+/* "key":"text" with the text escaped as in the text format, as proxy
+ * writes its requests' method and script. */
+static void json_escaped(struct fcgi_json *j, const char *key, const char *v)
+{
+	char esc[4 * 512 + 1];
+
+	fcgi_escape(esc, sizeof(esc), (const uint8_t *)v, strlen(v));
+	fcgi_json_str(j, key, esc);
+}
+
 static void print_json(struct pcap_ctx *x, const struct cap_conn *c,
 		       const struct preq *r)
 {
@@ -219,9 +229,9 @@ static void print_json(struct pcap_ctx *x, const struct cap_conn *c,
 	fcgi_json_uint(j, "seq", r->seq);
 	fcgi_json_uint(j, "packet", r->packet);
 	fcgi_json_double(j, "start", pcap_us(r->start));
-	fcgi_json_bytes(j, "method", r->method, strlen(r->method));
-	fcgi_json_bytes(j, "script", r->script, strlen(r->script));
-	fcgi_json_bytes(j, "uri", r->uri, strlen(r->uri));
+	json_escaped(j, "method", r->method);
+	json_escaped(j, "script", r->script);
+	json_escaped(j, "uri", r->uri);
 	if (r->status != 0)
 		fcgi_json_int(j, "status", r->status);
 	else
@@ -232,8 +242,7 @@ static void print_json(struct pcap_ctx *x, const struct cap_conn *c,
 	fcgi_json_uint(j, "stderrLines",
 		       r->err_lines + (r->err_mid_line ? 1 : 0));
 	if (r->err_first[0])
-		fcgi_json_bytes(j, "stderr", r->err_first,
-				strlen(r->err_first));
+		json_escaped(j, "stderr", r->err_first);
 	fcgi_json_bool(j, "ended", r->ended);
 	if (r->ended) {
 		fcgi_json_uint(j, "appStatus", r->app_status);

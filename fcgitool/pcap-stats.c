@@ -25,62 +25,16 @@ double pcap_ms(double seconds)
 	return round(seconds * 1e6) / 1e3;
 }
 
-/* Bucket of v seconds: microseconds in HIST_POW octaves of HIST_SUB
- * steps each (about 1.1% apart). */
-static size_t bucket(double v)
+void pcap_stats_init(struct pcap_ctx *x)
 {
-	double us = v * 1e6, m;
-	int e;
-	size_t i;
-
-	if (!(us >= 1))
-		return 0;
-	m = frexp(us, &e); /* us = m * 2^e, 0.5 <= m < 1 */
-	e -= 1;		   /* us = (2m) * 2^e, 1 <= 2m < 2 */
-	if (e >= HIST_POW)
-		return HIST_POW * HIST_SUB - 1;
-	i = (size_t)((2 * m - 1) * HIST_SUB);
-	if (i >= HIST_SUB)
-		i = HIST_SUB - 1;
-	return (size_t)e * HIST_SUB + i;
+	fcgi_hist_init(&x->st.total);
+	fcgi_hist_init(&x->st.ttfb);
 }
 
-/* The middle of bucket i, in seconds. */
-static double bucket_value(size_t i)
+/* Seconds as whole microseconds for the histograms. */
+static uint64_t us(double seconds)
 {
-	double e = (double)(i / HIST_SUB), sub = (double)(i % HIST_SUB);
-
-	return ldexp(1 + (sub + 0.5) / HIST_SUB, (int)e) * 1e-6;
-}
-
-void pcap_hist_add(struct pcap_hist *h, double v)
-{
-	if (v < 0)
-		v = 0;
-	h->b[bucket(v)]++;
-	h->n++;
-	if (v > h->max)
-		h->max = v;
-}
-
-double pcap_hist_quantile(const struct pcap_hist *h, double q)
-{
-	uint64_t want, seen = 0;
-	double v;
-
-	if (h->n == 0)
-		return 0;
-	want = (uint64_t)ceil(q * (double)h->n);
-	if (want == 0)
-		want = 1;
-	for (size_t i = 0; i < HIST_POW * HIST_SUB; i++) {
-		seen += h->b[i];
-		if (seen >= want) {
-			v = i == 0 && h->max < 1e-6 ? h->max : bucket_value(i);
-			return v < h->max ? v : h->max;
-		}
-	}
-	return h->max;
+	return seconds > 0 ? (uint64_t)llround(seconds * 1e6) : 0;
 }
 
 void pcap_stats_note(struct pcap_ctx *x, const char *what)
@@ -113,9 +67,9 @@ void pcap_stats_request(struct pcap_ctx *x, const struct cap_conn *c,
 	st->status[r->status > 0 && r->status < 600 ? r->status : 0]++;
 	if (!r->ended)
 		return;
-	pcap_hist_add(&st->total, total);
+	fcgi_hist_add(&st->total, us(total));
 	if (r->ttfb >= 0)
-		pcap_hist_add(&st->ttfb, r->ttfb);
+		fcgi_hist_add(&st->ttfb, us(r->ttfb));
 	/* The slowest, slowest first. */
 	i = st->nslow < PCAP_SLOWEST ? st->nslow : PCAP_SLOWEST - 1;
 	if (st->nslow == PCAP_SLOWEST && total <= st->slow[i].total)
@@ -144,21 +98,28 @@ static const char *type_label(size_t t)
 	return n != NULL ? n : "undefined";
 }
 
+/* Percentile p of h, in milliseconds. */
+static double ms_at(const struct fcgi_hist *h, double p)
+{
+	return h->total == 0 ? 0 : (double)fcgi_hist_percentile(h, p) / 1e3;
+}
+
 static void json_hist(struct fcgi_json *j, const char *key,
-		      const struct pcap_hist *h)
+		      const struct fcgi_hist *h)
 {
 	fcgi_json_obj_open(j, key);
-	fcgi_json_uint(j, "count", h->n);
-	fcgi_json_double(j, "p50", pcap_ms(pcap_hist_quantile(h, 0.5)));
-	fcgi_json_double(j, "p90", pcap_ms(pcap_hist_quantile(h, 0.9)));
-	fcgi_json_double(j, "p99", pcap_ms(pcap_hist_quantile(h, 0.99)));
-	fcgi_json_double(j, "max", pcap_ms(h->max));
+	fcgi_json_uint(j, "count", h->total);
+	fcgi_json_double(j, "p50", ms_at(h, 50));
+	fcgi_json_double(j, "p90", ms_at(h, 90));
+	fcgi_json_double(j, "p99", ms_at(h, 99));
+	fcgi_json_double(j, "max", ms_at(h, 100));
 	fcgi_json_obj_close(j);
 }
 
 static void print_json(struct pcap_ctx *x, const struct cap_session_stats *ss)
 {
 	const struct pcap_stats *st = &x->st;
+	char esc[4 * 256 + 1];
 	struct fcgi_json *j;
 	size_t i;
 
@@ -220,10 +181,14 @@ static void print_json(struct pcap_ctx *x, const struct cap_session_stats *ss)
 		fcgi_json_str(j, "conn", st->slow[i].conn);
 		fcgi_json_uint(j, "id", st->slow[i].id);
 		fcgi_json_double(j, "start", pcap_us(st->slow[i].ts));
-		fcgi_json_bytes(j, "method", st->slow[i].method,
-				strlen(st->slow[i].method));
-		fcgi_json_bytes(j, "script", st->slow[i].script,
-				strlen(st->slow[i].script));
+		fcgi_escape(esc, sizeof(esc),
+			    (const uint8_t *)st->slow[i].method,
+			    strlen(st->slow[i].method));
+		fcgi_json_str(j, "method", esc);
+		fcgi_escape(esc, sizeof(esc),
+			    (const uint8_t *)st->slow[i].script,
+			    strlen(st->slow[i].script));
+		fcgi_json_str(j, "script", esc);
 		if (st->slow[i].status > 0)
 			fcgi_json_int(j, "status", st->slow[i].status);
 		else
@@ -235,16 +200,14 @@ static void print_json(struct pcap_ctx *x, const struct cap_session_stats *ss)
 	fcgi_render_obj_end(x->render);
 }
 
-static void text_hist(FILE *f, const char *name, const struct pcap_hist *h)
+static void text_hist(FILE *f, const char *name, const struct fcgi_hist *h)
 {
-	if (h->n == 0) {
+	if (h->total == 0) {
 		fprintf(f, "%-9s -\n", name);
 		return;
 	}
 	fprintf(f, "%-9s p50=%.3fms p90=%.3fms p99=%.3fms max=%.3fms\n", name,
-		pcap_hist_quantile(h, 0.5) * 1e3,
-		pcap_hist_quantile(h, 0.9) * 1e3,
-		pcap_hist_quantile(h, 0.99) * 1e3, h->max * 1e3);
+		ms_at(h, 50), ms_at(h, 90), ms_at(h, 99), ms_at(h, 100));
 }
 
 void pcap_stats_print(struct pcap_ctx *x, const struct cap_session_stats *ss)

@@ -25,16 +25,6 @@ enum pcap_view_kind {
 #define PCAP_SLOWEST 10
 #define PCAP_NOTE_KINDS 16
 
-/* Latencies, in a histogram of about 1% resolution: flat memory whatever
- * the number of requests. */
-#define HIST_SUB 64
-#define HIST_POW 48
-struct pcap_hist {
-	uint64_t n;
-	double max;
-	uint64_t b[HIST_POW * HIST_SUB];
-};
-
 /* One request being stitched together from its records' events. */
 struct preq {
 	TAILQ_ENTRY(preq) link;
@@ -84,7 +74,9 @@ struct pcap_stats {
 	uint64_t violations[FCGI_V_COUNT];
 	const char *note_names[PCAP_NOTE_KINDS];
 	uint64_t notes[PCAP_NOTE_KINDS];
-	struct pcap_hist total, ttfb;
+	/* Latencies in microseconds: flat memory whatever the number of
+	 * requests. */
+	struct fcgi_hist total, ttfb;
 	struct {
 		double total;
 		char conn[24];
@@ -107,6 +99,7 @@ struct pcap_ctx {
 	int follow_id; /* -1: every request of the connection */
 	const char *extract;
 	const char *const *redact;
+	enum fcgi_severity show_severity; /* findings shown: this or worse */
 	int follow_stream; /* the stream last shown (an event type), or 0 */
 	const struct preq *follow_last; /* the request last shown */
 	/* counters for the exit status and --stats */
@@ -141,9 +134,7 @@ double pcap_us(double seconds);
 double pcap_ms(double seconds);
 
 /* pcap-stats.c */
-void pcap_hist_add(struct pcap_hist *h, double v);
-/* The value below which a fraction q of the samples lie. */
-double pcap_hist_quantile(const struct pcap_hist *h, double q);
+void pcap_stats_init(struct pcap_ctx *x);
 void pcap_stats_request(struct pcap_ctx *x, const struct cap_conn *c,
 			const struct preq *r);
 void pcap_stats_note(struct pcap_ctx *x, const char *what);

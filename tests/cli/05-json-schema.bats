@@ -181,3 +181,16 @@ stop_proxy() {
 		>"$D/b2.json"
 	schema bench "$D/b1.json" "$D/b2.json"
 }
+
+@test "pcap --json: records, findings, requests, stats and follow" {
+	local cap=$TOP/tests/pcap/nginx-keep-v4.pcap
+	"$FCGITOOL" pcap --json -v "$cap" >"$D/records"
+	"$FCGITOOL" pcap --json --requests -v "$cap" >"$D/requests"
+	"$FCGITOOL" pcap --json --stats "$cap" >"$D/stats"
+	"$FCGITOOL" pcap --json --follow c1 "$cap" >"$D/follow"
+	# A damaged capture: gaps, resyncs and an overlap are notes.
+	python3 "$TOP/tests/pcap/rewrite.py" "$cap" "$D/bad.pcap" drop 4 differ 3
+	"$FCGITOOL" pcap --json "$D/bad.pcap" >"$D/bad"
+	schema record,violation,note,request,stats,follow \
+		"$D/records" "$D/requests" "$D/stats" "$D/follow" "$D/bad"
+}
