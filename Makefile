@@ -284,6 +284,16 @@ build/fuzz/tests/fuzz/fuzz-conform: build/fuzz/tests/fuzz/fuzz-conform.o \
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ \
 		$(PKG_LIBS) -ldl -lm
 
+# fuzz-pcap also links libcapture's pure layers (not capture.c, which
+# reads with libpcap, nor the pcapng writer).
+FUZZ_CAP_OBJ := $(patsubst %.c,build/fuzz/%.o,$(filter-out \
+	pcap/capture.c pcap/pcapng.c,$(CAP_SRC)))
+build/fuzz/tests/fuzz/fuzz-pcap: build/fuzz/tests/fuzz/fuzz-pcap.o \
+		$(FUZZ_CAP_OBJ) $(FUZZ_LIB_OBJ)
+	$(quiet) LD $@
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ \
+		$(PKG_LIBS) -ldl -lm
+
 fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build

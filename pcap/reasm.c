@@ -543,6 +543,27 @@ static void settle(struct cap_reasm *r, struct flow *f, bool all)
 	} while (moved && !f->ignored);
 }
 
+/* Compare the bytes [a, b) of held segment s with p[0..b-a), which came
+ * again; report the range from the first to the last that differ. */
+static void compare_held(struct cap_reasm *r, struct flow *f, int side,
+			 const struct seg *s, uint64_t a, uint64_t b,
+			 const uint8_t *p)
+{
+	size_t n = (size_t)(b - a), first = n, last = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		if (s->data[a - s->off + k] != p[k]) {
+			if (first == n)
+				first = k;
+			last = k;
+		}
+	}
+	if (first == n || r->cb.on_overlap == NULL)
+		return;
+	now(r, f);
+	r->cb.on_overlap(r->arg, &f->pub, side, a + first, last - first + 1);
+}
+
 /* Insert a copy of [off, off+n) (or a lost range) into h's held list,
  * keeping only the bytes no held segment has, and comparing the others.
  * 0 or FCGI_ENOMEM (what was not inserted is dropped). */
@@ -564,17 +585,9 @@ static int hold(struct cap_reasm *r, struct flow *f, int side, uint64_t off,
 			/* Overlap with s: compare, keep s's bytes. */
 			a = pos;
 			b = s->off + s->len < end ? s->off + s->len : end;
-			if (!lost && !s->lost) {
-				for (k = 0; k < b - a; k++)
-					if (s->data[a - s->off + k] !=
-					    p[a - off + k])
-						break;
-				now(r, f);
-				if (k < b - a && r->cb.on_overlap != NULL)
-					r->cb.on_overlap(r->arg, &f->pub, side,
-							 a + k,
-							 (size_t)(b - a - k));
-			}
+			if (!lost && !s->lost)
+				compare_held(r, f, side, s, a, b,
+					     p + (a - off));
 			pos = b;
 			pp = &s->next;
 			continue;
