@@ -350,6 +350,10 @@ static int read_all(struct cap_source *src, struct cap_session *s,
 			last = now();
 			progress(src, s, n);
 		}
+		/* Live, each packet's lines go out at once (as tcpdump
+		 * -l), for a pipe or a file being watched. */
+		if (a->iface != NULL)
+			fflush(stdout);
 		if (a->count > 0 && n >= a->count)
 			break;
 	}

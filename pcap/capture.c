@@ -21,7 +21,7 @@
 #include "capture.h"
 
 #define SNAPLEN 262144
-#define LIVE_BUFFER (8u << 20)
+#define LIVE_BUFFER (32u << 20) /* lo at full speed loses less */
 #define LIVE_TIMEOUT_MS 100
 #define GZIP_MAGIC0 0x1f
 #define PCAPNG_MAGIC0 0x0a

@@ -411,6 +411,7 @@ static bool drain(struct cap_reasm *r, struct flow *f, int side, bool force)
 	size_t k;
 
 	while (!f->ignored && (s = h->held) != NULL && s->off <= h->next_off) {
+		/* force: the first segment goes whatever it waits for. */
 		if (!force && s->has_dep && !dep_met(&f->h[!side], s->dep)) {
 			if (!h->blocked) {
 				h->blocked = true;
@@ -418,6 +419,7 @@ static bool drain(struct cap_reasm *r, struct flow *f, int side, bool force)
 			}
 			return progress;
 		}
+		force = false;
 		h->blocked = false;
 		h->held = s->next;
 		k = h->next_off - s->off < s->len
@@ -441,27 +443,71 @@ static bool drain(struct cap_reasm *r, struct flow *f, int side, bool force)
 }
 
 /* side's bytes up to offset limit will not come: gaps for what is
- * missing, held bytes before it delivered whatever they wait for. */
-static void lose_until(struct cap_reasm *r, struct flow *f, int side,
+ * missing, and held bytes before the limit delivered in their turn.
+ * Returns whether anything moved (false: a held segment waits for the
+ * other side). */
+static bool lose_until(struct cap_reasm *r, struct flow *f, int side,
 		       uint64_t limit)
 {
 	struct half *h = &f->h[side];
+	bool moved = false;
 	uint64_t to;
 
 	while (!f->ignored && h->next_off < limit) {
 		if (h->held != NULL && h->held->off <= h->next_off) {
-			(void)drain(r, f, side, true);
+			if (!drain(r, f, side, false))
+				break;
+			moved = true;
 			continue;
 		}
 		to = h->held != NULL && h->held->off < limit ? h->held->off
 							     : limit;
 		(void)deliver_gap(r, f, side, to - h->next_off);
+		moved = true;
 	}
+	return moved;
 }
 
 static bool over_bounds(const struct cap_reasm *r, const struct half *h)
 {
 	return h->held_bytes > r->o.window || r->held > r->o.total;
+}
+
+/* Whether side waits for the other: its next bytes (or its FIN) are due
+ * but what their packet acknowledged has not come. */
+static bool waits(const struct flow *f, int side)
+{
+	const struct half *h = &f->h[side];
+
+	return h->blocked &&
+	       ((h->held != NULL && h->held->off <= h->next_off) ||
+		(h->held == NULL && h->fin && !h->done));
+}
+
+/* Two sides wait for each other (what they wait for was lost, or the
+ * capture is damaged): the one whose bytes came first goes. */
+static bool force_one(struct cap_reasm *r, struct flow *f)
+{
+	int side = -1;
+	double ts[2];
+
+	for (int i = 0; i < 2; i++) {
+		const struct half *h = &f->h[i];
+
+		if (!waits(f, i))
+			continue;
+		ts[i] = h->held != NULL ? h->held->ts : r->now;
+		if (side < 0 || ts[i] < ts[side])
+			side = i;
+	}
+	if (side < 0)
+		return false;
+	if (f->h[side].held == NULL) {
+		f->h[side].fin_has_dep = false;
+		f->h[side].blocked = false;
+		return true;
+	}
+	return drain(r, f, side, true);
 }
 
 /*
@@ -481,21 +527,16 @@ static bool give_up(struct cap_reasm *r, struct flow *f, bool all)
 	for (int side = 0; side < 2 && !f->ignored; side++) {
 		h = &f->h[side];
 		o = &f->h[!side];
-		if (h->blocked && (all || r->now - h->blocked_ts > r->o.wait ||
-				   over_bounds(r, h))) {
+		if (waits(f, side) &&
+		    (all || r->now - h->blocked_ts > r->o.wait ||
+		     over_bounds(r, h))) {
 			dep = h->held != NULL ? h->held->dep : h->fin_dep;
 			lim = off_of(o, dep);
 			if (o->fin && lim > o->fin_off)
 				lim = o->fin_off;
-			if (lim > o->next_off) {
-				lose_until(r, f, !side, lim);
-			} else {
-				(void)drain(r, f, side, true);
-				if (h->held == NULL)
-					h->fin_has_dep = false;
-				h->blocked = false;
-			}
-			return true;
+			/* The other side's bytes it waits for were lost. */
+			if (lim > o->next_off && lose_until(r, f, !side, lim))
+				return true;
 		}
 		if (h->held != NULL && h->held->off > h->next_off) {
 			acked = h->have_ack &&
@@ -504,25 +545,29 @@ static bool give_up(struct cap_reasm *r, struct flow *f, bool all)
 				h->hole_acked = true;
 				h->hole_ts = r->now;
 			}
-			if (all || over_bounds(r, h) ||
-			    (h->hole_acked &&
-			     r->now - h->hole_ts > r->o.wait)) {
-				lose_until(r, f, side, h->held->off);
+			if ((all || over_bounds(r, h) ||
+			     (h->hole_acked &&
+			      r->now - h->hole_ts > r->o.wait)) &&
+			    lose_until(r, f, side, h->held->off))
 				return true;
-			}
 		}
-		if (all && h->fin && !h->done && h->next_off < h->fin_off) {
-			lose_until(r, f, side, h->fin_off);
+		if (all && h->fin && !h->done && h->next_off < h->fin_off &&
+		    lose_until(r, f, side, h->fin_off))
 			return true;
-		}
 		/* At the end: bytes the receiver acknowledged that never
 		 * came were lost (one more may be an unseen FIN). */
 		if (all && !h->fin && h->have_ack && h->held == NULL &&
-		    (int32_t)(h->acked - h->next_seq) > 1) {
-			lose_until(r, f, side, off_of(h, h->acked - 1));
+		    (int32_t)(h->acked - h->next_seq) > 1 &&
+		    lose_until(r, f, side, off_of(h, h->acked - 1)))
 			return true;
-		}
 	}
+	/* Waits that nothing above could end: each side waits for the
+	 * other. */
+	for (int side = 0; side < 2; side++)
+		if (waits(f, side) &&
+		    (all || r->now - f->h[side].blocked_ts > r->o.wait ||
+		     over_bounds(r, &f->h[side])))
+			return force_one(r, f);
 	return false;
 }
 

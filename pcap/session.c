@@ -134,18 +134,17 @@ static bool header_ok(const struct fcgi_header *h, int dir)
 	return h->padding_length == 0 || total % 8 == 0;
 }
 
-/* BEGIN_REQUEST and END_REQUEST bodies are checked whole: enough to
- * believe the header without the next one. */
+/* BEGIN_REQUEST and END_REQUEST bodies are checked too: with a known
+ * role and flags, or protocolStatus, the header is believed without the
+ * next one.  Their reserved bytes are not: PHP-FPM leaves whatever its
+ * buffer held in those of END_REQUEST. */
 static bool body_ok(const struct fcgi_header *h, const uint8_t *b)
 {
-	static const uint8_t zero[5];
-
 	if (h->type == FCGI_BEGIN_REQUEST)
 		return b[0] == 0 && b[1] >= FCGI_RESPONDER &&
-		       b[1] <= FCGI_FILTER && b[2] <= FCGI_KEEP_CONN &&
-		       memcmp(b + 3, zero, 5) == 0;
+		       b[1] <= FCGI_FILTER && b[2] <= FCGI_KEEP_CONN;
 	if (h->type == FCGI_END_REQUEST)
-		return b[4] <= FCGI_UNKNOWN_ROLE && memcmp(b + 5, zero, 3) == 0;
+		return b[4] <= FCGI_UNKNOWN_ROLE;
 	return false;
 }
 

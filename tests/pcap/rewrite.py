@@ -9,6 +9,9 @@ applying operations, in the order given, each deterministic:
   reorder N     swap every Nth pair of adjacent data segments of a
                 flow's direction, as a capture that saw them out of
                 order (the endpoints' acknowledgements stay)
+  swap N        the same, only for pairs with no data of the other
+                direction between them (local reordering, as within one
+                large transfer)
   dup N         send every Nth data segment twice (the copy later)
   overlap N     before every Nth data segment, send its second half
                 alone (the same bytes)
@@ -195,14 +198,23 @@ def key(t):
     return (t['src'], t['sport'], t['dst'], t['dport'])
 
 
-def op_reorder(pkts, n):
-    by_dir = {}
+def op_reorder(pkts, n, local=False):
+    by_dir, last = {}, {}
     for i, p in enumerate(pkts):
         if p.tcp and p.tcp['data']:
-            by_dir.setdefault(key(p.tcp), []).append(i)
+            k = key(p.tcp)
+            flow = frozenset((k[:2], k[2:]))
+            # Local: a run of data of one direction, broken by the
+            # other direction's data.
+            if local and last.get(flow) != k:
+                by_dir.setdefault(k, []).append(None)
+            last[flow] = k
+            by_dir.setdefault(k, []).append(i)
     count = 0
     for idx in by_dir.values():
         for j in range(0, len(idx) - 1, 2):
+            if idx[j] is None or idx[j + 1] is None:
+                continue
             count += 1
             if count % n == 0:
                 a, b = idx[j], idx[j + 1]
@@ -391,6 +403,8 @@ def main(argv):
         arg = args.pop(0)
         if op == 'reorder':
             pkts = op_reorder(pkts, int(arg))
+        elif op == 'swap':
+            pkts = op_reorder(pkts, int(arg), True)
         elif op == 'dup':
             pkts = op_dup(pkts, int(arg))
         elif op == 'overlap':

@@ -453,6 +453,34 @@ static void test_session_gap(void **state)
 	fx_delete(x);
 }
 
+/* After a gap, an END_REQUEST alone is enough to resynchronise, even
+ * with PHP-FPM's reserved bytes, which hold whatever its buffer held. */
+static void test_session_resync_on_end(void **state)
+{
+	struct fixture *x = fx_new(NULL);
+	struct fcgi_buf end;
+
+	(void)state;
+	conversation(&x->app, &x->web, 1, "/a");
+	handshake(&x->cv);
+	send_bytes(&x->cv, 0, &x->app, 1000);
+	/* The answer's STDOUT records are lost; its END_REQUEST comes
+	 * alone, with "ere" in its reserved bytes. */
+	x->cv.seq[1] += 40;
+	fcgi_buf_init(&end, NULL, 0);
+	assert_int_equal(fcgi_buf_append(&end, x->web.data + 40, 16), 0);
+	memcpy(end.data + 13, "ere", 3);
+	frame(&x->cv, 1, CAP_TH_ACK, end.data, end.len);
+	frame(&x->cv, 0, CAP_TH_ACK, NULL, 0);
+	cap_session_finish(x->s);
+	assert_true(has(&x->log, "note c1 resync: to-web: decoding from "
+				 "offset 40 after 40 bytes lost or skipped"));
+	assert_true(has(&x->log, "rec c1 to-web END_REQUEST id=1 len=8 "
+				 "off=40\n"));
+	fcgi_buf_free(&end);
+	fx_delete(x);
+}
+
 /* Every allocation failure: the session carries on or reports
  * FCGI_ENOMEM, and frees everything. */
 static int sweep_run(void *arg, const struct fcgi_mem *mem)
@@ -513,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_session_port),
 		cmocka_unit_test(test_session_mid_stream),
 		cmocka_unit_test(test_session_gap),
+		cmocka_unit_test(test_session_resync_on_end),
 		cmocka_unit_test(test_session_alloc_failure_sweep),
 	};
 
