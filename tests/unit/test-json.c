@@ -137,6 +137,67 @@ static void test_json_numbers(void **state)
 	fcgi_buf_free(&b);
 }
 
+/* Numbers are written without stdio: exactly what printf writes, for
+ * times in microseconds of every size, other doubles and integers. */
+static void test_json_numbers_as_printf(void **state)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15u, r;
+	struct fcgi_buf b;
+	struct fcgi_json j;
+	char want[64];
+	double v;
+
+	(void)state;
+	fcgi_buf_init(&b, NULL, 0);
+	for (int i = 0; i < 60000; i++) {
+		seed = seed * 6364136223846793005u + 1442695040888963407u;
+		r = seed >> 11;
+		switch (i % 6) {
+		case 0: /* a time in microseconds, up to ~1e10 s */
+			v = (double)(r % 10000000000000000u) / 1e6;
+			break;
+		case 1: /* small ones, near 1e-4 */
+			v = (double)(r % 2000) / 1e6;
+			break;
+		case 2: /* near 1e9 */
+			v = 999999000 + (double)(r % 2000000000) / 1e6;
+			break;
+		case 3: /* any double */
+			v = (double)r / (double)(1 + (r & 0xffff)) / 1e3;
+			break;
+		case 4:
+			v = -(double)(r % 100000000000u) / 1e6;
+			break;
+		default: /* an integer */
+			v = (double)(int64_t)(r % 100000000000u) -
+			    50000000000.0;
+			break;
+		}
+		if (v == (double)(int64_t)v)
+			snprintf(want, sizeof(want), "{\"v\":%lld}",
+				 (long long)v);
+		else
+			snprintf(want, sizeof(want), "{\"v\":%.15g}", v);
+		fcgi_buf_reset(&b);
+		fcgi_json_begin(&j, &b);
+		fcgi_json_double(&j, "v", v);
+		expect(&j, &b, want);
+		fcgi_buf_reset(&b);
+		fcgi_json_begin(&j, &b);
+		fcgi_json_uint(&j, "v", r);
+		snprintf(want, sizeof(want), "{\"v\":%llu}",
+			 (unsigned long long)r);
+		expect(&j, &b, want);
+		fcgi_buf_reset(&b);
+		fcgi_json_begin(&j, &b);
+		fcgi_json_int(&j, "v", -(int64_t)(r >> 1));
+		snprintf(want, sizeof(want), "{\"v\":%lld}",
+			 -(long long)(r >> 1));
+		expect(&j, &b, want);
+	}
+	fcgi_buf_free(&b);
+}
+
 static void test_json_params_violation(void **state)
 {
 	static const char *const redact[] = { "HTTP_COOKIE", NULL };
@@ -208,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_json_strings),
 		cmocka_unit_test(test_json_bytes_rule),
 		cmocka_unit_test(test_json_numbers),
+		cmocka_unit_test(test_json_numbers_as_printf),
 		cmocka_unit_test(test_json_params_violation),
 		cmocka_unit_test(test_json_alloc_failures),
 	};
