@@ -25,7 +25,8 @@ applying operations, in the order given, each deterministic:
   link TYPE     write with link type en10mb, vlan, qinq, sll, sll2,
                 null, loop or raw
   ports K       K copies, each with other client ports, one after the
-                other in time (large inputs for benchmarks)
+                other in time (large inputs for benchmarks); clients
+                are the endpoints SYNs do not go to
   truncate N    cut the written file after N bytes (mid-packet)
 
 Usage: rewrite.py IN OUT [op arg]... [--pcapng]
@@ -301,11 +302,27 @@ def op_ports(pkts, k):
     """k copies; copy i moves client ports (the side that sent the SYN)
     by i * 1000 modulo the ephemeral range, and its times after the
     previous copy's."""
-    clients = set()
+    # Servers: where SYNs go; without any, the lowest port.  Every other
+    # endpoint is a client, also of connections opened before the
+    # capture.
+    servers = set()
     for p in pkts:
         t = p.tcp
         if t and t['flags'] & TH_SYN and not t['flags'] & TH_ACK:
-            clients.add((t['src'], t['sport']))
+            servers.add((t['dst'], t['dport']))
+    if not servers:
+        ports = [min(p.tcp['sport'], p.tcp['dport']) for p in pkts if p.tcp]
+        if ports:
+            low = min(ports)
+            servers = {(p.tcp['dst'], low) for p in pkts
+                       if p.tcp and p.tcp['dport'] == low}
+    clients = set()
+    for p in pkts:
+        t = p.tcp
+        if t:
+            for e in ((t['src'], t['sport']), (t['dst'], t['dport'])):
+                if e not in servers:
+                    clients.add(e)
     if not pkts:
         return pkts
     span = pkts[-1].ts - pkts[0].ts + 1000
