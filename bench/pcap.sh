@@ -54,9 +54,10 @@ free_port() {
 app=$(free_port)
 web=$(free_port)
 mkdir -p "$d/www" "$d/nginx/logs" "$d/nginx/tmp"
-echo '<?php echo "hello\n";' >"$d/www/small.php"
+printf '%s\n' '<?php echo "hello\n";' >"$d/www/small.php"
 echo '<?php echo str_repeat("0123456789abcdef", 4096);' >"$d/www/big.php"
-echo '<?php $b = file_get_contents("php://input"); echo strlen($b), "\n";' \
+# shellcheck disable=SC2016 # PHP, not shell
+printf '%s\n' '<?php $b = file_get_contents("php://input"); echo strlen($b), "\n";' \
 	>"$d/www/post.php"
 head -c 262144 /dev/urandom >"$d/body"
 
@@ -128,8 +129,8 @@ until grep -q 'listening on' "$d/tcpdump.err" 2>/dev/null; do
 	[ $i -lt 100 ] || exit 1
 	sleep 0.05
 done
-wrk -t1 -c8 -d2 "http://127.0.0.1:$web/small.php" >/dev/null
-wrk -t1 -c4 -d1 "http://127.0.0.1:$web/big.php" >/dev/null
+wrk -t1 -c4 -d2 "http://127.0.0.1:$web/small.php" >/dev/null
+wrk -t1 -c2 -d1 "http://127.0.0.1:$web/big.php" >/dev/null
 for _ in 1 2 3 4 5 6 7 8; do
 	curl -sS -o /dev/null --data-binary "@$d/body" \
 		"http://127.0.0.1:$web/post.php"
@@ -137,7 +138,7 @@ done
 sleep 0.3
 kill -INT "$td"
 wait "$td" || true
-cat "$d/tcpdump.err" | grep -E 'captured|dropped' | sed 's/^/  tcpdump: /'
+grep -E 'captured|dropped' "$d/tcpdump.err" | sed 's/^/  tcpdump: /'
 
 # Copies up to the size asked for.
 base=$(stat -c %s "$d/base.pcap")
@@ -149,12 +150,10 @@ records=$("$tool" pcap --stats --json "$d/cap.pcap" |
 	python3 -c 'import json, sys; print(sum(r["count"] for r in json.load(sys.stdin)["records"]))')
 echo "== pcap: $smb MB ($copies copies of $base bytes), $records records"
 
-# run NAME CMD...: wall seconds and peak RSS (KiB) of CMD, output to
-# /dev/null, the best of three.
+# run CMD...: "SECONDS RSS_KIB" of CMD, output to /dev/null, the best
+# wall-clock time of three.
 run() {
-	name=$1
-	shift
-	best=""
+	best="" rss=""
 	for _ in 1 2 3; do
 		/usr/bin/time -f '%e %M' -o "$d/time" "$@" >/dev/null 2>&1 || true
 		t=$(cut -d' ' -f1 "$d/time")
@@ -163,32 +162,31 @@ run() {
 			rss=$(cut -d' ' -f2 "$d/time")
 		fi
 	done
-	eval "t_$name=\$best rss_$name=\$rss"
+	echo "$best $rss"
 }
 
-cat "$d/cap.pcap" >/dev/null # into the page cache
-run cat cat "$d/cap.pcap"
-run json "$tool" pcap --json "$d/cap.pcap"
-run requests "$tool" pcap --requests "$d/cap.pcap"
-run tjson tshark -r "$d/cap.pcap" -d "tcp.port==$app,fcgi" -Y fcgi -T json
-run tfields tshark -r "$d/cap.pcap" -d "tcp.port==$app,fcgi" -Y fcgi \
-	-T fields -e fcgi.type
-
-# row NAME LABEL: MB/s, records/s, peak RSS.
+# row "SECONDS RSS" LABEL: MB/s, records/s, peak RSS.
 row() {
-	eval "t=\$t_$1 r=\$rss_$1"
-	awk -v t="$t" -v s="$size" -v n="$records" -v r="$r" -v l="$2" \
+	awk -v t="${1% *}" -v s="$size" -v n="$records" -v r="${1#* }" -v l="$2" \
 		'BEGIN { if (t < 0.005) t = 0.005
 		printf "  %-34s %8.2f s %9.1f MB/s %11.0f records/s %7.1f MiB\n",
 			l, t, s / 1048576 / t, n / t, r / 1024 }'
 }
-row cat "cat FILE > /dev/null"
-row json "fcgitool pcap --json"
-row requests "fcgitool pcap --requests"
-row tjson "tshark -Y fcgi -T json"
-row tfields "tshark -Y fcgi -T fields"
-awk -v c="$t_cat" -v j="$t_json" -v q="$t_requests" -v tj="$t_tjson" \
-	-v tf="$t_tfields" -v rss="$rss_json" 'BEGIN {
+
+cat "$d/cap.pcap" >/dev/null # into the page cache
+r_cat=$(run cat "$d/cap.pcap")
+r_json=$(run "$tool" pcap --json "$d/cap.pcap")
+r_requests=$(run "$tool" pcap --requests "$d/cap.pcap")
+r_tjson=$(run tshark -r "$d/cap.pcap" -d "tcp.port==$app,fcgi" -Y fcgi -T json)
+r_tfields=$(run tshark -r "$d/cap.pcap" -d "tcp.port==$app,fcgi" -Y fcgi \
+	-T fields -e fcgi.type)
+row "$r_cat" "cat FILE > /dev/null"
+row "$r_json" "fcgitool pcap --json"
+row "$r_requests" "fcgitool pcap --requests"
+row "$r_tjson" "tshark -Y fcgi -T json"
+row "$r_tfields" "tshark -Y fcgi -T fields"
+awk -v c="${r_cat% *}" -v j="${r_json% *}" -v q="${r_requests% *}" \
+	-v tj="${r_tjson% *}" -v tf="${r_tfields% *}" -v rss="${r_json#* }" 'BEGIN {
 	if (c < 0.005) c = 0.005
 	printf "  --json vs tshark -T json:   %6.1fx (goal >= 50x)\n", tj / j
 	printf "  --json vs tshark -T fields: %6.1fx (goal >= 1x)\n", tf / j

@@ -47,13 +47,13 @@ PHP
 # stop_tcpdump.  tcpdump loses packets on lo without immediate mode
 # and a larger buffer (DESIGN.md).
 start_tcpdump() {
-	local file=$1 i
+	local file=$1
 	shift
 	tcpdump -i lo -w "$file" --immediate-mode -B 131072 -U "$@" \
 		>"$PEER_DIR/tcpdump.out" 2>"$PEER_DIR/tcpdump.err" 3>&- &
 	TCPDUMP_PID=$!
 	track "$TCPDUMP_PID"
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		grep -q 'listening on' "$PEER_DIR/tcpdump.err" && return 0
 		kill -0 "$TCPDUMP_PID" 2>/dev/null || break
 		sleep 0.05
