@@ -68,7 +68,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-struct pcap_args {
+struct pv_args {
 	struct cap_session_opts so;
 	struct fcgi_render_opts ro;
 	const char *file, *iface;
@@ -128,7 +128,7 @@ static int parse_only(char *list, unsigned *bits)
 }
 
 /* The trailing arguments joined with spaces, as tcpdump does. */
-static int join_filter(struct pcap_args *a, int argc, char **argv, int from)
+static int join_filter(struct pv_args *a, int argc, char **argv, int from)
 {
 	size_t o = 0, n;
 
@@ -147,8 +147,7 @@ static int join_filter(struct pcap_args *a, int argc, char **argv, int from)
 }
 
 /* One option; EXIT_OK, or an exit status after saying why. */
-static int parse_opt(int c, struct pcap_ctx *x, struct pcap_args *a,
-		     char **argv)
+static int parse_opt(int c, struct pv_ctx *x, struct pv_args *a, char **argv)
 {
 	unsigned long v;
 	uint64_t ms;
@@ -180,7 +179,7 @@ static int parse_opt(int c, struct pcap_ctx *x, struct pcap_args *a,
 		x->extract = optarg;
 		return EXIT_OK;
 	case OPT_FOLLOW:
-		if (pcap_follow_parse(x, optarg) != 0)
+		if (pv_follow_parse(x, optarg) != 0)
 			return usage_error("--follow: '%s' is not a "
 					   "connection like c3 or c3:1",
 					   optarg);
@@ -251,8 +250,8 @@ static int parse_opt(int c, struct pcap_ctx *x, struct pcap_args *a,
 
 /* Parse argv: EXIT_OK to go on, -1 when -h was answered, else the exit
  * status. */
-static int parse_args(int argc, char **argv, struct pcap_ctx *x,
-		      struct pcap_args *a)
+static int parse_args(int argc, char **argv, struct pv_ctx *x,
+		      struct pv_args *a)
 {
 	const char *const *dflt;
 	int c, rc;
@@ -331,7 +330,7 @@ static void progress(struct cap_source *src, struct cap_session *s,
 
 /* Read every frame into the session.  EXIT_OK or EXIT_IO. */
 static int read_all(struct cap_source *src, struct cap_session *s,
-		    const struct pcap_args *a, bool show_progress)
+		    const struct pv_args *a, bool show_progress)
 {
 	int linktype = cap_source_linktype(src);
 	struct cap_frame fr;
@@ -366,7 +365,7 @@ static int read_all(struct cap_source *src, struct cap_session *s,
 	return EXIT_OK;
 }
 
-static struct cap_source *open_source(const struct pcap_args *a)
+static struct cap_source *open_source(const struct pv_args *a)
 {
 	char err[1024];
 	struct cap_source *src;
@@ -382,8 +381,8 @@ static struct cap_source *open_source(const struct pcap_args *a)
 
 int cmd_pcap(int argc, char **argv)
 {
-	struct pcap_args a;
-	struct pcap_ctx x;
+	struct pv_args a;
+	struct pv_ctx x;
 	struct cap_session_stats ss;
 	struct cap_source *src;
 	struct cap_session *s;
@@ -394,7 +393,7 @@ int cmd_pcap(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	memset(&x, 0, sizeof(x));
 	x.out = stdout;
-	pcap_stats_init(&x);
+	pv_stats_init(&x);
 	rc = parse_args(argc, argv, &x, &a);
 	if (rc < 0)
 		return EXIT_OK; /* -h */
@@ -413,8 +412,7 @@ int cmd_pcap(int argc, char **argv)
 	}
 	a.ro.color = !x.json && want_color(stdout);
 	x.render = render_open(stdout, &a.ro);
-	s = x.render != NULL ? cap_session_new(&a.so, &pcap_callbacks, &x)
-			     : NULL;
+	s = x.render != NULL ? cap_session_new(&a.so, &pv_callbacks, &x) : NULL;
 	if (s == NULL) {
 		warn("out of memory");
 		fcgi_render_free(x.render);
@@ -433,7 +431,7 @@ int cmd_pcap(int argc, char **argv)
 	cap_session_finish(s);
 	if (x.view == VIEW_STATS) {
 		cap_session_stats(s, &ss);
-		pcap_stats_print(&x, &ss);
+		pv_stats_print(&x, &ss);
 	}
 	if (a.iface != NULL && cap_source_dropped(src) > 0)
 		warn("%llu packets dropped by the kernel",

@@ -17,7 +17,7 @@ enum { F_PARAMS, F_STDIN, F_STDOUT, F_STDERR, F_BODY };
 static const char *const suffix[] = { "params", "stdin", "stdout", "stderr",
 				      "body" };
 
-int pcap_follow_parse(struct pcap_ctx *x, const char *arg)
+int pv_follow_parse(struct pv_ctx *x, const char *arg)
 {
 	const char *p = arg, *colon;
 	char num[24];
@@ -44,8 +44,8 @@ int pcap_follow_parse(struct pcap_ctx *x, const char *arg)
 	return 0;
 }
 
-bool pcap_follow_match(const struct pcap_ctx *x, const struct cap_conn *c,
-		       uint16_t id)
+bool pv_follow_match(const struct pv_ctx *x, const struct cap_conn *c,
+		     uint16_t id)
 {
 	return strcmp(x->follow_conn, c->label) == 0 &&
 	       (x->follow_id < 0 || x->follow_id == (int)id);
@@ -53,8 +53,8 @@ bool pcap_follow_match(const struct pcap_ctx *x, const struct cap_conn *c,
 
 /* The file for stream k of r, opened on first use; NULL after a failure
  * (reported once). */
-static FILE *file_of(struct pcap_ctx *x, const struct cap_conn *c,
-		     struct preq *r, int k)
+static FILE *file_of(struct pv_ctx *x, const struct cap_conn *c, struct preq *r,
+		     int k)
 {
 	char path[4096];
 
@@ -71,7 +71,7 @@ static FILE *file_of(struct pcap_ctx *x, const struct cap_conn *c,
 	return r->files[k];
 }
 
-static void put(struct pcap_ctx *x, FILE *f, const void *p, size_t n)
+static void put(struct pv_ctx *x, FILE *f, const void *p, size_t n)
 {
 	if (f != NULL && n > 0 && fwrite(p, 1, n, f) != n &&
 	    !x->extract_failed) {
@@ -103,7 +103,7 @@ static void put_text(FILE *f, const uint8_t *p, size_t n)
 
 /* "== c3 request 1 id=1" when a new request starts being shown, and
  * "-- stdout" when another stream does. */
-static void text_header(struct pcap_ctx *x, const struct cap_conn *c,
+static void text_header(struct pv_ctx *x, const struct cap_conn *c,
 			const struct preq *r, int stream, const char *name)
 {
 	if (x->follow_last != r) {
@@ -121,8 +121,7 @@ static void text_header(struct pcap_ctx *x, const struct cap_conn *c,
 	}
 }
 
-static struct fcgi_json *json_begin(struct pcap_ctx *x,
-				    const struct cap_conn *c,
+static struct fcgi_json *json_begin(struct pv_ctx *x, const struct cap_conn *c,
 				    const struct preq *r, const char *stream)
 {
 	struct fcgi_json *j;
@@ -134,8 +133,8 @@ static struct fcgi_json *json_begin(struct pcap_ctx *x,
 	return j;
 }
 
-void pcap_follow_params(struct pcap_ctx *x, const struct cap_conn *c,
-			struct preq *r, const struct fcgi_params *p)
+void pv_follow_params(struct pv_ctx *x, const struct cap_conn *c,
+		      struct preq *r, const struct fcgi_params *p)
 {
 	char name[4 * 256 + 1], value[4 * 4096 + 1];
 	struct fcgi_json *j;
@@ -167,9 +166,8 @@ void pcap_follow_params(struct pcap_ctx *x, const struct cap_conn *c,
 	}
 }
 
-void pcap_follow_data(struct pcap_ctx *x, const struct cap_conn *c,
-		      struct preq *r, enum fcgi_event_type type,
-		      const uint8_t *data, size_t len)
+void pv_follow_data(struct pv_ctx *x, const struct cap_conn *c, struct preq *r,
+		    enum fcgi_event_type type, const uint8_t *data, size_t len)
 {
 	int k = type == FCGI_EV_STDIN	 ? F_STDIN
 		: type == FCGI_EV_STDOUT ? F_STDOUT
@@ -205,8 +203,7 @@ void pcap_follow_data(struct pcap_ctx *x, const struct cap_conn *c,
 	put_text(x->out, data, len);
 }
 
-void pcap_follow_end(struct pcap_ctx *x, const struct cap_conn *c,
-		     struct preq *r)
+void pv_follow_end(struct pv_ctx *x, const struct cap_conn *c, struct preq *r)
 {
 	const char *ps = fcgi_pstatus_name(r->pstatus);
 	struct fcgi_json *j;

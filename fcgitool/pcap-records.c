@@ -12,13 +12,13 @@
 
 static const char *const sender_name[2] = { "the web server", "the app" };
 
-static bool tracking(const struct pcap_ctx *x)
+static bool tracking(const struct pv_ctx *x)
 {
 	return x->view >= VIEW_REQUESTS;
 }
 
-void pcap_note(struct pcap_ctx *x, const struct cap_conn *c, double ts,
-	       uint64_t packet, const char *what, const char *detail)
+void pv_note(struct pv_ctx *x, const struct cap_conn *c, double ts,
+	     uint64_t packet, const char *what, const char *detail)
 {
 	struct fcgi_json *j;
 	char text[512];
@@ -44,7 +44,7 @@ void pcap_note(struct pcap_ctx *x, const struct cap_conn *c, double ts,
 			 detail);
 }
 
-static void show_violation(struct pcap_ctx *x, const struct cap_conn *c,
+static void show_violation(struct pv_ctx *x, const struct cap_conn *c,
 			   const struct fcgi_violation *v)
 {
 	struct fcgi_violation t;
@@ -71,7 +71,7 @@ static void show_violation(struct pcap_ctx *x, const struct cap_conn *c,
 
 static void on_open(void *arg, struct cap_conn *c)
 {
-	struct pcap_ctx *x = arg;
+	struct pv_ctx *x = arg;
 	char detail[160];
 
 	c->user = NULL;
@@ -80,13 +80,13 @@ static void on_open(void *arg, struct cap_conn *c)
 	if (x->view != VIEW_RECORDS)
 		return;
 	snprintf(detail, sizeof(detail), "%s -> %s", c->web, c->app);
-	pcap_note(x, c, c->opened, c->packet, "open", detail);
+	pv_note(x, c, c->opened, c->packet, "open", detail);
 }
 
 static void on_record(void *arg, struct cap_conn *c, enum fcgi_dir dir,
 		      const struct fcgi_record *rec)
 {
-	struct pcap_ctx *x = arg;
+	struct pv_ctx *x = arg;
 	unsigned t = rec->h.type;
 
 	if (x->view == VIEW_STATS)
@@ -97,7 +97,7 @@ static void on_record(void *arg, struct cap_conn *c, enum fcgi_dir dir,
 
 static void on_event(void *arg, struct cap_conn *c, const struct fcgi_event *ev)
 {
-	struct pcap_ctx *x = arg;
+	struct pv_ctx *x = arg;
 	char detail[64];
 
 	if (tracking(x))
@@ -105,14 +105,14 @@ static void on_event(void *arg, struct cap_conn *c, const struct fcgi_event *ev)
 	if (x->view == VIEW_RECORDS && ev->type == FCGI_EV_CLOSE) {
 		snprintf(detail, sizeof(detail), "%s closed its half",
 			 sender_name[ev->dir]);
-		pcap_note(x, c, c->ts, c->packet, "eof", detail);
+		pv_note(x, c, c->ts, c->packet, "eof", detail);
 	}
 }
 
 static void on_violation(void *arg, struct cap_conn *c,
 			 const struct fcgi_violation *v)
 {
-	struct pcap_ctx *x = arg;
+	struct pv_ctx *x = arg;
 
 	if (v->code > FCGI_V_NONE && v->code < FCGI_V_COUNT)
 		x->st.violations[v->code]++;
@@ -138,9 +138,9 @@ static bool harms_requests(const char *what)
 static void on_note(void *arg, struct cap_conn *c, const char *what,
 		    const char *detail)
 {
-	struct pcap_ctx *x = arg;
+	struct pv_ctx *x = arg;
 
-	pcap_stats_note(x, what);
+	pv_stats_note(x, what);
 	if (tracking(x) && c != NULL && harms_requests(what))
 		preq_finding(x, c, 0, what, true);
 	/* A name-value pair open across a gap cannot be finished. */
@@ -149,16 +149,16 @@ static void on_note(void *arg, struct cap_conn *c, const char *what,
 	if (x->view != VIEW_RECORDS && x->view != VIEW_FINDINGS)
 		return;
 	if (c != NULL) {
-		pcap_note(x, c, c->ts, c->packet, what, detail);
+		pv_note(x, c, c->ts, c->packet, what, detail);
 		return;
 	}
 	/* Capture-wide notes name their packet in the detail. */
-	pcap_note(x, NULL, -1, 0, what, detail);
+	pv_note(x, NULL, -1, 0, what, detail);
 }
 
 static void on_close(void *arg, struct cap_conn *c, const char *why)
 {
-	struct pcap_ctx *x = arg;
+	struct pv_ctx *x = arg;
 	char detail[256];
 	int n;
 
@@ -176,9 +176,9 @@ static void on_close(void *arg, struct cap_conn *c, const char *why)
 			 " (%llu and %llu of them lost or skipped)",
 			 (unsigned long long)c->lost[FCGI_DIR_TO_APP],
 			 (unsigned long long)c->lost[FCGI_DIR_TO_WEB]);
-	pcap_note(x, c, c->ts, c->packet, "close", detail);
+	pv_note(x, c, c->ts, c->packet, "close", detail);
 }
 
-const struct cap_session_cbs pcap_callbacks = {
+const struct cap_session_cbs pv_callbacks = {
 	on_open, on_record, on_event, on_violation, on_note, on_close,
 };

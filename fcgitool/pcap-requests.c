@@ -12,9 +12,9 @@
 
 #define CGI_HEADERS_MAX (64 * 1024)
 
-void preq_open_conn(struct pcap_ctx *x, struct cap_conn *c)
+void preq_open_conn(struct pv_ctx *x, struct cap_conn *c)
 {
-	struct pcap_conn *pc = calloc(1, sizeof(*pc));
+	struct pv_conn *pc = calloc(1, sizeof(*pc));
 
 	c->user = pc;
 	if (pc == NULL) {
@@ -27,7 +27,7 @@ void preq_open_conn(struct pcap_ctx *x, struct cap_conn *c)
 		x->view == VIEW_FOLLOW && strcmp(x->follow_conn, c->label) == 0;
 }
 
-static struct preq *find(struct pcap_conn *pc, uint16_t id)
+static struct preq *find(struct pv_conn *pc, uint16_t id)
 {
 	struct preq *r;
 
@@ -37,8 +37,8 @@ static struct preq *find(struct pcap_conn *pc, uint16_t id)
 	return NULL;
 }
 
-static struct preq *req_new(struct pcap_ctx *x, struct cap_conn *c,
-			    struct pcap_conn *pc, uint16_t id, uint16_t role)
+static struct preq *req_new(struct pv_ctx *x, struct cap_conn *c,
+			    struct pv_conn *pc, uint16_t id, uint16_t role)
 {
 	struct preq *r = calloc(1, sizeof(*r));
 
@@ -56,7 +56,7 @@ static struct preq *req_new(struct pcap_ctx *x, struct cap_conn *c,
 	/* Role 0: the conn adopted it after a gap, its start unseen. */
 	r->partial = role == 0;
 	fcgi_cgi_init(&r->cgi, NULL, CGI_HEADERS_MAX);
-	r->selected = pc->followed && pcap_follow_match(x, c, id);
+	r->selected = pc->followed && pv_follow_match(x, c, id);
 	TAILQ_INSERT_TAIL(&pc->reqs, r, link);
 	return r;
 }
@@ -162,7 +162,7 @@ static void put_escaped(FILE *f, const char *key, const char *v)
 	fprintf(f, " %s%s%s", key, key[0] != '\0' ? "=" : "", esc);
 }
 
-static void print_text(struct pcap_ctx *x, const struct cap_conn *c,
+static void print_text(struct pv_ctx *x, const struct cap_conn *c,
 		       const struct preq *r)
 {
 	const char *ps = fcgi_pstatus_name(r->pstatus);
@@ -217,7 +217,7 @@ static void json_escaped(struct fcgi_json *j, const char *key, const char *v)
 	fcgi_json_str(j, key, esc);
 }
 
-static void print_json(struct pcap_ctx *x, const struct cap_conn *c,
+static void print_json(struct pv_ctx *x, const struct cap_conn *c,
 		       const struct preq *r)
 {
 	const char *ps = fcgi_pstatus_name(r->pstatus);
@@ -228,7 +228,7 @@ static void print_json(struct pcap_ctx *x, const struct cap_conn *c,
 	fcgi_json_uint(j, "id", r->id);
 	fcgi_json_uint(j, "seq", r->seq);
 	fcgi_json_uint(j, "packet", r->packet);
-	fcgi_json_double(j, "start", pcap_us(r->start));
+	fcgi_json_double(j, "start", pv_us(r->start));
 	json_escaped(j, "method", r->method);
 	json_escaped(j, "script", r->script);
 	json_escaped(j, "uri", r->uri);
@@ -253,10 +253,10 @@ static void print_json(struct pcap_ctx *x, const struct cap_conn *c,
 	fcgi_json_bool(j, "partial", r->partial);
 	fcgi_json_bool(j, "aborted", r->aborted);
 	if (r->ttfb >= 0)
-		fcgi_json_double(j, "ttfbMs", pcap_ms(r->ttfb));
+		fcgi_json_double(j, "ttfbMs", pv_ms(r->ttfb));
 	else
 		fcgi_json_null(j, "ttfbMs");
-	fcgi_json_double(j, "totalMs", pcap_ms(end - r->start));
+	fcgi_json_double(j, "totalMs", pv_ms(end - r->start));
 	fcgi_json_arr_open(j, "findings");
 	for (unsigned i = 0; i < r->nfindings; i++)
 		fcgi_json_str(j, NULL, r->findings[i]);
@@ -266,9 +266,9 @@ static void print_json(struct pcap_ctx *x, const struct cap_conn *c,
 
 /* The request is over (or its connection is): show it, count it, and
  * forget it. */
-static void req_done(struct pcap_ctx *x, struct cap_conn *c, struct preq *r)
+static void req_done(struct pv_ctx *x, struct cap_conn *c, struct preq *r)
 {
-	struct pcap_conn *pc = r->pc;
+	struct pv_conn *pc = r->pc;
 
 	if (!r->ended)
 		r->end = c->ts > r->start ? c->ts : r->start;
@@ -284,11 +284,11 @@ static void req_done(struct pcap_ctx *x, struct cap_conn *c, struct preq *r)
 			print_text(x, c, r);
 		break;
 	case VIEW_STATS:
-		pcap_stats_request(x, c, r);
+		pv_stats_request(x, c, r);
 		break;
 	case VIEW_FOLLOW:
 		if (r->selected)
-			pcap_follow_end(x, c, r);
+			pv_follow_end(x, c, r);
 		break;
 	default:
 		break;
@@ -298,10 +298,10 @@ static void req_done(struct pcap_ctx *x, struct cap_conn *c, struct preq *r)
 	free(r);
 }
 
-void preq_event(struct pcap_ctx *x, struct cap_conn *c,
+void preq_event(struct pv_ctx *x, struct cap_conn *c,
 		const struct fcgi_event *ev)
 {
-	struct pcap_conn *pc = c->user;
+	struct pv_conn *pc = c->user;
 	struct preq *r;
 
 	if (pc == NULL || ev->type == FCGI_EV_CLOSE ||
@@ -328,7 +328,7 @@ void preq_event(struct pcap_ctx *x, struct cap_conn *c,
 	case FCGI_EV_PARAMS:
 		on_params(r, ev->params);
 		if (r->selected)
-			pcap_follow_params(x, c, r, ev->params);
+			pv_follow_params(x, c, r, ev->params);
 		return;
 	case FCGI_EV_STDIN:
 		r->in += ev->len;
@@ -355,13 +355,13 @@ void preq_event(struct pcap_ctx *x, struct cap_conn *c,
 		return;
 	}
 	if (r->selected)
-		pcap_follow_data(x, c, r, ev->type, ev->data, ev->len);
+		pv_follow_data(x, c, r, ev->type, ev->data, ev->len);
 }
 
-void preq_finding(struct pcap_ctx *x, struct cap_conn *c, uint16_t id,
+void preq_finding(struct pv_ctx *x, struct cap_conn *c, uint16_t id,
 		  const char *code, bool serious)
 {
-	struct pcap_conn *pc = c->user;
+	struct pv_conn *pc = c->user;
 	struct preq *r;
 
 	(void)x;
@@ -378,9 +378,9 @@ void preq_finding(struct pcap_ctx *x, struct cap_conn *c, uint16_t id,
 	add_finding(r, code, serious);
 }
 
-void preq_close_conn(struct pcap_ctx *x, struct cap_conn *c, const char *why)
+void preq_close_conn(struct pv_ctx *x, struct cap_conn *c, const char *why)
 {
-	struct pcap_conn *pc = c->user;
+	struct pv_conn *pc = c->user;
 	struct preq *r;
 
 	if (pc == NULL)

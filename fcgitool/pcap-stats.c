@@ -11,21 +11,21 @@
 #include "pcap.h"
 #include "util.h"
 
-double pcap_us(double seconds)
+double pv_us(double seconds)
 {
 	if (!(fabs(seconds) < 1e12))
 		return seconds;
 	return round(seconds * 1e6) / 1e6;
 }
 
-double pcap_ms(double seconds)
+double pv_ms(double seconds)
 {
 	if (!(fabs(seconds) < 1e12))
 		return seconds * 1e3;
 	return round(seconds * 1e6) / 1e3;
 }
 
-void pcap_stats_init(struct pcap_ctx *x)
+void pv_stats_init(struct pv_ctx *x)
 {
 	fcgi_hist_init(&x->st.total);
 	fcgi_hist_init(&x->st.ttfb);
@@ -37,9 +37,9 @@ static uint64_t us(double seconds)
 	return seconds > 0 ? (uint64_t)llround(seconds * 1e6) : 0;
 }
 
-void pcap_stats_note(struct pcap_ctx *x, const char *what)
+void pv_stats_note(struct pv_ctx *x, const char *what)
 {
-	struct pcap_stats *st = &x->st;
+	struct pv_stats *st = &x->st;
 	size_t i;
 
 	for (i = 0; i < PCAP_NOTE_KINDS && st->note_names[i] != NULL; i++)
@@ -52,10 +52,10 @@ void pcap_stats_note(struct pcap_ctx *x, const char *what)
 	st->notes[i]++;
 }
 
-void pcap_stats_request(struct pcap_ctx *x, const struct cap_conn *c,
-			const struct preq *r)
+void pv_stats_request(struct pv_ctx *x, const struct cap_conn *c,
+		      const struct preq *r)
 {
-	struct pcap_stats *st = &x->st;
+	struct pv_stats *st = &x->st;
 	double total = r->end - r->start;
 	size_t i;
 
@@ -116,9 +116,9 @@ static void json_hist(struct fcgi_json *j, const char *key,
 	fcgi_json_obj_close(j);
 }
 
-static void print_json(struct pcap_ctx *x, const struct cap_session_stats *ss)
+static void print_json(struct pv_ctx *x, const struct cap_session_stats *ss)
 {
-	const struct pcap_stats *st = &x->st;
+	const struct pv_stats *st = &x->st;
 	char esc[4 * 256 + 1];
 	struct fcgi_json *j;
 	size_t i;
@@ -180,7 +180,7 @@ static void print_json(struct pcap_ctx *x, const struct cap_session_stats *ss)
 		fcgi_json_obj_open(j, NULL);
 		fcgi_json_str(j, "conn", st->slow[i].conn);
 		fcgi_json_uint(j, "id", st->slow[i].id);
-		fcgi_json_double(j, "start", pcap_us(st->slow[i].ts));
+		fcgi_json_double(j, "start", pv_us(st->slow[i].ts));
 		fcgi_escape(esc, sizeof(esc),
 			    (const uint8_t *)st->slow[i].method,
 			    strlen(st->slow[i].method));
@@ -193,7 +193,7 @@ static void print_json(struct pcap_ctx *x, const struct cap_session_stats *ss)
 			fcgi_json_int(j, "status", st->slow[i].status);
 		else
 			fcgi_json_null(j, "status");
-		fcgi_json_double(j, "totalMs", pcap_ms(st->slow[i].total));
+		fcgi_json_double(j, "totalMs", pv_ms(st->slow[i].total));
 		fcgi_json_obj_close(j);
 	}
 	fcgi_json_arr_close(j);
@@ -210,9 +210,9 @@ static void text_hist(FILE *f, const char *name, const struct fcgi_hist *h)
 		ms_at(h, 50), ms_at(h, 90), ms_at(h, 99), ms_at(h, 100));
 }
 
-void pcap_stats_print(struct pcap_ctx *x, const struct cap_session_stats *ss)
+void pv_stats_print(struct pv_ctx *x, const struct cap_session_stats *ss)
 {
-	const struct pcap_stats *st = &x->st;
+	const struct pv_stats *st = &x->st;
 	FILE *f = x->out;
 	char esc[4 * 256 + 1], esc2[4 * 40 + 1];
 	size_t i, n;

@@ -12,7 +12,7 @@
 #include "fcgi-uv.h"
 
 /* What is shown: one view per run. */
-enum pcap_view_kind {
+enum pv_view_kind {
 	VIEW_RECORDS = 0, /* every record, finding and note (the default) */
 	VIEW_FINDINGS,	  /* --quiet: findings and capture problems */
 	VIEW_REQUESTS,	  /* --requests: a line per request */
@@ -28,7 +28,7 @@ enum pcap_view_kind {
 /* One request being stitched together from its records' events. */
 struct preq {
 	TAILQ_ENTRY(preq) link;
-	struct pcap_conn *pc;
+	struct pv_conn *pc;
 	uint16_t id;
 	uint64_t seq;	 /* its order in the connection, from 1 */
 	uint64_t packet; /* of its BEGIN_REQUEST (or first record) */
@@ -61,13 +61,13 @@ struct preq {
 TAILQ_HEAD(preq_list, preq);
 
 /* The CLI's state for one FastCGI connection (struct cap_conn.user). */
-struct pcap_conn {
+struct pv_conn {
 	struct preq_list reqs;
 	uint64_t nreq;
 	bool followed;
 };
 
-struct pcap_stats {
+struct pv_stats {
 	uint64_t records[FCGI_MAXTYPE + 2]; /* [0]: undefined types */
 	uint64_t requests, unfinished, failed;
 	uint64_t status[600]; /* [0]: no status */
@@ -89,8 +89,8 @@ struct pcap_stats {
 	size_t nslow;
 };
 
-struct pcap_ctx {
-	enum pcap_view_kind view;
+struct pv_ctx {
+	enum pv_view_kind view;
 	bool json;
 	FILE *out;
 	struct fcgi_render *render;
@@ -105,51 +105,49 @@ struct pcap_ctx {
 	/* counters for the exit status and --stats */
 	uint64_t listed; /* request lines printed */
 	bool extract_failed;
-	struct pcap_stats st;
+	struct pv_stats st;
 	struct cap_session *session;
 };
 
 /* pcap-records.c: the session's callbacks, dispatching to the views. */
-extern const struct cap_session_cbs pcap_callbacks;
+extern const struct cap_session_cbs pv_callbacks;
 /* A note in the output ("** what detail (packet N)"), ts and conn from
  * c (NULL: a capture-wide note at time ts). */
-void pcap_note(struct pcap_ctx *x, const struct cap_conn *c, double ts,
-	       uint64_t packet, const char *what, const char *detail);
+void pv_note(struct pv_ctx *x, const struct cap_conn *c, double ts,
+	     uint64_t packet, const char *what, const char *detail);
 
 /* pcap-requests.c: requests stitched from events. */
-void preq_open_conn(struct pcap_ctx *x, struct cap_conn *c);
-void preq_event(struct pcap_ctx *x, struct cap_conn *c,
+void preq_open_conn(struct pv_ctx *x, struct cap_conn *c);
+void preq_event(struct pv_ctx *x, struct cap_conn *c,
 		const struct fcgi_event *ev);
 /* A finding about request id of c (0: every request open on it); serious
  * ones (not of severity note) make the request failed. */
-void preq_finding(struct pcap_ctx *x, struct cap_conn *c, uint16_t id,
+void preq_finding(struct pv_ctx *x, struct cap_conn *c, uint16_t id,
 		  const char *code, bool serious);
-void preq_close_conn(struct pcap_ctx *x, struct cap_conn *c, const char *why);
+void preq_close_conn(struct pv_ctx *x, struct cap_conn *c, const char *why);
 /* Whether a finished request counts as failed (--errors). */
 bool preq_failed(const struct preq *r);
 
 /* Seconds (or milliseconds) rounded to the microsecond, as the renderer
  * rounds ts, so that JSON carries no float noise. */
-double pcap_us(double seconds);
-double pcap_ms(double seconds);
+double pv_us(double seconds);
+double pv_ms(double seconds);
 
 /* pcap-stats.c */
-void pcap_stats_init(struct pcap_ctx *x);
-void pcap_stats_request(struct pcap_ctx *x, const struct cap_conn *c,
-			const struct preq *r);
-void pcap_stats_note(struct pcap_ctx *x, const char *what);
-void pcap_stats_print(struct pcap_ctx *x, const struct cap_session_stats *ss);
+void pv_stats_init(struct pv_ctx *x);
+void pv_stats_request(struct pv_ctx *x, const struct cap_conn *c,
+		      const struct preq *r);
+void pv_stats_note(struct pv_ctx *x, const char *what);
+void pv_stats_print(struct pv_ctx *x, const struct cap_session_stats *ss);
 
 /* pcap-follow.c: --follow and --extract. */
-int pcap_follow_parse(struct pcap_ctx *x, const char *arg);
-bool pcap_follow_match(const struct pcap_ctx *x, const struct cap_conn *c,
-		       uint16_t id);
-void pcap_follow_params(struct pcap_ctx *x, const struct cap_conn *c,
-			struct preq *r, const struct fcgi_params *p);
-void pcap_follow_data(struct pcap_ctx *x, const struct cap_conn *c,
-		      struct preq *r, enum fcgi_event_type type,
-		      const uint8_t *data, size_t len);
-void pcap_follow_end(struct pcap_ctx *x, const struct cap_conn *c,
-		     struct preq *r);
+int pv_follow_parse(struct pv_ctx *x, const char *arg);
+bool pv_follow_match(const struct pv_ctx *x, const struct cap_conn *c,
+		     uint16_t id);
+void pv_follow_params(struct pv_ctx *x, const struct cap_conn *c,
+		      struct preq *r, const struct fcgi_params *p);
+void pv_follow_data(struct pv_ctx *x, const struct cap_conn *c, struct preq *r,
+		    enum fcgi_event_type type, const uint8_t *data, size_t len);
+void pv_follow_end(struct pv_ctx *x, const struct cap_conn *c, struct preq *r);
 
 #endif
