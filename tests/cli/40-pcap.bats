@@ -232,3 +232,16 @@ rewrite() { # IN OUT OP ARG...
 	run -0 "$FCGITOOL" pcap --stats "$BATS_TEST_TMPDIR/many.pcap"
 	assert_line "requests  2800 on 800 connections, 800 unfinished, 800 failed"
 }
+
+@test "pcap: a progress line on a terminal, none on a pipe" {
+	need script "a terminal is made with script(1)"
+	rewrite "$KEEP" "$BATS_TEST_TMPDIR/long.pcap" ports 3000
+	script -qc "'$FCGITOOL' pcap --requests '$BATS_TEST_TMPDIR/long.pcap' >/dev/null" \
+		/dev/null >"$BATS_TEST_TMPDIR/tty"
+	grep -q $'\rfcgitool pcap: [0-9]*% [0-9]* MB, [0-9]* packets, [0-9]* connections\e\[K' \
+		"$BATS_TEST_TMPDIR/tty" || fail "no progress line: $(od -c "$BATS_TEST_TMPDIR/tty" | head)"
+	# It is wiped at the end.
+	[ "$(tail -c 4 "$BATS_TEST_TMPDIR/tty" | od -An -c | tr -d ' ')" = '\r033[K' ]
+	run -0 --separate-stderr "$FCGITOOL" pcap --requests "$BATS_TEST_TMPDIR/long.pcap"
+	[ -z "$stderr" ]
+}
