@@ -80,6 +80,8 @@ struct pv_args {
 	bool verbose, severity_set;
 };
 
+static char out_buffer[256 * 1024];
+
 /* The source being read, for the signal handler. */
 static struct cap_source *volatile running;
 
@@ -402,6 +404,10 @@ int cmd_pcap(int argc, char **argv)
 	src = open_source(&a);
 	if (src == NULL)
 		return EXIT_IO;
+	/* Lines go out a write(2) per OUT_BUFFER bytes, not per 4 KiB (on a
+	 * terminal, stdio flushes each line anyway). */
+	if (isatty(STDOUT_FILENO) != 1)
+		(void)setvbuf(stdout, out_buffer, _IOFBF, sizeof(out_buffer));
 	linktype = cap_source_linktype(src);
 	if (!cap_linktype_ok(linktype)) {
 		warn("'%s': link type %d is not supported (Ethernet, Linux "

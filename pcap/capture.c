@@ -23,6 +23,7 @@
 #define SNAPLEN 262144
 #define LIVE_BUFFER (32u << 20) /* lo at full speed loses less */
 #define LIVE_TIMEOUT_MS 100
+#define READ_BUFFER (256u * 1024)
 #define GZIP_MAGIC0 0x1f
 #define PCAPNG_MAGIC0 0x0a
 #define PCAP_FILE_HDR 24 /* classic pcap: file header, then per record */
@@ -37,6 +38,7 @@ struct cap_source {
 	bool seekable;
 	bool classic;  /* classic pcap: offsets can be counted */
 	bool filtered; /* prog is applied here, not by libpcap */
+	char *iobuf;   /* the stdio buffer of f, freed after it */
 	struct bpf_program prog;
 	uint64_t size;	  /* of the file, when known */
 	uint64_t counted; /* classic pcap: bytes of the records read */
@@ -54,6 +56,28 @@ static struct cap_source *source_new(const char *name)
 	if (s != NULL)
 		s->name = name;
 	return s;
+}
+
+/*
+ * libpcap reads a header and a frame at a time through stdio: a large
+ * buffer makes that a read(2) per READ_BUFFER bytes, as cat does, rather
+ * than per 4 KiB.  glibc takes the size only with a buffer of our own;
+ * standard input keeps a static one, as it outlives the source.
+ */
+static void big_buffer(struct cap_source *s, FILE *f)
+{
+	static char stdin_buf[READ_BUFFER];
+	char *b = f == stdin ? stdin_buf : malloc(READ_BUFFER);
+
+	if (b == NULL || setvbuf(f, b, _IOFBF, READ_BUFFER) != 0) {
+		if (b != stdin_buf)
+			free(b);
+		return;
+	}
+	if (b != stdin_buf) {
+		free(s->iobuf);
+		s->iobuf = b;
+	}
 }
 
 /* Start "gzip -dc" reading from fd in (closed here) and return its
@@ -95,6 +119,8 @@ static FILE *gzip_pipe(struct cap_source *s, int in, char *err, size_t n)
 	close(out[1]);
 	s->gzip_pid = pid;
 	f = fdopen(out[0], "rb");
+	if (f != NULL)
+		big_buffer(s, f);
 	if (f == NULL) {
 		snprintf(err, n, "'%s': %s", s->name, strerror(errno));
 		close(out[0]);
@@ -199,6 +225,7 @@ struct cap_source *cap_source_file(const char *path, const char *filter,
 		goto out_free;
 	}
 	s->f = f; /* closed by cap_source_close (but stdin) */
+	big_buffer(s, f);
 	c = peek(f);
 	if (c == EOF) {
 		snprintf(err, n, "'%s': empty file, not a capture", path);
@@ -406,6 +433,7 @@ int cap_source_close(struct cap_source *s, char *err, size_t n)
 		pcap_close(s->p); /* closes s->f too */
 	else if (s->f != NULL && s->f != stdin)
 		fclose(s->f);
+	free(s->iobuf);
 	if (s->pump_pid > 0) {
 		kill(s->pump_pid, SIGTERM);
 		(void)reap(s->pump_pid);
