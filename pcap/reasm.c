@@ -696,11 +696,14 @@ static int add_data(struct cap_reasm *r, struct flow *f, int side, uint32_t seq,
 		off = d < 0 ? h->next_off - (uint64_t) - (int64_t)d
 			    : h->next_off + (uint64_t)d;
 	}
-	/* Old bytes: a retransmission, compared and dropped. */
+	/* Old bytes: a retransmission, compared and dropped.  A single old
+	 * byte just before the next one is a keep-alive probe, whose byte
+	 * may be anything (RFC 9293, 3.8.4). */
 	if (off < h->next_off) {
 		k = h->next_off - off < total ? (size_t)(h->next_off - off)
 					      : (size_t)total;
-		hist_compare(r, f, side, off, p, k < n ? k : n);
+		if (!(total == 1 && off + 1 == h->next_off))
+			hist_compare(r, f, side, off, p, k < n ? k : n);
 		if (k >= total)
 			return 0;
 		if (k < n) {

@@ -239,6 +239,9 @@ static void test_reasm_retransmissions(void **state)
 	seg(&h, 0, A, 3, 1, "cdefgh", 0.3);
 	assert_string_equal(str(&h, 0), "abcdefgh");
 	assert_int_equal(h.overlaps, 0);
+	/* A keep-alive probe: one byte before the next, whatever it is. */
+	seg(&h, 0, A, 8, 1, "?", 0.35);
+	assert_int_equal(h.overlaps, 0);
 	/* Other bytes where some were: reported, the first copy stays. */
 	seg(&h, 0, A, 5, 1, "EFGHij", 0.4);
 	assert_string_equal(str(&h, 0), "abcdefghij");
