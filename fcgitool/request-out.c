@@ -207,8 +207,8 @@ static int first_spec(const struct fcgi_client_result *res)
 /* DESIGN.md, Exit status: our own giving up (timeouts, I/O, connecting)
  * says 3 even when the server also misbehaved; otherwise a spec
  * violation says 4; then an unhappy answer says 1. */
-static int classify(const struct request_opts *o,
-		    const struct fcgi_client_result *res, bool is_values)
+int request_status(const struct request_opts *o,
+		   const struct fcgi_client_result *res, bool is_values)
 {
 	switch (res->error) {
 	case 0:
@@ -401,7 +401,7 @@ void request_out_done(struct request_out *ro, struct request_ctx *ctx)
 	ctx->done = true;
 	if (res->client_violations > ro->viol_cut)
 		ro->viol_cut = res->client_violations;
-	ctx->status = classify(ro->o, res, is_values);
+	ctx->status = request_status(ro->o, res, is_values);
 	if (ctx->status > ro->status)
 		ro->status = ctx->status;
 	done_note(ro, res, is_values);

@@ -102,6 +102,10 @@ void request_out_set(struct request_out *ro, struct fcgi_client *c,
 /* A request is done: messages, its status, output in order; the request
  * is freed here unless --json needs it later. */
 void request_out_done(struct request_out *ro, struct request_ctx *ctx);
+/* The exit status one request's result says (fcgitool-request(1), EXIT
+ * STATUS); is_values: a GET_VALUES query. */
+int request_status(const struct request_opts *o,
+		   const struct fcgi_client_result *res, bool is_values);
 /* After the run: the JSON document if asked; returns the exit status. */
 int request_out_finish(struct request_out *ro, struct fcgi_client *c,
 		       const struct fcgi_params *params);
