@@ -294,6 +294,9 @@ build/fuzz/tests/fuzz/fuzz-pcap: build/fuzz/tests/fuzz/fuzz-pcap.o \
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ \
 		$(PKG_LIBS) -ldl -lm
 
+# The shell's word syntax is fcgitool's own, pure code.
+build/fuzz/tests/fuzz/fuzz-shell-words: build/fuzz/fcgitool/shell-parse.o
+
 fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build

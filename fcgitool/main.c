@@ -32,6 +32,7 @@ static const struct cmd commands[] = {
 	{ "bench", cmd_bench, "load a FastCGI server and measure its latency" },
 	{ "conform", cmd_conform,
 	  "check a FastCGI application against the protocol, case by case" },
+	{ "shell", cmd_shell, "build and send requests interactively" },
 	{ "help", cmd_help, "show the manual page of a command" },
 	{ NULL, NULL, NULL },
 };

@@ -53,5 +53,6 @@ int cmd_proxy(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
 
 #endif
