@@ -8,10 +8,11 @@
 #include <string.h>
 
 #include "request.h"
+#include "shell.h"
 #include "util.h"
 
 static const char usage_text[] =
-	"usage: fcgitool request [-fisv] [--env] [--get-values] [--json] "
+	"usage: fcgitool request [-fIisv] [--env] [--get-values] [--json] "
 	"[--keep-conn]\n"
 	"       [--no-default-params] [-d data] [-H header] [-m seconds] "
 	"[-n count]\n"
@@ -50,6 +51,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "include", no_argument, NULL, 'i' },
+	{ "interactive", no_argument, NULL, 'I' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "keep-conn", no_argument, NULL, OPT_KEEP_CONN },
 	{ "max-time", required_argument, NULL, 'm' },
@@ -219,6 +221,9 @@ static int option(struct request_opts *o, int c, const char *arg,
 	case 'i':
 		o->include = true;
 		return 0;
+	case 'I':
+		o->interactive = true;
+		return 0;
 	case 'm':
 		return seconds("-m", arg, &o->max_time_ms) ? EXIT_USAGE : 0;
 	case 'n':
@@ -308,12 +313,36 @@ static int option(struct request_opts *o, int c, const char *arg,
 	}
 }
 
+/* -I: the options that say how to run or print requests have no
+ * meaning in the shell; 0 or EXIT_USAGE. */
+static int check_interactive(const struct request_opts *o)
+{
+	const char *bad = o->get_values	      ? "--get-values"
+			  : o->json	      ? "--json"
+			  : o->output != NULL ? "-o"
+			  : o->count > 1      ? "-n"
+			  : o->mpx > 1	      ? "--mpx"
+			  : o->abort_after_ms ? "--abort-after"
+			  : o->fail	      ? "-f"
+			  : o->silent	      ? "-s"
+					      : NULL;
+
+	if (bad != NULL)
+		return usage_error("%s cannot be combined with -I", bad);
+	if (o->data != NULL && strcmp(o->data, "@-") == 0)
+		return usage_error("-d @- cannot be combined with -I: standard "
+				   "input holds the shell's commands");
+	return 0;
+}
+
 /* Checks across options and the operands; 0 or EXIT_USAGE. */
 static int check(struct request_opts *o, int argc, char **argv)
 {
 	if (argc < 1)
 		return usage_error("missing address");
 	o->address = argv[0];
+	if (o->interactive && check_interactive(o) != 0)
+		return EXIT_USAGE;
 	if (o->get_values) {
 		if (o->data != NULL || o->data_file != NULL)
 			return usage_error("%s cannot be combined with "
@@ -355,7 +384,7 @@ int cmd_request(int argc, char **argv)
 	o.mpx = 1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":d:fH:him:n:o:P:p:svX:", longopts,
+	while ((c = getopt_long(argc, argv, ":d:fH:hIim:n:o:P:p:svX:", longopts,
 				NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
@@ -378,7 +407,10 @@ int cmd_request(int argc, char **argv)
 	if (trace != NULL && strcmp(trace, "1") == 0)
 		o.verbose = true;
 	signal(SIGPIPE, SIG_IGN);
-	rc = request_run(&o);
+	if (o.interactive)
+		rc = shell_main(o.address, &o, NULL, 0, o.verbose);
+	else
+		rc = request_run(&o);
 out:
 	free(o.headers);
 	for (i = 0; i < o.nparams; i++)

@@ -35,6 +35,7 @@ struct request_opts {
 	struct request_param *params; /* -p and -P, in order */
 	size_t nparams;
 	bool include, silent, verbose, fail, json;
+	bool interactive; /* -I: fcgitool shell with this request */
 	bool keep_conn, env, no_default_params, get_values;
 	uint16_t role;
 	bool role_set;

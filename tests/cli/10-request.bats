@@ -82,7 +82,7 @@ EOF
 
 @test "request -h prints the usage on stdout" {
 	run -0 --separate-stderr "$FCGITOOL" request -h
-	assert_line --index 0 --partial "usage: fcgitool request [-fisv]"
+	assert_line --index 0 --partial "usage: fcgitool request [-fIisv]"
 	[ -z "$stderr" ]
 }
 
@@ -91,7 +91,7 @@ EOF
 	[ -z "$output" ]
 	assert_equal "${stderr_lines[0]}" "fcgitool request: missing address"
 	assert_equal "${stderr_lines[1]}" \
-		"usage: fcgitool request [-fisv] [--env] [--get-values] [--json] [--keep-conn]"
+		"usage: fcgitool request [-fIisv] [--env] [--get-values] [--json] [--keep-conn]"
 }
 
 @test "an unknown option is a usage error" {

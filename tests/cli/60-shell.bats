@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 60-shell.bats - fcgitool shell: scripts piped in against
+# 60-shell.bats - fcgitool shell (and request -I): scripts piped in against
 # fcgitool serve --fn builtin, fakepeer and proxypeer (every command, raw
 # records with bad versions and paddings, splits, saved sessions replayed
 # to the same records).
@@ -581,4 +581,29 @@ EOF2
 	shell_run <<<"source loop.fcgi"
 	assert_failure 2
 	assert_equal "$stderr" "fcgitool shell: loop.fcgi:1: source: 'loop.fcgi': nested more than 8 deep"
+}
+
+@test "request -I starts the shell with the request its options build" {
+	serve_up
+	run --separate-stderr "$FCGITOOL" request -I -v -X POST -d 'a=1' \
+		-H 'X-A: b' -p FOO=bar -P 'N\x3d=v\x01' --keep-conn \
+		--role responder -m 5 "$ADDR" /echo <<'EOF2'
+show-cmd
+send
+EOF2
+	assert_success
+	assert_line --index 0 "fcgitool request --keep-conn -d a=1 -H 'X-A: b' -m 5 -p FOO=bar -P 'N\\x3d=v\\x01' -X POST $ADDR /echo"
+	assert_output --partial '"HTTP_X_A":"b","FOO":"bar","N=":"v\u0001"},"body":"a=1"}'
+	# -v: sends are traced.
+	assert_line --regexp '^[0-9.]+ c1 -> BEGIN_REQUEST +id=1 len=8 +role=RESPONDER flags=KEEP_CONN$'
+	local o
+	for o in --json --get-values "-o x" "-n 2" "--mpx 2" "--abort-after 5" -f -s; do
+		# shellcheck disable=SC2086
+		run -2 --separate-stderr "$FCGITOOL" request -I $o "$ADDR" </dev/null
+		assert_equal "$(echo "$stderr" | head -1)" \
+			"fcgitool request: ${o%% *} cannot be combined with -I"
+	done
+	run -2 --separate-stderr "$FCGITOOL" request -I -d @- "$ADDR" </dev/null
+	assert_equal "$(echo "$stderr" | head -1)" \
+		"fcgitool request: -d @- cannot be combined with -I: standard input holds the shell's commands"
 }
