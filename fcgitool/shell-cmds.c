@@ -1056,7 +1056,6 @@ static char *finish(struct fcgi_buf *b)
 
 char *sh_history_line(const struct shell *sh, const char *line)
 {
-	static char stars[] = "***";
 	struct sh_words w;
 	struct fcgi_buf b;
 	const char *cmd;
@@ -1082,10 +1081,10 @@ char *sh_history_line(const struct shell *sh, const char *line)
 	} else if (strcmp(cmd, "set") == 0 && w.n == 3 &&
 		   sh_is_secret(sh, w.v[1].s, w.v[1].len) &&
 		   !mentions_secret(sh, w.v[2].s, w.v[2].len)) {
-		w.v[2].s = stars;
-		w.v[2].len = 3;
-		w.v[2].lit = 0;
-		words_line(&b, &w, NULL);
+		bputs(&b, "set ");
+		if (sh_quote(&b, w.v[1].s, w.v[1].len) != 0)
+			die(EXIT_IO, "out of memory");
+		bputs(&b, " ***\n");
 		out = finish(&b);
 	} else if (strcmp(cmd, "header") == 0 && w.n >= 2) {
 		h = join(&w, 1);

@@ -2,7 +2,8 @@
 # 60-shell.bats - fcgitool shell (and request -I): scripts piped in against
 # fcgitool serve --fn builtin, fakepeer and proxypeer (every command, raw
 # records with bad versions and paddings, splits, saved sessions replayed
-# to the same records).
+# to the same records), then the terminal through tmux (completion, hints,
+# history with a secret left out, ^C aborting a slow request).
 
 load test_helper
 load ../interop/serve
@@ -15,6 +16,13 @@ setup() {
 }
 
 teardown() {
+	# The tests' own tmux servers, on their own sockets, never the user's.
+	local s
+	for s in "$D"/tmux*.sock; do
+		if [ -S "$s" ]; then
+			tmux -S "$s" kill-server 2>/dev/null || true
+		fi
+	done
 	kill_tracked
 }
 
@@ -606,4 +614,171 @@ EOF2
 	run -2 --separate-stderr "$FCGITOOL" request -I -d @- "$ADDR" </dev/null
 	assert_equal "$(echo "$stderr" | head -1)" \
 		"fcgitool request: -d @- cannot be combined with -I: standard input holds the shell's commands"
+}
+
+# ---- on a terminal, through tmux ----------------------------------------
+
+tm() {
+	tmux -S "${TMUX_SOCK:-$D/tmux.sock}" "$@"
+}
+
+# term COMMAND...: run it in a 150x40 terminal of a tmux server of this
+# test's own; the shell's exit status shows as "EXITED n".
+term() {
+	need tmux "the terminal tests drive a real terminal"
+	tm -f /dev/null new-session -d -s t -x 150 -y 40 \
+		"$*; echo EXITED \$?; sleep 600"
+}
+
+screen() {
+	tm capture-pane -p -t t
+}
+
+# until_screen REGEXP: wait (up to 10 s) for the screen to match (tmux
+# drops the blanks at the ends of lines).
+until_screen() {
+	local _
+	for _ in $(seq 1 200); do
+		screen | grep -qE -- "$1" && return 0
+		sleep 0.05
+	done
+	echo "the screen never matched '$1':" >&2
+	screen >&2
+	return 1
+}
+
+keys() {
+	tm send-keys -t t "$@"
+}
+
+@test "terminal: Tab completes a command, a param name and a header name" {
+	serve_up
+	term "$FCGITOOL" shell "$ADDR"
+	until_screen "^$ADDR>$"
+	keys 'pres' Tab
+	until_screen "^$ADDR> preset$"
+	keys 'php-fpm-p' Tab
+	until_screen "^$ADDR> preset php-fpm-ping$"
+	keys C-u 'set HTTP_USER_A' Tab
+	until_screen "^$ADDR> set HTTP_USER_AGENT$"
+	keys 'probe' Enter
+	keys 'header Content-T' Tab
+	until_screen "^$ADDR> header Content-Type:$"
+	keys 'text/x' Enter 'raw GET_VAL' Tab
+	until_screen "^$ADDR> raw GET_VALUES"
+	keys C-u 'params' Enter
+	until_screen '^  HTTP_USER_AGENT = probe$'
+	until_screen '^  CONTENT_TYPE = text/x$'
+	keys 'quit' Enter
+	until_screen '^EXITED 0$'
+}
+
+@test "terminal: a dim hint after the cursor names the arguments still to type" {
+	serve_up
+	unset NO_COLOR
+	term "$FCGITOOL" shell "$ADDR"
+	until_screen "^$ADDR>$"
+	keys 'set '
+	until_screen "^$ADDR> set NAME VALUE$"
+	run -0 tm capture-pane -p -e -t t
+	assert_output --partial $'\e[2mNAME VALUE'
+	keys 'FOO'
+	until_screen "^$ADDR> set FOO VALUE$"
+	keys ' bar'
+	until_screen "^$ADDR> set FOO bar$"
+	keys C-u 'raw '
+	until_screen "^$ADDR> raw \[-nx\] \[-L LEN\]"
+	# Accepting the line wipes the hint.
+	keys C-u 'set FOO'
+	until_screen "^$ADDR> set FOO VALUE$"
+	keys Enter
+	until_screen 'set: missing argument'
+	run -0 screen
+	assert_line "$ADDR> set FOO"
+	keys 'quit' Enter
+	until_screen '^EXITED'
+}
+
+@test "terminal: history across two sessions, secrets masked or left out" {
+	serve_up
+	term "$FCGITOOL" shell --redact X_TOKEN "$ADDR"
+	until_screen "^$ADDR>$"
+	keys 'header Cookie: session=s3cret' Enter
+	keys 'set HTTP_AUTHORIZATION "Basic eHl6"' Enter
+	keys 'set X_TOKEN abc123' Enter
+	keys 'raw -n PARAMS 1 HTTP_COOKIE=c00kie A=1' Enter
+	keys 'body "Cookie: inline"' Enter
+	keys 'set FOO bar' Enter
+	keys 'quit' Enter
+	until_screen '^EXITED 0$'
+	local h=$XDG_STATE_HOME/fcgitool/history
+	[ "$(stat -c %a "$h")" = 600 ]
+	run -0 cat "$h"
+	assert_line 'header Cookie: ***'
+	assert_line 'set HTTP_AUTHORIZATION ***'
+	assert_line 'set X_TOKEN ***'
+	assert_line 'raw -n PARAMS 1 HTTP_COOKIE=*** A=1'
+	assert_line 'set FOO bar'
+	assert_line 'quit'
+	refute_output --partial 's3cret'
+	refute_output --partial 'eHl6'
+	refute_output --partial 'abc123'
+	refute_output --partial 'c00kie'
+	refute_output --partial 'inline'
+	tm kill-server
+	# A second session (in a terminal of its own) finds the lines with Up.
+	TMUX_SOCK=$D/tmux2.sock
+	term "$FCGITOOL" shell --redact X_TOKEN "$ADDR"
+	until_screen "^$ADDR>$"
+	keys Up
+	until_screen "^$ADDR> quit$"
+	keys Up
+	until_screen "^$ADDR> set FOO bar$"
+	keys Enter 'params' Enter
+	until_screen '^  FOO = bar$'
+	keys 'quit' Enter
+	until_screen '^EXITED 0$'
+}
+
+@test "terminal: ^C aborts a slow request and the shell goes on" {
+	serve_up
+	term "$FCGITOOL" shell "$ADDR"
+	until_screen "^$ADDR>$"
+	keys 'uri /slow?chunks=100&ms=300' Enter 'send' Enter
+	until_screen '^chunk 2 of 100$'
+	keys C-c
+	until_screen '^-- .*interrupted \(ABORT_REQUEST sent\)'
+	until_screen "fcgitool shell: '/slow\?chunks=100&ms=300': interrupted"
+	until_screen "^$ADDR>$"
+	keys 'uri /hello' Enter 'send' Enter
+	until_screen '^Hello, world!$'
+	# ^C at the prompt drops the line being edited.
+	keys 'set HALF'
+	until_screen "^$ADDR> set HALF$"
+	keys C-c
+	until_screen "^$ADDR> set HALF\^C$"
+	keys 'params' Enter
+	until_screen '^  HTTP_HOST = localhost$'
+	run -0 screen
+	refute_output --partial 'HALF ='
+	keys C-d
+	until_screen '^EXITED 0$'
+}
+
+@test "terminal: the prompt shows an open kept connection, and when the server closes it" {
+	start_serve --fn builtin --idle-timeout 1 "$D/s.sock"
+	ADDR=$SERVE_ADDR
+	term "$FCGITOOL" shell "$ADDR"
+	until_screen "^$ADDR>$"
+	keys 'keep-conn on' Enter 'uri /hello' Enter 'send' Enter
+	until_screen "^$ADDR \[open\]>$"
+	# serve closes the idle connection after a second; the prompt follows
+	# without a key pressed.
+	until_screen "^$ADDR>$"
+	keys 'connect' Enter
+	until_screen "^$ADDR \[raw\]>$"
+	keys 'close' Enter
+	until_screen "^$ADDR>$"
+	keys 'quit' Enter
+	until_screen '^EXITED 0$'
 }
