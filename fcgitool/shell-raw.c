@@ -197,6 +197,8 @@ void sh_raw_close(struct shell *sh, int quiet)
 	raw->s = NULL;
 	fcgi_conn_free(raw->obs);
 	raw->obs = NULL;
+	/* The next raw connection has the same label. */
+	fcgi_render_forget(sh->render, "raw");
 	if (!quiet)
 		note(raw, "close", "%s", sh->addr_text);
 }

@@ -72,12 +72,15 @@ static void tr_violation(void *arg, unsigned conn, double ts,
 /* Connections come and go as the notes say: for the prompt. */
 static void follow(struct shell *sh, unsigned conn, const char *what)
 {
+	char l[16];
 	size_t i;
 
 	if (strcmp(what, "connected") == 0) {
 		if (sh->nopen < sizeof(sh->open) / sizeof(sh->open[0]))
 			sh->open[sh->nopen++] = conn;
 	} else if (strcmp(what, "close") == 0 || strcmp(what, "eof") == 0) {
+		label(l, sizeof(l), conn);
+		fcgi_render_forget(sh->render, l);
 		for (i = 0; i < sh->nopen; i++) {
 			if (sh->open[i] != conn)
 				continue;
