@@ -302,10 +302,10 @@ body edit
 send
 EOF
 	assert_success
-	assert_output --partial '"body":"a\u0000b"}'
-	assert_output --partial '"body":"from a file"}'
-	assert_output --partial '"body":"from a fileedited:"}'
-	assert_output --partial '"CONTENT_LENGTH":"18"'
+	assert_output --partial '"bodyLength":3,"bodyB64":"YQBi"}'
+	assert_output --partial '"bodyLength":11,"body":"from a file"}'
+	assert_output --partial '"bodyLength":18,"body":"from a fileedited:"}'
+	assert_output --partial '{"name":"CONTENT_LENGTH","value":"18"}'
 
 }
 
@@ -601,7 +601,7 @@ send
 EOF2
 	assert_success
 	assert_line --index 0 "fcgitool request --keep-conn -d a=1 -H 'X-A: b' -m 5 -p FOO=bar -P 'N\\x3d=v\\x01' -X POST $ADDR /echo"
-	assert_output --partial '"HTTP_X_A":"b","FOO":"bar","N=":"v\u0001"},"body":"a=1"}'
+	assert_output --partial '{"name":"HTTP_X_A","value":"b"},{"name":"FOO","value":"bar"},{"name":"N=","value":"v\u0001"}],"bodyLength":3,"body":"a=1"}'
 	# -v: sends are traced.
 	assert_line --regexp '^[0-9.]+ c1 -> BEGIN_REQUEST +id=1 len=8 +role=RESPONDER flags=KEEP_CONN$'
 	local o
