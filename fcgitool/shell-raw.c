@@ -309,12 +309,6 @@ static int raw_write(struct shell *sh, const uint8_t *p, size_t len)
 
 /* ---- raw and bytes -------------------------------------------------------- */
 
-static void bput(struct fcgi_buf *b, const void *p, size_t n)
-{
-	if (fcgi_buf_append(b, p, n) != 0)
-		die(EXIT_IO, "out of memory");
-}
-
 static int num(struct shell *sh, const char *what, const char *s,
 	       unsigned long max, unsigned long *v)
 {
@@ -377,7 +371,7 @@ static int content(struct shell *sh, const struct sh_words *w, size_t i,
 		}
 		fcgi_begin_body_encode(body, &(struct fcgi_begin_body){
 						     (uint16_t)a, (uint8_t)b });
-		bput(c, body, 8);
+		sh_bput(c, body, 8);
 		return 0;
 	}
 	if (type == FCGI_END_REQUEST) {
@@ -401,7 +395,7 @@ static int content(struct shell *sh, const struct sh_words *w, size_t i,
 		}
 		fcgi_end_body_encode(body, &(struct fcgi_end_body){
 						   (uint32_t)a, (uint8_t)b });
-		bput(c, body, 8);
+		sh_bput(c, body, 8);
 		return 0;
 	}
 	if (type == FCGI_UNKNOWN_TYPE) {
@@ -413,13 +407,13 @@ static int content(struct shell *sh, const struct sh_words *w, size_t i,
 			return -1;
 		}
 		fcgi_unknown_body_encode(body, (uint8_t)a);
-		bput(c, body, 8);
+		sh_bput(c, body, 8);
 		return 0;
 	}
 	for (; i < w->n; i++) {
-		bput(c, w->v[i].s, w->v[i].len);
+		sh_bput(c, w->v[i].s, w->v[i].len);
 		if (i + 1 < w->n)
-			bput(c, " ", 1);
+			sh_bput(c, " ", 1);
 	}
 	return 0;
 }
@@ -520,10 +514,10 @@ int sh_cmd_raw(struct shell *sh, const struct sh_words *w)
 	h.padding_length = has_pad ? (uint8_t)pad : fcgi_padding_for(c.len, 8);
 	h.reserved = (uint8_t)res;
 	fcgi_header_encode(hdr, &h);
-	bput(&rec, hdr, sizeof(hdr));
-	bput(&rec, c.data, c.len);
+	sh_bput(&rec, hdr, sizeof(hdr));
+	sh_bput(&rec, c.data, c.len);
 	for (v = 0; v < h.padding_length; v++)
-		bput(&rec, "", 1);
+		sh_bput(&rec, "", 1);
 	sh_journal(sh, w, NULL);
 	if (sh_raw_open(sh) != 0) {
 		rc = 0;

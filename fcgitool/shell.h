@@ -163,6 +163,50 @@ void sh_journal_str(struct shell *sh, const char *line);
 /* Run every line of f; 0, or -1 at the first bad command when not
  * interactive. */
 int sh_run_file(struct shell *sh, FILE *f, const char *name);
+
+/* Helpers of the shell's files: allocation and appends that die when
+ * memory runs out, and the count of a command's operands (0, or -1
+ * after saying why). */
+void *sh_xmalloc(size_t n);
+void sh_bput(struct fcgi_buf *b, const void *p, size_t n);
+void sh_bputs(struct fcgi_buf *b, const char *s);
+int sh_nargs(struct shell *sh, const struct sh_words *w, size_t min,
+	     size_t max);
+/* 0 if word i holds no NUL (it goes where C strings go), or -1 after
+ * saying why. */
+int sh_text(struct shell *sh, const struct sh_words *w, size_t i);
+
+/* ---- building the request (shell-edit.c) ---- */
+
+int sh_cmd_set(struct shell *sh, const struct sh_words *w);
+int sh_cmd_unset(struct shell *sh, const struct sh_words *w);
+int sh_cmd_header(struct shell *sh, const struct sh_words *w);
+int sh_cmd_method(struct shell *sh, const struct sh_words *w);
+int sh_cmd_uri(struct shell *sh, const struct sh_words *w);
+int sh_cmd_body(struct shell *sh, const struct sh_words *w);
+int sh_cmd_data(struct shell *sh, const struct sh_words *w);
+int sh_cmd_role(struct shell *sh, const struct sh_words *w);
+int sh_cmd_keep_conn(struct shell *sh, const struct sh_words *w);
+int sh_cmd_defaults(struct shell *sh, const struct sh_words *w);
+int sh_cmd_env(struct shell *sh, const struct sh_words *w);
+int sh_cmd_root(struct shell *sh, const struct sh_words *w);
+int sh_cmd_timeout(struct shell *sh, const struct sh_words *w);
+int sh_cmd_reset(struct shell *sh, const struct sh_words *w);
+int sh_cmd_preset(struct shell *sh, const struct sh_words *w);
+int sh_cmd_params(struct shell *sh, const struct sh_words *w);
+int sh_cmd_show(struct shell *sh, const struct sh_words *w);
+int sh_cmd_show_cmd(struct shell *sh, const struct sh_words *w);
+/* The words from i on, joined by single spaces (malloc'd). */
+char *sh_join(const struct sh_words *w, size_t i);
+
+/* ---- what is kept of a line (shell-hist.c) ---- */
+
+/* Append w as a line that sh_split() reads back with the same meaning;
+ * with mask, raw -n pairs of secret params show *** as their value. */
+void sh_words_line(struct fcgi_buf *b, const struct sh_words *w,
+		   const struct shell *mask);
+/* Whether a "Name: value" header becomes a secret param. */
+int sh_secret_header(const struct shell *sh, const char *h, size_t len);
 /* The line as history keeps it (malloc'd), with secret values masked,
  * or NULL to keep nothing. */
 char *sh_history_line(const struct shell *sh, const char *line);
@@ -177,8 +221,16 @@ extern const char *const sh_header_names[];
 int sh_cmd_send(struct shell *sh, const struct sh_words *w);
 int sh_cmd_again(struct shell *sh, const struct sh_words *w);
 int sh_cmd_repeat(struct shell *sh, const struct sh_words *w);
-int sh_cmd_watch(struct shell *sh, const struct sh_words *w);
 int sh_cmd_get_values(struct shell *sh, const struct sh_words *w);
+/* Send b (built from sh->req) collecting the answer, and put it in view
+ * as lines to compare, timings left out (the caller frees it).  Its exit
+ * status, or -1 when it could not be sent (said why). */
+int sh_send_view(struct shell *sh, struct sh_built *b, struct fcgi_buf *view);
+
+/* ---- watch (shell-watch.c) ---- */
+
+int sh_cmd_watch(struct shell *sh, const struct sh_words *w);
+
 /* Close the client and its connections. */
 void sh_client_close(struct shell *sh);
 /* ^C: abort what the client has in flight. */
