@@ -591,6 +591,41 @@ EOF2
 	assert_equal "$stderr" "fcgitool shell: loop.fcgi:1: source: 'loop.fcgi': nested more than 8 deep"
 }
 
+@test "shell: data, timeout, bytes and exit" {
+	serve_up
+	printf 'filter data' >"$D/d.txt"
+	shell_run <<'EOF2'
+uri /env
+data @d.txt
+params
+send
+EOF2
+	assert_failure 1
+	assert_line "  FCGI_DATA_LENGTH = 11"
+	assert_line --regexp '^-- END_REQUEST appStatus=0 protocolStatus=UNKNOWN_ROLE; 0 bytes; '
+	assert_equal "$stderr" "fcgitool shell: '/env': the server answered UNKNOWN_ROLE"
+	shell_run <<'EOF2'
+uri /sleep?ms=5000
+timeout 0.2
+send
+EOF2
+	assert_failure 3
+	assert_line --regexp '^-- .*: timed out after 200 ms \(ABORT_REQUEST sent\); '
+	shell_run <<'EOF2'
+bytes -x 01 0b 00 00 00 08 00 00
+bytes "\x01\x02\x03\x04\x05\x06\x07\x08"
+read 0.2
+exit
+send
+EOF2
+	assert_success
+	run records <<<"$output"
+	assert_line 'raw ** bytes 8: "\x01\x0b\x00\x00\x00\x08\x00\x00"'
+	assert_line --regexp '^raw -> UNKNOWN_TYPE +id=0 len=8 +type=1 \(BEGIN_REQUEST\)$'
+	assert_line --partial 'raw !! spec wrong-direction to-app offset=0 record=1 id=0'
+	refute_line --partial 'c1 '
+}
+
 @test "request -I starts the shell with the request its options build" {
 	serve_up
 	run --separate-stderr "$FCGITOOL" request -I -v -X POST -d 'a=1' \
