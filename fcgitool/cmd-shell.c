@@ -191,6 +191,7 @@ static int setup(struct shell *sh, const char *address,
 static void teardown(struct shell *sh)
 {
 	sh_client_close(sh);
+	sh_bg_reap(sh);
 	sh_raw_close(sh, 1);
 	uv_close((uv_handle_t *)&sh->sigint, NULL);
 	uv_close((uv_handle_t *)&sh->timer, NULL);
@@ -231,8 +232,11 @@ int shell_main(const char *address, const struct request_opts *o,
 	}
 	if (!sh.interactive) {
 		/* A script: the first bad command ends it. */
-		rc = sh_run_file(&sh, stdin, NULL) != 0 ? EXIT_USAGE
-							: sh.status;
+		rc = sh_run_file(&sh, stdin, NULL);
+		/* What send -b left in flight is waited for: its status
+		 * counts. */
+		sh_bg_finish(&sh, 0);
+		rc = rc != 0 ? EXIT_USAGE : sh.status;
 		goto out;
 	}
 	uv_signal_start(&sh.sigint, on_sigint, SIGINT);
@@ -243,6 +247,7 @@ int shell_main(const char *address, const struct request_opts *o,
 		free(line);
 		fflush(sh.out);
 	}
+	sh_bg_finish(&sh, 1);
 	sh_line_close(&sh);
 	rc = sh.status;
 out:

@@ -342,7 +342,7 @@ const struct sh_cmd sh_cmds[] = {
 	  NONE, NONE),
 	C("reset", "", "start again from the default request", sh_cmd_reset, "",
 	  NONE, NONE, NONE),
-	C("send", "[-v]", "send the request and show the answer", sh_cmd_send,
+	C("send", "[-bv]", "send the request and show the answer", sh_cmd_send,
 	  "", NONE, NONE, NONE),
 	C("again", "[-v]", "send the last request sent again", sh_cmd_again, "",
 	  NONE, NONE, NONE),
@@ -353,6 +353,8 @@ const struct sh_cmd sh_cmds[] = {
 	  NONE, NONE, NONE),
 	C("get-values", "[NAME ...]", "ask the server's FCGI_* values",
 	  sh_cmd_get_values, "", VALUES, VALUES, VALUES),
+	C("wait", "[SECONDS]", "wait for the request sent with send -b",
+	  sh_cmd_wait, "", NONE, NONE, NONE),
 	C("abort", "[ID]", "abort a request open on the raw connection",
 	  sh_cmd_abort, "", NONE, NONE, NONE),
 	C("connect", "[ADDRESS]",
@@ -418,6 +420,7 @@ int sh_exec(struct shell *sh, const char *line)
 	}
 	sh->busy = 1;
 	sh->interrupted = 0;
+	sh_bg_reap(sh);
 	rc = c->fn(sh, &w);
 	sh->busy = 0;
 	sh_words_free(&w);

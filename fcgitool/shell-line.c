@@ -35,6 +35,10 @@ struct sh_line {
 	size_t prompt_width;
 	char *hist_path;
 	int hint_shown;
+	int hidden;	  /* sh_line_hide() took the line away */
+	int stale;	  /* ... and the prompt changed meanwhile */
+	char *saved_line; /* ... this line */
+	int saved_point;
 };
 
 /* Readline's callbacks take no argument: the one shell at the prompt. */
@@ -533,11 +537,58 @@ void sh_line_refresh(struct shell *sh)
 
 	if (L == NULL || !L->at_prompt)
 		return;
+	if (L->hidden) {
+		L->stale = 1;
+		return;
+	}
 	make_prompt(sh);
 	rl_set_prompt(L->prompt);
 	/* The prompt changed length: draw the line again from column 0. */
 	fputs("\r\033[K", rl_outstream);
 	L->hint_shown = 0;
+	rl_on_new_line();
+	rl_redisplay();
+}
+
+void sh_line_hide(struct shell *sh)
+{
+	struct sh_line *L = sh->line;
+
+	if (L == NULL || !L->at_prompt || L->hidden)
+		return;
+	L->saved_point = rl_point;
+	L->saved_line = rl_copy_text(0, rl_end);
+	rl_save_prompt();
+	rl_replace_line("", 0);
+	rl_redisplay();
+	/* The hint is past what readline knows it drew. */
+	fputs("\r\033[K", rl_outstream);
+	fflush(rl_outstream);
+	L->hint_shown = 0;
+	L->hidden = 1;
+}
+
+void sh_line_show(struct shell *sh, int newline)
+{
+	struct sh_line *L = sh->line;
+
+	if (L == NULL || !L->hidden)
+		return;
+	fflush(sh->out);
+	fflush(stderr);
+	if (newline)
+		fputc('\n', rl_outstream);
+	rl_restore_prompt();
+	if (L->stale) {
+		make_prompt(sh);
+		rl_set_prompt(L->prompt);
+		L->stale = 0;
+	}
+	rl_replace_line(L->saved_line != NULL ? L->saved_line : "", 0);
+	rl_point = L->saved_point <= rl_end ? L->saved_point : rl_end;
+	free(L->saved_line);
+	L->saved_line = NULL;
+	L->hidden = 0;
 	rl_on_new_line();
 	rl_redisplay();
 }

@@ -722,8 +722,15 @@ int sh_cmd_abort(struct shell *sh, const struct sh_words *w)
 		sh_err(sh, "abort: bad request id '%s'", w->v[1].s);
 		return -1;
 	}
+	/* Without an id: the request sent with send -b, if one is in
+	 * flight. */
+	if (w->n == 1 && sh->bg != NULL) {
+		sh_journal(sh, w, NULL);
+		sh_bg_abort(sh);
+		return 0;
+	}
 	if (raw == NULL || raw->s == NULL || raw->obs == NULL) {
-		sh_err(sh, "abort: no request is open on the raw connection");
+		sh_err(sh, "abort: no request is in flight");
 		return 0;
 	}
 	sh_journal(sh, w, NULL);
@@ -741,6 +748,6 @@ int sh_cmd_abort(struct shell *sh, const struct sh_words *w)
 		n++;
 	}
 	if (n == 0 && w->n == 1)
-		sh_err(sh, "abort: no request is open on the raw connection");
+		sh_err(sh, "abort: no request is in flight");
 	return 0;
 }

@@ -31,6 +31,7 @@ struct xchg {
 	const struct fcgi_client_req_cb *out_cb;
 	struct fcgi_client_req_cb cb;
 	int done;
+	int bg;	     /* sent in the background (send -b) */
 	int last_nl; /* what was printed ends a line */
 	int status;
 	int error;
@@ -54,7 +55,9 @@ static void tr_record(void *arg, unsigned conn, double ts, enum fcgi_dir dir,
 	if (!sh->trace_on)
 		return;
 	label(l, sizeof(l), conn);
+	sh_line_hide(sh);
 	fcgi_render_record(sh->render, l, ts - sh->trace_t0, dir, rec);
+	sh_line_show(sh, 0);
 }
 
 static void tr_violation(void *arg, unsigned conn, double ts,
@@ -66,7 +69,9 @@ static void tr_violation(void *arg, unsigned conn, double ts,
 	if (!sh->trace_on)
 		return;
 	label(l, sizeof(l), conn);
+	sh_line_hide(sh);
 	fcgi_render_violation(sh->render, l, ts - sh->trace_t0, v);
+	sh_line_show(sh, 0);
 }
 
 /* Connections come and go as the notes say: for the prompt. */
@@ -101,7 +106,9 @@ static void tr_note(void *arg, unsigned conn, double ts, const char *what,
 	if (!sh->trace_on)
 		return;
 	label(l, sizeof(l), conn);
+	sh_line_hide(sh);
 	fcgi_render_note(sh->render, l, ts - sh->trace_t0, what, detail);
+	sh_line_show(sh, 0);
 }
 
 /* A client for the request's connection settings; 0 or -1. */
@@ -273,10 +280,12 @@ static void x_headers(struct fcgi_client_req *r,
 	struct request_ctx *ctx = arg;
 	struct xchg *x = ctx->run;
 
+	sh_line_hide(x->sh);
 	if (x->out_cb != NULL && x->out_cb->on_headers != NULL)
 		x->out_cb->on_headers(r, res, arg);
 	if (res->raw_headers.len != 0)
 		x->last_nl = 1;
+	sh_line_show(x->sh, !x->last_nl);
 }
 
 static void x_body(struct fcgi_client_req *r, const uint8_t *data, size_t len,
@@ -285,10 +294,12 @@ static void x_body(struct fcgi_client_req *r, const uint8_t *data, size_t len,
 	struct request_ctx *ctx = arg;
 	struct xchg *x = ctx->run;
 
+	sh_line_hide(x->sh);
 	if (x->out_cb != NULL && x->out_cb->on_body != NULL)
 		x->out_cb->on_body(r, data, len, arg);
 	if (len != 0)
 		x->last_nl = data[len - 1] == '\n';
+	sh_line_show(x->sh, !x->last_nl);
 }
 
 static void x_stderr(struct fcgi_client_req *r, const uint8_t *data, size_t len,
@@ -297,8 +308,10 @@ static void x_stderr(struct fcgi_client_req *r, const uint8_t *data, size_t len,
 	struct request_ctx *ctx = arg;
 	struct xchg *x = ctx->run;
 
+	sh_line_hide(x->sh);
 	if (x->out_cb != NULL && x->out_cb->on_stderr != NULL)
 		x->out_cb->on_stderr(r, data, len, arg);
+	sh_line_show(x->sh, len != 0 && data[len - 1] != '\n');
 }
 
 static void x_done(struct fcgi_client_req *r,
@@ -311,6 +324,7 @@ static void x_done(struct fcgi_client_req *r,
 	(void)r;
 	x->error = res->error;
 	x->total_ms = res->t.total_ms;
+	sh_line_hide(x->sh);
 	switch (x->mode) {
 	case X_SHOW:
 	case X_VALUES:
@@ -342,6 +356,14 @@ static void x_done(struct fcgi_client_req *r,
 		ctx->req = NULL;
 	}
 	x->done = 1;
+	if (x->bg) {
+		/* The rest of what exchange() does after its wait. */
+		x->sh->status = x->status;
+		x->sh->inflight = NULL;
+		x->sh->trace_on = 0;
+		fflush(x->sh->out);
+	}
+	sh_line_show(x->sh, 0);
 }
 
 /*
@@ -403,6 +425,8 @@ static int exchange(struct shell *sh, struct xchg *x, struct sh_built *b,
 	sh->trace_on = verbose;
 	sh->trace_t0 = fcgi_client_elapsed(sh->client);
 	sh->inflight = x->ctx.req;
+	if (x->bg)
+		return 0;
 	sh_wait_flag(sh, &x->done);
 	sh->inflight = NULL;
 	sh->trace_on = 0;
@@ -414,18 +438,25 @@ static int exchange(struct shell *sh, struct xchg *x, struct sh_built *b,
 
 /* ---- the commands ---------------------------------------------------------- */
 
-/* [-v] and then at most max words; the index of the first operand, or
+/* [-v] ([-b] when background is given) and then between min and max
+ * operands; no request may be in flight in the background. the index of the first operand, or
  * -1 after saying why. */
 static int flags(struct shell *sh, const struct sh_words *w, int *verbose,
-		 size_t min, size_t max)
+		 int *background, size_t min, size_t max)
 {
 	const struct sh_cmd *c = sh_cmd_find(w->v[0].s);
 	size_t i = 1;
 
 	*verbose = sh->verbose;
+	if (sh_bg_busy(sh, c->name) != 0)
+		return -1;
 	for (; i < w->n && !w->v[i].lit && w->v[i].s[0] == '-'; i++) {
 		if (strcmp(w->v[i].s, "-v") == 0) {
 			*verbose = 1;
+			continue;
+		}
+		if (background != NULL && strcmp(w->v[i].s, "-b") == 0) {
+			*background = 1;
 			continue;
 		}
 		if (strcmp(w->v[i].s, "--") == 0) {
@@ -446,8 +477,120 @@ static int flags(struct shell *sh, const struct sh_words *w, int *verbose,
 	return (int)i;
 }
 
+/* ---- in the background (send -b) ---------------------------------------- */
+
+/* What a background request needs until it is done: its bodies are
+ * borrowed by the client. */
+struct sh_bg {
+	struct xchg x;
+	struct sh_built b;
+};
+
+void sh_bg_reap(struct shell *sh)
+{
+	struct sh_bg *bg = sh->bg;
+
+	if (bg == NULL || !bg->x.done)
+		return;
+	request_out_free(bg->x.ro);
+	fcgi_buf_free(&bg->x.view);
+	sh_built_free(&bg->b);
+	free(bg);
+	sh->bg = NULL;
+}
+
+int sh_bg_busy(struct shell *sh, const char *cmd)
+{
+	sh_bg_reap(sh);
+	if (sh->bg == NULL)
+		return 0;
+	sh_err(sh,
+	       "%s: a request is in flight in the background; wait or "
+	       "abort first",
+	       cmd);
+	return -1;
+}
+
+int sh_bg_abort(struct shell *sh)
+{
+	struct sh_bg *bg = sh->bg;
+
+	if (bg == NULL || bg->x.done) {
+		sh_bg_reap(sh);
+		return 0;
+	}
+	fcgi_client_abort(bg->x.ctx.req, FCGI_ECANCELED);
+	sh_wait_flag(sh, &bg->x.done);
+	sh_bg_reap(sh);
+	return 1;
+}
+
+void sh_bg_finish(struct shell *sh, int abort)
+{
+	if (sh->bg == NULL)
+		return;
+	if (abort) {
+		sh_bg_abort(sh);
+		return;
+	}
+	/* ^C meanwhile aborts it (on_sigint); it ends all the same. */
+	sh_wait_flag(sh, &sh->bg->x.done);
+	sh_bg_reap(sh);
+}
+
+int sh_cmd_wait(struct shell *sh, const struct sh_words *w)
+{
+	uint64_t ms = 0;
+	int rc;
+
+	if (sh_nargs(sh, w, 0, 1) != 0)
+		return -1;
+	if (w->n == 2 && parse_seconds_ms(w->v[1].s, &ms) != 0) {
+		sh_err(sh, "wait: bad time '%s': expected seconds", w->v[1].s);
+		return -1;
+	}
+	sh_journal(sh, w, NULL);
+	sh_bg_reap(sh);
+	if (sh->bg == NULL) {
+		sh_err(sh, "wait: nothing is in flight");
+		return 0;
+	}
+	rc = sh_wait(sh, &sh->bg->x.done, ms);
+	if (rc < 0)
+		/* ^C aborted it: its end is near (abort_grace_ms). */
+		sh_wait_flag(sh, &sh->bg->x.done);
+	else if (rc == 0)
+		fprintf(sh->out, "-- still in flight after %s s\n", w->v[1].s);
+	sh_bg_reap(sh);
+	return 0;
+}
+
+/* Send rq in the background: the answer prints as it comes. */
+static int send_bg(struct shell *sh, const struct sh_req *rq, int verbose)
+{
+	struct sh_bg *bg = calloc(1, sizeof(*bg));
+	int rc;
+
+	if (bg == NULL)
+		die(EXIT_IO, "out of memory");
+	rc = sh_req_build(rq, sh->address, &bg->b);
+	if (rc == 0) {
+		bg->x.mode = X_SHOW;
+		bg->x.bg = 1;
+		rc = exchange(sh, &bg->x, &bg->b, rq, verbose, NULL);
+	}
+	if (rc != 0) {
+		sh_built_free(&bg->b);
+		free(bg);
+		return -1;
+	}
+	sh->bg = bg;
+	return 0;
+}
+
 /* Send rq as send does; remembers it for again. */
-static int send_one(struct shell *sh, const struct sh_req *rq, int verbose)
+static int send_one(struct shell *sh, const struct sh_req *rq, int verbose,
+		    int background)
 {
 	struct sh_built b;
 	struct xchg x;
@@ -464,6 +607,11 @@ static int send_one(struct shell *sh, const struct sh_req *rq, int verbose)
 		sh_req_copy(&sh->last, rq);
 		sh->have_last = 1;
 	}
+	if (background) {
+		sh_built_free(&b);
+		send_bg(sh, rq, verbose);
+		return 0;
+	}
 	memset(&x, 0, sizeof(x));
 	x.mode = X_SHOW;
 	rc = exchange(sh, &x, &b, rq, verbose, NULL);
@@ -477,26 +625,26 @@ static int send_one(struct shell *sh, const struct sh_req *rq, int verbose)
 
 int sh_cmd_send(struct shell *sh, const struct sh_words *w)
 {
-	int verbose;
+	int verbose, background = 0;
 
-	if (flags(sh, w, &verbose, 0, 0) < 0)
+	if (flags(sh, w, &verbose, &background, 0, 0) < 0)
 		return -1;
 	sh_journal(sh, w, &sh->req);
-	return send_one(sh, &sh->req, verbose);
+	return send_one(sh, &sh->req, verbose, background);
 }
 
 int sh_cmd_again(struct shell *sh, const struct sh_words *w)
 {
 	int verbose;
 
-	if (flags(sh, w, &verbose, 0, 0) < 0)
+	if (flags(sh, w, &verbose, NULL, 0, 0) < 0)
 		return -1;
 	if (!sh->have_last) {
 		sh_err(sh, "again: nothing was sent yet");
 		return -1;
 	}
 	sh_journal(sh, w, &sh->last);
-	return send_one(sh, &sh->last, verbose);
+	return send_one(sh, &sh->last, verbose, 0);
 }
 
 int sh_cmd_repeat(struct shell *sh, const struct sh_words *w)
@@ -507,7 +655,7 @@ int sh_cmd_repeat(struct shell *sh, const struct sh_words *w)
 	double min = 0, max = 0, sum = 0;
 	int verbose, k, rc, worst = 0;
 
-	k = flags(sh, w, &verbose, 1, 1);
+	k = flags(sh, w, &verbose, NULL, 1, 1);
 	if (k < 0)
 		return -1;
 	if (parse_ulong(w->v[k].s, 1, 1000000, &n) != 0) {
@@ -592,6 +740,8 @@ int sh_cmd_get_values(struct shell *sh, const struct sh_words *w)
 	size_t i;
 	int rc;
 
+	if (sh_bg_busy(sh, "get-values") != 0)
+		return -1;
 	fcgi_params_init(&names, NULL);
 	for (i = 1; i < w->n; i++)
 		if (fcgi_params_add(&names, w->v[i].s, w->v[i].len, "", 0) != 0)

@@ -129,6 +129,8 @@ int sh_cmd_watch(struct shell *sh, const struct sh_words *w)
 	char when[16], line[64];
 	int rc;
 
+	if (sh_bg_busy(sh, "watch") != 0)
+		return -1;
 	if (w->n < 2 || w->n > 3) {
 		sh_err(sh, "watch: %s; usage: watch SECONDS [COUNT]",
 		       w->n < 2 ? "missing argument" : "too many arguments");

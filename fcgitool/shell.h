@@ -68,6 +68,7 @@ void sh_req_cmdline(const struct sh_req *r, const char *address,
 
 struct sh_raw;
 struct sh_line;
+struct sh_bg;
 
 struct shell {
 	uv_loop_t loop;
@@ -88,6 +89,7 @@ struct shell {
 	int trace_on;	 /* render the client's records now */
 	double trace_t0; /* the client's clock when the command began */
 	struct fcgi_client_req *inflight;
+	struct sh_bg *bg; /* send -b in flight, or done but not reaped */
 	struct sh_raw *raw;
 	FILE *out;
 	struct fcgi_render *render;
@@ -231,6 +233,15 @@ int sh_send_view(struct shell *sh, struct sh_built *b, struct fcgi_buf *view);
 
 int sh_cmd_watch(struct shell *sh, const struct sh_words *w);
 
+int sh_cmd_wait(struct shell *sh, const struct sh_words *w);
+/* The background request: free it once done; 0, or -1 after saying
+ * that cmd cannot run while it is in flight; abort it and wait for its
+ * end (1 if there was one); at the end of the shell, wait for it or
+ * abort it. */
+void sh_bg_reap(struct shell *sh);
+int sh_bg_busy(struct shell *sh, const char *cmd);
+int sh_bg_abort(struct shell *sh);
+void sh_bg_finish(struct shell *sh, int abort);
 /* Close the client and its connections. */
 void sh_client_close(struct shell *sh);
 /* ^C: abort what the client has in flight. */
@@ -263,6 +274,11 @@ void sh_line_remember(struct shell *sh, const char *line);
 void sh_line_interrupt(struct shell *sh);
 /* The prompt changed (a connection opened or closed). */
 void sh_line_refresh(struct shell *sh);
+/* Output that comes while the prompt is shown (send -b): hide the prompt
+ * and the line being edited, print, then show them again (after a line
+ * end when newline is set).  Nothing when not at the prompt. */
+void sh_line_hide(struct shell *sh);
+void sh_line_show(struct shell *sh, int newline);
 
 /* The shell, from fcgitool shell or fcgitool request -I (o is the
  * request to start with, or NULL); returns the exit status. */

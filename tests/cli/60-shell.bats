@@ -223,7 +223,7 @@ EOF
 	assert_success
 	local c
 	for c in show params set unset header method uri body role keep-conn \
-		preset reset send again repeat watch get-values abort connect \
+		preset reset send again repeat watch wait get-values abort connect \
 		close raw split read save source show-cmd; do
 		assert_line --regexp "^  $c "
 	done
@@ -626,6 +626,39 @@ EOF2
 	refute_line --partial 'c1 '
 }
 
+@test "shell: send -b sends in the background; wait and abort end it" {
+	serve_up
+	shell_run <<'EOF2'
+uri /slow?chunks=20&ms=200
+send -b
+wait 0.5
+abort
+uri /hello
+send -b
+wait
+send -b
+EOF2
+	assert_success
+	assert_line 'chunk 1 of 20'
+	assert_line '-- still in flight after 0.5 s'
+	assert_line --regexp '^-- END_REQUEST appStatus=[0-9]+ protocolStatus=REQUEST_COMPLETE: interrupted \(ABORT_REQUEST sent\); status 200; '
+	refute_line 'chunk 20 of 20'
+	assert_equal "$stderr" "fcgitool shell: '/slow?chunks=20&ms=200': interrupted"
+	# The last one is waited for at the end of the script.
+	[ "$(echo "$output" | grep -c '^Hello, world!$')" -eq 2 ]
+	shell_run <<'EOF2'
+uri /slow?chunks=3&ms=100
+send -b
+send
+EOF2
+	assert_failure 2
+	assert_equal "$stderr" "fcgitool shell: line 3: send: a request is in flight in the background; wait or abort first"
+	shell_run <<<"wait"
+	assert_success
+	assert_equal "$stderr" "fcgitool shell: line 1: wait: nothing is in flight"
+}
+
+
 @test "request -I starts the shell with the request its options build" {
 	serve_up
 	run --separate-stderr "$FCGITOOL" request -I -v -X POST -d 'a=1' \
@@ -816,4 +849,23 @@ keys() {
 	until_screen "^$ADDR>$"
 	keys 'quit' Enter
 	until_screen '^EXITED 0$'
+}
+
+@test "terminal: send -b prints its answer above the prompt; abort ends it" {
+	serve_up
+	term "$FCGITOOL" shell "$ADDR"
+	until_screen "^$ADDR>$"
+	keys 'uri /slow?chunks=100&ms=200' Enter 'send -b' Enter
+	until_screen '^chunk 2 of 100$'
+	# The line being typed stays under the answer as it comes.
+	keys 'set HALF'
+	until_screen '^chunk 4 of 100$'
+	run -0 screen
+	assert_line "$ADDR> set HALF"
+	keys C-u 'abort' Enter
+	until_screen '^-- .*interrupted \(ABORT_REQUEST sent\)'
+	until_screen "^$ADDR>$"
+	# The last request was interrupted: 3.
+	keys 'quit' Enter
+	until_screen '^EXITED 3$'
 }
