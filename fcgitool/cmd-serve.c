@@ -23,7 +23,8 @@ static const char usage_text[] =
 	"       [--fn library] [--idle-timeout seconds] [--isolate how]\n"
 	"       [--max-conns n] [--max-reqs n] [--mock file] [--mode mode]\n"
 	"       [--read-timeout seconds] [--record file] [--requests n]\n"
-	"       [--root dir] [--seed n] [--severity level] [--timeout seconds]\n"
+	"       [--root dir] [--seed n] [--severity level] [--timeout "
+	"seconds]\n"
 	"       [--timeout-status code] [--workers n] [address ...]\n";
 
 enum {
