@@ -10,7 +10,7 @@ set -u
 PKGS="gcc make pkg-config libuv1-dev libpcap-dev libreadline-dev libcjson-dev
 libcmocka-dev bats bats-assert bats-support clang mandoc curl nginx-light
 php-fpm fcgiwrap libfcgi-bin libfcgi-dev spawn-fcgi tcpdump wrk jq
-hyperfine tshark python3 man-db"
+hyperfine tshark python3 man-db tmux"
 
 missing=""
 for p in $PKGS; do
