@@ -71,7 +71,7 @@ struct sreq {
 	bool has_cl;	      /* CONTENT_LENGTH is a number: cl */
 	bool stdin_closed;    /* the run has the end of its body */
 	bool over_noted;      /* STDIN past CONTENT_LENGTH was noted */
-	bool answered; /* its run's raw bytes answered it (on_answered) */
+	bool answered;	      /* its run's raw bytes answered it (on_answered) */
 	uint64_t cl;
 	uint64_t stdin_given; /* body bytes handed to the run */
 	uint64_t begin_ms;
@@ -92,7 +92,6 @@ struct sconn {
 	bool out_paused;  /* runners paused: the peer is not reading */
 	unsigned in_hold; /* requests whose runner has a full stdin queue */
 	bool close_after; /* a request without KEEP_CONN was answered */
-	bool peer_eof;	  /* the web server shut down its side */
 	bool overflow;	  /* past max_conns: everything gets OVERLOADED */
 	uv_shutdown_t shut;
 	unsigned pending; /* handles whose close is pending */
@@ -606,23 +605,6 @@ static void on_stdin(struct sconn *c, const struct fcgi_event *ev)
 	}
 }
 
-/* Stop request q: answered at once when its runner has not started,
- * else when the runner is done (FastCGI 1.0, 5.4). */
-static void req_abort(struct sreq *q)
-{
-	struct sconn *c = q->c;
-
-	if (!q->running) {
-		req_end(q, 0, FCGI_REQUEST_COMPLETE);
-		req_maybe_free(q);
-		return;
-	}
-	q->aborted = true;
-	req_release_hold(q);
-	conn_update_reading(c);
-	q->run->ops->abort(q->run);
-}
-
 static void on_abort(struct sconn *c, const struct fcgi_event *ev)
 {
 	struct fcgi_server *s = c->srv;
@@ -631,7 +613,16 @@ static void on_abort(struct sconn *c, const struct fcgi_event *ev)
 	if (q == NULL || q->aborted)
 		return;
 	note(s, c->label, "abort", "request %u", (unsigned)q->id);
-	req_abort(q);
+	if (!q->running) {
+		/* FastCGI 1.0, 5.4: answer at once. */
+		req_end(q, 0, FCGI_REQUEST_COMPLETE);
+		req_maybe_free(q);
+		return;
+	}
+	q->aborted = true;
+	req_release_hold(q);
+	conn_update_reading(c);
+	q->run->ops->abort(q->run);
 }
 
 /* A scripted runner may answer GET_VALUES itself (any bytes, or none):
@@ -928,8 +919,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
 static void conn_update_reading(struct sconn *c)
 {
 	bool want = c->state == CS_LINGERING ||
-		    (c->state == CS_OPEN && !c->out_paused && c->in_hold == 0 &&
-		     !c->peer_eof);
+		    (c->state == CS_OPEN && !c->out_paused && c->in_hold == 0);
 
 	if (want == c->reading)
 		return;
@@ -1142,41 +1132,6 @@ static void conn_check_close(struct sconn *c)
 		conn_finish(c);
 }
 
-/*
- * The web server ended its side.  nginx closes to abort (it never sends
- * ABORT_REQUEST), but a client may also shut down its sending side once
- * its requests are out, as PHP-FPM, fcgiwrap and libfcgi allow: requests
- * whose input arrived whole are still answered, and the connection ends
- * with them; a peer that closed altogether makes the next write fail,
- * which stops them.  Requests whose input was cut are stopped now.
- * true when the connection goes on.
- */
-static bool conn_half_closed(struct sconn *c)
-{
-	struct sreq *q, *next;
-	bool whole = false;
-
-	if (c->state != CS_OPEN)
-		return false;
-	TAILQ_FOREACH(q, &c->reqs, link)
-	if (q->input_done && !q->aborted)
-		whole = true;
-	if (!whole)
-		return false;
-	note(c->srv, c->label, "eof",
-	     "the web server shut down its side; answering what it sent whole");
-	c->peer_eof = true;
-	c->close_after = true;
-	for (q = TAILQ_FIRST(&c->reqs); q != NULL; q = next) {
-		next = TAILQ_NEXT(q, link);
-		if (!q->input_done && !q->aborted)
-			req_abort(q);
-	}
-	conn_update_reading(c);
-	conn_check_close(c);
-	return true;
-}
-
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
 	struct sconn *c = st->data;
@@ -1226,11 +1181,10 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	}
 	if (n == 0)
 		return;
-	if (n == UV_EOF) {
+	/* A web server closes to abort (nginx never sends ABORT_REQUEST):
+	 * every open request is stopped. */
+	if (n == UV_EOF)
 		fcgi_conn_eof(c->conn, FCGI_DIR_TO_APP);
-		if (conn_half_closed(c))
-			return;
-	}
 	conn_close(c, n == UV_EOF ? "closed by the peer" : uv_strerror((int)n));
 }
 

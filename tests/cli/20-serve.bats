@@ -710,22 +710,6 @@ violations() {
 	assert_equal "$(grep -c '\*\* close connection error (app-null-id)' "$SERVE_OUT")" 4
 }
 
-@test "serve: requests sent whole before a half-close are still answered" {
-	start_serve --trace "$SOCK"
-	for way in whole bytes; do
-		run -0 raw "$way" "$SOCK" begin:1 \
-			"params:1:SCRIPT_FILENAME=/x/hello" params:1 stdin:1 shut
-		assert_line --index 0 --partial "STDOUT 1 "
-		assert_line --partial "END_REQUEST 1 app=0 proto=REQUEST_COMPLETE"
-		assert_equal "${lines[-1]}" "eof"
-		# A request cut short by the half-close is stopped, not run.
-		run -0 raw "$way" "$SOCK" begin:1 \
-			"params:1:SCRIPT_FILENAME=/x/hello" shut
-		assert_output "eof"
-	done
-	grep -q "shut down its side; answering what it sent whole" "$SERVE_OUT"
-}
-
 @test "serve: a BEGIN_REQUEST whose body is not 8 bytes closes the connection" {
 	start_serve --trace "$SOCK"
 	for way in whole bytes; do

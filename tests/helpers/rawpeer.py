@@ -20,7 +20,6 @@ Steps, in order (ID a request id, TEXT with \\n \\r \\xNN escapes):
   abort:ID[:TEXT]                 ABORT_REQUEST
   rec:TYPE:ID[:TEXT[:PAD]]        any record
   sleep:MS                        wait before the next step
-  shut                            shut down the sending side (half-close)
   nothing                         write nothing at all
 
 Output lines: "TYPE ID TEXT" for each record (END_REQUEST as "END_REQUEST
@@ -147,9 +146,6 @@ def main():
             continue
         if step.startswith("sleep:"):
             time.sleep(int(step[6:]) / 1000.0)
-            continue
-        if step == "shut":
-            s.shutdown(socket.SHUT_WR)
             continue
         data = build(step)
         try:
