@@ -71,7 +71,7 @@ struct sreq {
 	bool has_cl;	      /* CONTENT_LENGTH is a number: cl */
 	bool stdin_closed;    /* the run has the end of its body */
 	bool over_noted;      /* STDIN past CONTENT_LENGTH was noted */
-	bool answered;	      /* its run's raw bytes answered it (on_answered) */
+	bool answered; /* its run's raw bytes answered it (on_answered) */
 	uint64_t cl;
 	uint64_t stdin_given; /* body bytes handed to the run */
 	uint64_t begin_ms;
