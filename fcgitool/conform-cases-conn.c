@@ -419,7 +419,7 @@ const struct cf_case cf_cases_conn[] = {
 	  "a request followed by a half-close (shutdown) is still answered",
 	  Q_ABORT_CLOSE,
 	  "Some clients shut down their sending side once the request is "
-	  "out; taking that for an abort loses their answers.  But nginx "
+	  "out, and taking that for an abort loses their answers; but nginx "
 	  "aborts by closing, and a server cannot tell a half-close from a "
 	  "close until it writes, so stopping the request (and the work "
 	  "behind it) is as sound an answer.",
