@@ -489,7 +489,7 @@ static int param_matcher(struct ctx *c, struct mock_cond *all,
 	const char *s;
 	const cJSON *k;
 	struct mock_cond *m;
-	bool b;
+	bool b = false;
 
 	if (cJSON_IsString(spec)) {
 		m = kid(c, all, spec, MOCK_C_PARAM);
@@ -1108,7 +1108,7 @@ static int step(struct ctx *c, const cJSON *node, struct mock_step *s)
 {
 	const struct step_def *d = NULL;
 	const cJSON *k, *act = NULL;
-	bool b;
+	bool b = false;
 
 	s->probability = 1;
 	s->pos = jpos_value(&c->map, node);
@@ -1474,7 +1474,7 @@ static int expect(struct ctx *c, const cJSON *v, struct mock_route *r)
 	static const char *const allowed[] = { "exactly", "atLeast", "atMost",
 					       "never", NULL };
 	const cJSON *k;
-	bool b;
+	bool b = false;
 
 	r->has_expect = true;
 	r->expect_min = 0;
@@ -1714,7 +1714,7 @@ static int values(struct ctx *c, const cJSON *node)
 	const char *s;
 	int modes = 0;
 	size_t i;
-	bool b;
+	bool b = false;
 
 	mv->probability = 1;
 	mv->pos = jpos_value(&c->map, node);
