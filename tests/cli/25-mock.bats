@@ -307,15 +307,15 @@ close-mid-record|4|fcgitool request: '/close-mid-record': the server closed the 
 reset|4|fcgitool request: '/reset': the server closed the connection before END_REQUEST
 close-without-reading|4|fcgitool request: '/close-without-reading': the server closed the connection before END_REQUEST
 never-answer|3|fcgitool request: '/never-answer': timed out after 2000 ms
-request-id|4|fcgitool request: '/request-id': the server closed the connection before END_REQUEST
+request-id|4|fcgitool request: '/request-id': the server answered request id 2, not 1
 version|4|fcgitool request: '/version': the server sent bytes that are not FastCGI: bad version 2 at offset 0 (record 1); the rest of this direction is not decoded
 garbage|4|fcgitool request: '/garbage': the server sent bytes that are not FastCGI: bad version 72 at offset 0 (record 1); the rest of this direction is not decoded
 unknown-type|4|fcgitool request: '/unknown-type': unknown-type: record type 12 is not defined by FastCGI 1.0 (offset 0, record 1)
-duplicate-end|0|
-after-end|0|
+duplicate-end|4|fcgitool request: '/duplicate-end': after-end-request: END_REQUEST record for request 1 after its END_REQUEST (offset 96, record 5)
+after-end|4|fcgitool request: '/after-end': after-end-request: STDOUT record for request 1 after its END_REQUEST (offset 96, record 5)
 empty-stdout|4|fcgitool request: '/empty-stdout': stream-after-end: STDOUT record for request 1 after its STDOUT stream ended (offset 64, record 3)
-no-headers|1|fcgitool request: '/no-headers': bad CGI response: malformed header block
-big-headers|1|fcgitool request: '/big-headers': bad CGI response: header block exceeds 65536 bytes
+no-headers|4|fcgitool request: '/no-headers': bad CGI response: no header block: STDOUT begins with "ok", which is no header line (offset 0)
+big-headers|4|fcgitool request: '/big-headers': bad CGI response: the header block exceeds 65536 bytes, in header line 3 (offset 65536)
 content-length-short|0|
 content-length-long|0|
 cant-mpx-conn|1|fcgitool request: '/cant-mpx-conn': the server answered CANT_MPX_CONN
@@ -387,7 +387,7 @@ records() {
 	mock "$D/m.json"
 	run -4 --separate-stderr "$FCGITOOL" request --get-values "$SOCK"
 	assert_equal "$stderr" \
-		"fcgitool request: 'unix:$SOCK': nv-truncated: GET_VALUES_RESULT record ends inside a name-value pair (offset 0, record 1)"
+		"fcgitool request: 'unix:$SOCK': bad GET_VALUES_RESULT: pair 1 declares a 15-byte name and a 100-byte value, 15 bytes left in the record"
 	kill_tracked
 	printf '{"routes": [], "getValues": {"ignore": true}}' >"$D/i.json"
 	mock "$D/i.json"
