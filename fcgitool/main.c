@@ -7,7 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "cap-version.h"
 #include "fcgi-uv.h"
+#include "shell-version.h"
 #include "util.h"
 
 #ifndef FCGITOOL_VERSION
@@ -49,6 +53,24 @@ static void usage(FILE *f)
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fputs("\nSee fcgitool(1) and fcgitool help COMMAND.\n", f);
+}
+
+/*
+ * fcgitool's version, then each library's: the one it runs with, and the
+ * one whose headers it was compiled against where the library's headers
+ * say (libpcap's do not).  The first line alone is "fcgitool X.Y.Z", for
+ * scripts.
+ */
+static void version(FILE *f)
+{
+	fprintf(f, "fcgitool %s\n", FCGITOOL_VERSION);
+	fprintf(f, "libuv %s (built with %d.%d.%d)\n", uv_version_string(),
+		UV_VERSION_MAJOR, UV_VERSION_MINOR, UV_VERSION_PATCH);
+	fprintf(f, "libpcap %s\n", cap_lib_version());
+	fprintf(f, "readline %s (built with %s)\n", shell_rl_version(),
+		shell_rl_built());
+	fprintf(f, "cJSON %s (built with %d.%d.%d)\n", cJSON_Version(),
+		CJSON_VERSION_MAJOR, CJSON_VERSION_MINOR, CJSON_VERSION_PATCH);
 }
 
 /*
@@ -121,7 +143,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("fcgitool %s\n", FCGITOOL_VERSION);
+		version(stdout);
 		return EXIT_OK;
 	}
 	for (c = commands; c->name != NULL; c++) {

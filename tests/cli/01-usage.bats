@@ -37,9 +37,22 @@ commands() {
 	[[ "$stderr" == "usage: fcgitool [-hV] command [argument ...]"* ]]
 }
 
-@test "fcgitool -V prints the version" {
-	run -0 "$FCGITOOL" -V
-	assert_output --regexp '^fcgitool [0-9]+\.[0-9]+\.[0-9]+$'
+@test "fcgitool -V and --version print the version and the libraries'" {
+	local v lib
+	run -0 --separate-stderr "$FCGITOOL" -V
+	[ -z "$stderr" ]
+	v=$output
+	assert_line --index 0 --regexp '^fcgitool [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_equal "${lines[0]}" \
+		"fcgitool $(sed -n 's/^VERSION := //p' "$TOP/Makefile")"
+	assert_line --regexp '^libpcap [0-9]+\.[0-9]+'
+	# The headers it was built with are those pkg-config finds here.
+	for lib in libuv:libuv readline:readline cJSON:libcjson; do
+		assert_line --regexp "^${lib%%:*} [0-9]+\.[0-9]+(\.[0-9]+)? \(built with $(pkg-config --modversion "${lib#*:}" | sed 's/\./\\./g')\)\$"
+	done
+	assert_equal "${#lines[@]}" 5
+	run -0 --separate-stderr "$FCGITOOL" --version
+	assert_equal "$output" "$v"
 }
 
 @test "an unknown command is named in the error" {
