@@ -270,12 +270,8 @@ static int parse(struct bench_cli *b, struct bench_opts *o, int argc,
 		case OPT_WARMUP:
 			rc = seconds_opt("--warmup", optarg, &o->warmup_ms);
 			break;
-		case ':':
-			return usage_error("option '%s' needs a value",
-					   argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
+			return usage_getopt(c, argv, longopts, usage_text);
 		}
 		if (rc != 0)
 			return rc;

@@ -225,12 +225,8 @@ static int parse_args(int argc, char **argv, struct proxy_args *a)
 						   optarg);
 			a->po.upstream_timeout_ms = ms;
 			break;
-		case ':':
-			return usage_error("option '%s' needs an argument",
-					   argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
+			return usage_getopt(c, argv, longopts, usage_text);
 		}
 	}
 	if (optind < argc)
@@ -381,7 +377,7 @@ int cmd_proxy(int argc, char **argv)
 	rc = fcgi_proxy_new(&r.proxy, &r.loop, &a.po, err, sizeof(err));
 	if (rc != 0) {
 		if (rc == FCGI_EADDR)
-			warn("cannot listen on '%s': %s", a.listen, err);
+			warn("'%s': %s", a.listen, err);
 		else
 			warn("cannot start: %s", fcgi_strerror(rc));
 		uv_run(&r.loop, UV_RUN_DEFAULT);

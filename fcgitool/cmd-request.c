@@ -306,8 +306,6 @@ static int option(struct request_opts *o, int c, const char *arg,
 					   "spec, interop or note",
 					   arg);
 		return 0;
-	case ':':
-		return usage_error("option '%s' needs an argument", text);
 	default:
 		return usage_error("unknown option '%s'", text);
 	}
@@ -374,7 +372,6 @@ int cmd_request(int argc, char **argv)
 {
 	struct request_opts o;
 	const char *trace;
-	char text[8];
 	size_t i;
 	int c, rc;
 
@@ -391,12 +388,10 @@ int cmd_request(int argc, char **argv)
 			rc = EXIT_OK;
 			goto out;
 		}
-		if ((c == '?' || c == ':') && optopt > 0 && optopt < 256) {
-			snprintf(text, sizeof(text), "-%c", optopt);
-			rc = option(&o, c, optarg, text);
-		} else {
+		if (c == '?' || c == ':')
+			rc = usage_getopt(c, argv, longopts, usage_text);
+		else
 			rc = option(&o, c, optarg, argv[optind - 1]);
-		}
 		if (rc != 0)
 			goto out;
 	}

@@ -257,12 +257,8 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 			if (mock_opt(o, c, optarg) != 0)
 				return EXIT_USAGE;
 			break;
-		case ':':
-			return usage_error("option '%s' needs a value",
-					   argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
+			return usage_getopt(c, argv, longopts, usage_text);
 		}
 	}
 	if (o->exec && o->nfns > 0)

@@ -2,6 +2,7 @@
 /* util.c - messages, number parsing and file reading for the CLI. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +51,60 @@ void die(int status, const char *fmt, ...)
 	vmsg(fmt, ap);
 	va_end(ap);
 	exit(status);
+}
+
+/*
+ * The option getopt_long() stopped at, as the user wrote it, into buf:
+ * "-d" for a short option (optopt), "--name" for a long one (without any
+ * "=value").  A short option in the middle of a cluster leaves optind on
+ * that cluster; at a cluster's end, and after a long option, optind has
+ * moved past the word.
+ */
+static const char *culprit(char **argv, char *buf, size_t n)
+{
+	const char *prev = optind > 0 ? argv[optind - 1] : NULL;
+	const char *cur = argv[optind];
+	int is_short = optopt > 0 && optopt < 128 && optopt != '-';
+	size_t len;
+
+	if (is_short && cur != NULL && cur[0] == '-' && cur[1] != '-' &&
+	    strchr(cur + 1, optopt) != NULL)
+		prev = cur;
+	else if (prev != NULL && strncmp(prev, "--", 2) == 0 && prev[2] != '\0')
+		is_short = 0;
+	if (is_short) {
+		snprintf(buf, n, "-%c", optopt);
+		return buf;
+	}
+	if (prev == NULL)
+		return "?";
+	len = strcspn(prev, "=");
+	snprintf(buf, n, "%.*s", len > 64 ? 64 : (int)len, prev);
+	return buf;
+}
+
+int usage_getopt(int c, char **argv, const struct option *longopts,
+		 const char *usage)
+{
+	char opt[80];
+	const char *name = culprit(argv, opt, sizeof(opt));
+	const struct option *lo;
+
+	if (c == ':') {
+		warn("option '%s' needs an argument", name);
+	} else {
+		for (lo = longopts; lo != NULL && lo->name != NULL; lo++)
+			if (strncmp(name, "--", 2) == 0 &&
+			    strcmp(name + 2, lo->name) == 0 &&
+			    lo->has_arg == no_argument)
+				break;
+		if (lo != NULL && lo->name != NULL)
+			warn("option '%s' takes no argument", name);
+		else
+			warn("unknown option '%s'", name);
+	}
+	fputs(usage, stderr);
+	return EXIT_USAGE;
 }
 
 int parse_ulong(const char *s, unsigned long min, unsigned long max,

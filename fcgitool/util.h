@@ -27,6 +27,17 @@ int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/*
+ * A getopt_long() error (c is ':' or '?'; the optstring starts with ':'
+ * and opterr is 0) said the one way every command says it, then the usage
+ * on stderr: "fcgitool CMD: option '-d' needs an argument", "unknown
+ * option '--frob'", "option '--json' takes no argument".  Returns
+ * EXIT_USAGE.
+ */
+struct option;
+int usage_getopt(int c, char **argv, const struct option *longopts,
+		 const char *usage);
+
 /* Parse numbers strictly (whole string, in range); 0 or -1. */
 int parse_ulong(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out);

@@ -36,7 +36,7 @@ teardown() {
 @test "serve: an option without its value is a usage error" {
 	run -2 --separate-stderr "$FCGITOOL" serve --timeout
 	assert_equal "$(echo "$stderr" | head -1)" \
-		"fcgitool serve: option '--timeout' needs a value"
+		"fcgitool serve: option '--timeout' needs an argument"
 }
 
 @test "serve: bad option values are named" {

@@ -135,7 +135,7 @@ sha() {
 	start_app
 	run -3 --separate-stderr "$FCGITOOL" proxy --listen "$APP" --upstream "$PX"
 	assert_equal "$stderr" \
-		"fcgitool proxy: cannot listen on '$APP': somebody is listening there: address already in use"
+		"fcgitool proxy: '$APP': somebody is listening there: address already in use"
 }
 
 @test "an unwritable log or capture is an I/O error" {

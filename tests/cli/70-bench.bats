@@ -63,7 +63,7 @@ jval() {
 	run -2 --separate-stderr "$FCGITOOL" bench :9 -c
 	run -2 --separate-stderr "$FCGITOOL" bench -c
 	assert_equal "$(echo "$stderr" | head -1)" \
-		"fcgitool bench: option '-c' needs a value"
+		"fcgitool bench: option '-c' needs an argument"
 	run -2 --separate-stderr "$FCGITOOL" bench -t 3 -c 2 :9
 	assert_equal "$(echo "$stderr" | head -1)" \
 		"fcgitool bench: -t 3: more threads than connections (2)"
