@@ -7,7 +7,8 @@
 #   make bench        run the benchmarks (never part of check)
 #   make lint         clang-format, mandoc -Tlint, shellcheck, banned functions
 #   make install      PREFIX=/usr/local DESTDIR= (also BINDIR LIBDIR
-#                     INCLUDEDIR MANDIR PKGCONFIGDIR); make uninstall
+#                     INCLUDEDIR MANDIR PKGCONFIGDIR BASHCOMPDIR ZSHCOMPDIR
+#                     FISHCOMPDIR); make uninstall
 #
 # Objects go to build/$(VARIANT)/: "release" for make, "check" for make
 # check (sanitizers on), "fuzz" for the fuzzers, so the three never mix.
@@ -28,6 +29,9 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 WERROR ?= 1
 SANITIZE ?=
 FUZZ_SECONDS ?= 30
@@ -101,6 +105,8 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 EX_SO := $(EX_SRC:%.c=$(B)/%.so)
 BENCH_BIN := $(BENCH_SRC:%.c=$(B)/%)
 HELPER_BIN := $(HELPER_SRC:%.c=$(B)/%)
+COMPLETIONS := $(B)/completion/fcgitool.bash $(B)/completion/_fcgitool \
+	$(B)/completion/fcgitool.fish
 SONAME := libfcgitool.so.$(SOVERSION)
 SOLIB := $(B)/lib/libfcgitool.so.$(VERSION)
 SOMAP := $(B)/lib/libfcgitool.map
@@ -114,7 +120,7 @@ LIBS := $(ARCHIVES) $(PKG_LIBS) -ldl -lm
 .PHONY: FORCE all build check check-build test demo fuzz fuzz-build fuzz-smoke \
 	bench lint install uninstall clean deps check-deps valgrind
 
-all: fcgitool/fcgitool $(SOLIB)
+all: fcgitool/fcgitool $(SOLIB) $(COMPLETIONS)
 
 fcgitool/fcgitool: $(TOOL)
 	$(Q)cp $< $@
@@ -193,6 +199,20 @@ $(TOOL): $(TOOL_OBJ) $(ARCHIVES)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(TOOL_OBJ) $(LIBS)
 
+# Shell completion for bash, zsh and fish, made from what the program
+# itself says (fcgitool -h, fcgitool CMD -h), the man pages and
+# completion/values: see completion/gen.sh.
+$(B)/completion/fcgitool.bash: completion/bash.in
+$(B)/completion/_fcgitool: completion/zsh.in
+$(B)/completion/fcgitool.fish: completion/fish.in
+$(COMPLETIONS): completion/gen.sh completion/table.awk completion/values \
+    $(TOOL) $(wildcard man/*.1)
+	$(quiet) GEN $@
+	@mkdir -p $(@D)
+	$(Q)sh completion/gen.sh $(patsubst completion/%.in,%,$(filter \
+	    completion/%.in,$^)) $(TOOL) >$@.tmp
+	$(Q)mv $@.tmp $@
+
 $(B)/tests/unit/test-%: $(B)/tests/unit/test-%.o $(UNIT_HELP_OBJ) $(ARCHIVES)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP_OBJ) $(LIBS) \
@@ -237,7 +257,8 @@ check:
 	@FCGITOOL=$(CURDIR)/build/check/fcgitool/fcgitool \
 	  BUILD=$(CURDIR)/build/check sh tests/run.sh
 
-check-build: $(TOOL) $(UNIT_BIN) $(EX_SO) $(HELPER_BIN) $(PUREA) $(SOLIB)
+check-build: $(TOOL) $(UNIT_BIN) $(EX_SO) $(HELPER_BIN) $(PUREA) $(SOLIB) \
+    $(COMPLETIONS)
 
 # The layering rules (DESIGN.md), checked on the objects' undefined
 # symbols: the pure half does no I/O, reads no clock or environment and
@@ -325,6 +346,9 @@ lint:
 #   INCLUDEDIR/fcgitool/fcgi.h and fcgi-uv.h
 #   PKGCONFIGDIR/libfcgitool.pc, made from libfcgitool.pc.in
 #   MANDIR/man1, man3, man5: the pages in man/
+#   BASHCOMPDIR/fcgitool, ZSHCOMPDIR/_fcgitool, FISHCOMPDIR/fcgitool.fish:
+#   the shell completion, where bash-completion, zsh (Debian's
+#   vendor-completions, in its default $fpath) and fish look for it
 # The headers go into a directory of their own: their names are generic,
 # libfcgi (the reference kit) owns the fcgi* names in /usr/include, and
 # <fcgitool/fcgi-uv.h> says at the include site whose header it is.
@@ -338,11 +362,13 @@ MAN7 := $(wildcard man/*.7)
 # that pkg-config --define-variable=prefix=... can relocate the file.
 pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
-install: $(TOOL) $(LIBA) $(SOLIB) libfcgitool.pc.in
+install: $(TOOL) $(LIBA) $(SOLIB) libfcgitool.pc.in $(COMPLETIONS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/fcgitool \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
-	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	  $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/fcgitool
 	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libfcgitool.a
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
@@ -359,6 +385,11 @@ install: $(TOOL) $(LIBA) $(SOLIB) libfcgitool.pc.in
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+	install -m 644 $(B)/completion/fcgitool.bash \
+	  $(DESTDIR)$(BASHCOMPDIR)/fcgitool
+	install -m 644 $(B)/completion/_fcgitool $(DESTDIR)$(ZSHCOMPDIR)/_fcgitool
+	install -m 644 $(B)/completion/fcgitool.fish \
+	  $(DESTDIR)$(FISHCOMPDIR)/fcgitool.fish
 
 # Removes what install put there, and the header directory if it is then
 # empty; the standard directories stay.
@@ -375,6 +406,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/fcgitool \
+	  $(DESTDIR)$(ZSHCOMPDIR)/_fcgitool \
+	  $(DESTDIR)$(FISHCOMPDIR)/fcgitool.fish
 
 clean:
 	rm -rf build fcgitool/fcgitool

@@ -28,7 +28,9 @@ for m in man/*.[0-9]; do
 done
 
 if command -v shellcheck >/dev/null 2>&1; then
-	shellcheck -s bash tests/cli/*.bash tests/interop/*.bash || rc=1
+	shellcheck -s bash tests/cli/*.bash tests/interop/*.bash \
+		completion/bash.in || rc=1
+	shellcheck completion/gen.sh || rc=1
 	shellcheck tests/*.sh bench/*.sh tests/fuzz/*.sh .ci/run || rc=1
 fi
 

@@ -88,6 +88,9 @@ man_example() {
 			echo usr/lib/libfcgitool.so.0
 			echo usr/lib/libfcgitool.so.0.1.0
 			echo usr/lib/pkgconfig/libfcgitool.pc
+			echo usr/share/bash-completion/completions/fcgitool
+			echo usr/share/fish/vendor_completions.d/fcgitool.fish
+			echo usr/share/zsh/vendor-completions/_fcgitool
 			for m in "$TOP"/man/*.[0-9]; do
 				echo "usr/share/man/man${m##*.}/${m##*/}"
 			done
@@ -103,6 +106,30 @@ man_example() {
 		libfcgitool.so.0.1.0
 	run -0 "$R/usr/bin/fcgitool" --version
 	assert_output --regexp '^fcgitool 0\.1\.0'
+	# The completion is the one made for this build.
+	cmp "$R/usr/share/bash-completion/completions/fcgitool" \
+		"$BUILD/completion/fcgitool.bash"
+	cmp "$R/usr/share/zsh/vendor-completions/_fcgitool" \
+		"$BUILD/completion/_fcgitool"
+	cmp "$R/usr/share/fish/vendor_completions.d/fcgitool.fish" \
+		"$BUILD/completion/fcgitool.fish"
+}
+
+@test "install: BASHCOMPDIR, ZSHCOMPDIR and FISHCOMPDIR move the completion" {
+	R=$D/root
+	make -C "$TOP" -s VARIANT="$VARIANT" DESTDIR="$R" PREFIX=/opt/f \
+		BASHCOMPDIR=/etc/bash_completion.d ZSHCOMPDIR=/opt/z \
+		FISHCOMPDIR=/opt/fish install >"$D/install.log" 2>&1 ||
+		fail "$(cat "$D/install.log")"
+	[ -f "$R/etc/bash_completion.d/fcgitool" ]
+	[ -f "$R/opt/z/_fcgitool" ]
+	[ -f "$R/opt/fish/fcgitool.fish" ]
+	[ -x "$R/opt/f/bin/fcgitool" ]
+	make -C "$TOP" -s VARIANT="$VARIANT" DESTDIR="$R" PREFIX=/opt/f \
+		BASHCOMPDIR=/etc/bash_completion.d ZSHCOMPDIR=/opt/z \
+		FISHCOMPDIR=/opt/fish uninstall
+	run -0 find "$R" ! -type d
+	assert_output ""
 }
 
 @test "install: soname, and only the public API exported" {
