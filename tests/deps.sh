@@ -4,13 +4,14 @@
 # Build: gcc, make, pkg-config, libuv1-dev, libpcap-dev, libreadline-dev,
 # libcjson-dev.  Tests: libcmocka-dev, bats (+assert, +support), clang
 # (fuzzers), mandoc, curl, and the real peers the interop tests start:
-# nginx, php-fpm, fcgiwrap, libfcgi-bin (cgi-fcgi), spawn-fcgi, tcpdump.
+# nginx, php-fpm, fcgiwrap, libfcgi-bin (cgi-fcgi), spawn-fcgi, tcpdump;
+# bash, zsh and fish, whose completion the tests run.
 set -u
 
 PKGS="gcc make pkg-config libuv1-dev libpcap-dev libreadline-dev libcjson-dev
 libcmocka-dev bats bats-assert bats-support clang mandoc curl nginx-light
 php-fpm fcgiwrap libfcgi-bin libfcgi-dev spawn-fcgi tcpdump wrk jq
-hyperfine tshark python3 man-db tmux"
+hyperfine tshark python3 man-db tmux zsh fish"
 
 missing=""
 for p in $PKGS; do
