@@ -298,6 +298,9 @@ function parse_usage(s,    it, n, k, t, inner) {
 	n = items(s, it)
 	for (k = 1; k <= n; k++) {
 		t = it[k]
+		# "file | -i interface": the operand or the option.
+		if (t == "|")
+			continue
 		if (t ~ /^\[/) {
 			inner = substr(t, 2, length(t) - 2)
 			if (inner ~ /^-/)

@@ -47,6 +47,21 @@ sources() {
 	done
 }
 
+@test "examples: a fixed port, or a path under /run or /tmp, is never run unmapped" {
+	declare -gA EX_VAR=([PORT1]=5555 [FPM_TCP]=127.0.0.1:4444)
+	local t
+	for t in "fcgitool serve :9000" "fcgitool request [::1]:9000 /" \
+		"fcgitool proxy --listen=localhost:9001" \
+		"fcgitool serve /tmp/fcgi.sock" "fcgitool request /run/php.sock"; do
+		ex_unmapped "$t" || fail "'$t' passes as mapped"
+	done
+	for t in "fcgitool serve :5555" "fcgitool request 127.0.0.1:4444 /x" \
+		"fcgitool request -H 'Host: a' $BATS_RUN_TMPDIR/s.sock /" \
+		"cc -o greet.so greet.c"; do
+		! ex_unmapped "$t" || fail "'$t' is taken as unmapped ($REPLY)"
+	done
+}
+
 @test "examples: the command lines of every page and the README exit as they say" {
 	need php-fpm8.2 "examples about PHP-FPM run against php-fpm"
 	need jq "an example of fcgitool-trace(5) uses jq"

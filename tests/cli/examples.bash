@@ -118,6 +118,29 @@ ex_map() {
 	REPLY=$text
 }
 
+# ex_unmapped TEXT: true, with the first one in REPLY, if TEXT still
+# names a socket or file under /run or /tmp, or a port, that is not the
+# test's own: such a command would touch the machine outside the test
+# (or a fixed port), so it is not run; examples.map needs a line for it.
+ex_unmapped() {
+	local text=$1 v re
+	text=${text//"$BATS_RUN_TMPDIR"/}
+	for v in "${EX_VAR[@]}"; do
+		text=${text//"$v"/}
+	done
+	if [[ $text =~ (^|[^[:alnum:]_.-])(/run/|/var/run/|/tmp/)[^[:space:]\'\"]* ]]; then
+		REPLY=${BASH_REMATCH[0]#?}
+		return 0
+	fi
+	# HOST:PORT, [V6]:PORT or :PORT.
+	re="(^|[[:space:]=\"'])[][[:alnum:].:]*:[0-9]{2,5}(\$|[^0-9])"
+	if [[ $text =~ $re ]]; then
+		REPLY=${BASH_REMATCH[0]}
+		return 0
+	fi
+	return 1
+}
+
 # ex_listening ADDR: something accepts on ADDR (a path or HOST:PORT).
 ex_listening() {
 	case $1 in
@@ -238,6 +261,10 @@ ex_file() {
 				continue
 			}
 			text=$REPLY
+			if ex_unmapped "$text"; then
+				ex_fail "'$REPLY' is not mapped to the test's own in tests/examples.map: $text"
+				continue
+			fi
 			local bg=0
 			if [[ $text =~ [[:space:]]\&[[:space:]]*$ ]]; then
 				bg=1
