@@ -5,9 +5,11 @@
 #
 # Blocks are the .Bd -literal displays of a page's EXAMPLES section, or
 # the code blocks (indented or fenced) of a Markdown file.  In a block, a
-# line "$ command" is a command (a trailing backslash continues it on the
-# next line); the lines after it that are neither commands, comments ("#")
-# nor blank are what it prints.  Annotations stand before a block: an
+# line "$ command" is a command (a trailing backslash, "|", "&&" or "||"
+# continues it on the next line, and a here-document "<<WORD" at its end
+# takes the lines up to WORD, joined with \001 for newlines); the lines
+# after it that are neither commands, comments ("#") nor blank are what it
+# prints.  Annotations stand before a block: an
 # mdoc comment '.\" example: WHAT' or '<!-- example: WHAT -->', where WHAT
 # is "exit N", "skip because REASON", "output varies", or "file NAME"
 # (the block is the text of file NAME, written into DIR), each optionally
@@ -24,6 +26,7 @@ function flush() {
 		printf "C\t%d\t%d\t%s\n", nb, k, cmd
 	cmd = ""
 	cont = 0
+	here = ""
 }
 
 function block_start() {
@@ -56,6 +59,14 @@ function body(l) {
 		print l > (dir "/" fname)
 		return
 	}
+	if (here != "") {
+		cmd = cmd "\001" l
+		t = l
+		sub(/^\t+/, "", t)
+		if (t == here)
+			here = ""
+		return
+	}
 	if (cont) {
 		sub(/^[ \t]+/, "", l)
 		cmd = cmd " " l
@@ -76,6 +87,11 @@ function body(l) {
 	if (cmd ~ /\\$/) {
 		sub(/[ \t]*\\$/, "", cmd)
 		cont = 1
+	} else if (cmd ~ /(\||&&)[ \t]*$/) {
+		cont = 1
+	} else if (match(cmd, /<<-?[ \t]*['"]?[A-Za-z_][A-Za-z_0-9]*['"]?[ \t]*$/)) {
+		here = substr(cmd, RSTART + 2)
+		gsub(/[-'" \t]/, "", here)
 	}
 }
 

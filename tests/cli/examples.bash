@@ -226,6 +226,8 @@ ex_file() {
 	EX_BLOCKNO=0
 	for rec in "${lines[@]}" "B	end"; do
 		IFS=$'\t' read -r kind b k text <<<"$rec"
+		# A here-document's lines are joined with \001.
+		text=${text//$'\001'/$'\n'}
 		case $kind in
 		B)
 			ex_block_end
