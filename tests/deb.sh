@@ -128,7 +128,23 @@ wait "$serve_pid" || rc=$?
 serve_pid=
 [ "$rc" = 0 ] || die "fcgitool serve exited $rc on SIGTERM"
 
-say "the bash completion"
+say "fcgitool help request, from the installed page"
+MANPATH=$root/usr/share/man MANPAGER=cat MANWIDTH=80 "$tool" help request \
+	>"$tmp/help" 2>&1 || die "fcgitool help request failed: $(cat "$tmp/help")"
+grep -q '^SYNOPSIS' "$tmp/help" || die "fcgitool help request shows no page"
+
+say "the completion"
+if command -v zsh >/dev/null 2>&1; then
+	zsh -n "$root/usr/share/zsh/vendor-completions/_fcgitool" ||
+		die "the installed zsh completion does not parse"
+fi
+if command -v fish >/dev/null 2>&1; then
+	# shellcheck disable=SC2016
+	fish --no-config -c 'source $argv[1]; complete -C "fcgitool re"' \
+		"$root/usr/share/fish/vendor_completions.d/fcgitool.fish" |
+		grep -q '^request' ||
+		die "the installed fish completion does not complete 'fcgitool re'"
+fi
 bash -c '. "$1" && COMP_WORDS=(fcgitool re) COMP_CWORD=1 &&
 	_fcgitool && [ "${COMPREPLY[*]}" = request ]' bash \
 	"$root/usr/share/bash-completion/completions/fcgitool" ||
