@@ -249,12 +249,8 @@ static int parse_opts(struct conform_opts *o, int argc, char **argv)
 		case O_TIMEOUT:
 			rc = seconds("timeout", optarg, &o->timeout_ms);
 			break;
-		case ':':
-			return usage_error("option '%s' needs a value",
-					   argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
+			return usage_getopt(c, argv, longopts, usage_text);
 		}
 	}
 	return rc;

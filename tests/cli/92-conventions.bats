@@ -112,7 +112,7 @@ table() {
 		run timeout 30 "$FCGITOOL" "$c" $args </dev/null
 		[ "$status" -eq 3 ] ||
 			fail "fcgitool $c$args: exit $status, not 3: $output"
-		[[ ${lines[0]} =~ ^fcgitool\ $c:\ .+:\ [a-z].+$ ]] ||
+		[[ ${lines[0]} =~ ^fcgitool\ $c:\ .+:\ .+$ ]] ||
 			fail "fcgitool $c$args: '${lines[0]}' is not 'fcgitool $c: what: why'"
 		n=$((n + 1))
 	done

@@ -20,10 +20,13 @@ teardown() {
 	stop_peers
 }
 
-# The files whose examples run.
+# The files whose examples run (EXAMPLES_ONLY=REGEX picks some, while
+# working on a page).
 sources() {
-	ls "$TOP"/man/*.[1-8]
-	echo "$TOP/README.md"
+	{
+		ls "$TOP"/man/*.[1-8]
+		echo "$TOP/README.md"
+	} | grep -E -- "${EXAMPLES_ONLY:-.}"
 }
 
 @test "examples: every annotation is one the runner knows" {
@@ -78,5 +81,6 @@ sources() {
 	sed 's/^/# /' "$D/report" >&3
 	[ "$EX_FAILED" = 0 ] || fail "$EX_FAILED failed:
 $(grep -A40 '^FAIL' "$D/report")"
-	[ "$EX_RUN" -ge 25 ] || fail "only $EX_RUN command lines ran"
+	[ -n "${EXAMPLES_ONLY:-}" ] || [ "$EX_RUN" -ge 25 ] ||
+		fail "only $EX_RUN command lines ran"
 }

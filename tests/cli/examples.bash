@@ -31,6 +31,13 @@ PHP
 <?php sleep(10); echo "late\n";
 PHP
 	printf 'name=you\n' >"$WWW/form.txt"
+	# fcgitool-conform(1)'s echo script, as its page shows it.
+	cat >"$WWW/echo.php" <<'PHP'
+<?php
+$in = fopen('php://input', 'rb');
+$out = fopen('php://output', 'wb');
+stream_copy_to_stream($in, $out);
+PHP
 	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\nhi\\n"\n' \
 		>"$CGI/hello"
 	chmod 755 "$CGI/hello"
@@ -85,6 +92,7 @@ ex_var() {
 	WWW) REPLY=$WWW ;;
 	CGI) REPLY=$CGI ;;
 	FCGITOOL) REPLY=$FCGITOOL ;;
+	TOP) REPLY=$TOP ;;
 	*)
 		echo "examples.map: unknown variable \$$1" >&2
 		return 1
