@@ -242,11 +242,8 @@ static int parse_opt(int c, struct pv_ctx *x, struct pv_args *a, char **argv)
 		x->view = VIEW_STATS;
 		a->views++;
 		return EXIT_OK;
-	case ':':
-		return usage_error("option '%s' needs an argument",
-				   argv[optind - 1]);
 	default:
-		return usage_error("unknown option '%s'", argv[optind - 1]);
+		return usage_getopt(c, argv, longopts, usage_text);
 	}
 }
 

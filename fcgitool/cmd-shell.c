@@ -282,16 +282,9 @@ int cmd_shell(int argc, char **argv)
 			redact = nr;
 			redact[nredact++] = optarg;
 			break;
-		case ':':
-			warn("option '%s' needs an argument", argv[optind - 1]);
-			fputs(usage_text, stderr);
-			free(redact);
-			return EXIT_USAGE;
 		default:
-			warn("unknown option '%s'", argv[optind - 1]);
-			fputs(usage_text, stderr);
 			free(redact);
-			return EXIT_USAGE;
+			return usage_getopt(c, argv, longopts, usage_text);
 		}
 	}
 	if (argc - optind != 1) {

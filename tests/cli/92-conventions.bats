@@ -108,12 +108,13 @@ table() {
 			}')
 		args+=" $(required_options "$c")"
 		[ -n "${args// /}" ] || continue
+		# "send" on stdin, for the shell, which connects when told.
 		# shellcheck disable=SC2086
-		run timeout 30 "$FCGITOOL" "$c" $args </dev/null
+		run --separate-stderr timeout 30 "$FCGITOOL" "$c" $args <<<send
 		[ "$status" -eq 3 ] ||
-			fail "fcgitool $c$args: exit $status, not 3: $output"
-		[[ ${lines[0]} =~ ^fcgitool\ $c:\ .+:\ .+$ ]] ||
-			fail "fcgitool $c$args: '${lines[0]}' is not 'fcgitool $c: what: why'"
+			fail "fcgitool $c$args: exit $status, not 3: $stderr"
+		[[ ${stderr_lines[0]} =~ ^fcgitool\ $c:\ .+:\ .+$ ]] ||
+			fail "fcgitool $c$args: '${stderr_lines[0]}' is not 'fcgitool $c: what: why'"
 		n=$((n + 1))
 	done
 	[ "$n" -ge 3 ] || fail "only $n commands tried"

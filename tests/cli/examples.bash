@@ -31,6 +31,9 @@ PHP
 <?php sleep(10); echo "late\n";
 PHP
 	printf 'name=you\n' >"$WWW/form.txt"
+	# The captures of fcgitool-pcap(1)'s examples.
+	cp "$TOP/tests/pcap/nginx-keep-v4.pcap" "$WWW/night.pcap"
+	gzip -c "$WWW/night.pcap" >"$WWW/night.pcap.gz"
 	# fcgitool-conform(1)'s echo script, as its page shows it.
 	cat >"$WWW/echo.php" <<'PHP'
 <?php
