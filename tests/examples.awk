@@ -16,7 +16,7 @@
 # after "line K:" to apply to the block's Kth command only.  Prints, one
 # record a line, tab-separated:
 #
-#   B  BLOCK  LINE-IN-FILE  ANNOTATIONS (";"-separated, or "-")
+#   B  BLOCK  LINE-IN-FILE  ANNOTATIONS (separated by \037, or "-")
 #   C  BLOCK  K  COMMAND
 #   O  BLOCK  K  OUTPUT-LINE
 #   F  BLOCK  NAME
@@ -35,9 +35,9 @@ function block_start() {
 	cmd = ""
 	cont = 0
 	fname = ""
-	if (match(ann, /(^|;)file [^;]+/)) {
+	if (match(ann, /(^|\037)file [^\037]+/)) {
 		fname = substr(ann, RSTART, RLENGTH)
-		sub(/^;?file /, "", fname)
+		sub(/^\037?file /, "", fname)
 		printf "F\t%d\t%s\n", nb, fname
 		printf "" > (dir "/" fname)
 	}
@@ -98,7 +98,7 @@ function body(l) {
 function annotation(l) {
 	sub(/^.*example: */, "", l)
 	sub(/ *-->.*$/, "", l)
-	ann = ann (ann == "" ? "" : ";") l
+	ann = ann (ann == "" ? "" : "\037") l
 }
 
 kind == "man" && /^\.Sh / {

@@ -251,7 +251,7 @@ ex_file() {
 			want=0
 			skip=
 			check=1
-			IFS=';' read -ra p <<<"$ann"
+			IFS=$'\037' read -ra p <<<"$ann"
 			for o in "${p[@]}"; do
 				[[ $o == "line $k: "* ]] && o=${o#line "$k": }
 				[[ $o == "line "* ]] && continue
