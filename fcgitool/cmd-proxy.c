@@ -9,14 +9,23 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proxy.h"
 #include "pcapng.h"
 #include "util.h"
 
 #define MAX_REDACT 64
+/* The log is written in writes of LOG_BUF bytes, and what is buffered
+ * reaches the file at most LOG_FLUSH_MS after it was logged (and at
+ * exit), never once per record or per loop round. */
+#define LOG_BUF (256 * 1024)
+#define LOG_FLUSH_MS 100
+
+static char log_buf[LOG_BUF];
 
 static const char usage_text[] =
 	"usage: fcgitool proxy [-hv] [--json] [--no-redact] [--quiet] "
@@ -78,6 +87,8 @@ struct proxy_run {
 	uv_loop_t loop;
 	uv_signal_t sig[2];
 	uv_prepare_t flush;
+	uv_timer_t flush_timer;
+	bool flush_each_round; /* the log is a terminal: a person watches */
 	struct fcgi_proxy *proxy;
 	struct proxy_out out;
 };
@@ -264,6 +275,7 @@ static void on_stopped(void *arg)
 	uv_close((uv_handle_t *)&r->sig[0], NULL);
 	uv_close((uv_handle_t *)&r->sig[1], NULL);
 	uv_close((uv_handle_t *)&r->flush, NULL);
+	uv_close((uv_handle_t *)&r->flush_timer, NULL);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -274,14 +286,30 @@ static void on_signal(uv_signal_t *s, int signum)
 	fcgi_proxy_stop(r->proxy, on_stopped, r);
 }
 
-/* Just before the loop waits, so that whatever the last round of
- * callbacks logged is out before the proxy sits idle, and the log costs
- * one write per round rather than one per line or per character. */
+static void on_flush_timer(uv_timer_t *t)
+{
+	struct proxy_run *r = t->data;
+
+	fflush(r->out.log);
+}
+
+/* Before each wait of the loop: a terminal gets what the last round of
+ * callbacks logged at once; a file or pipe gets it when the buffer fills
+ * (stdio writes it whole then) or, at the latest, when the flush timer
+ * fires, so that the log costs one write(2) per LOG_BUF bytes under load
+ * and stays at most LOG_FLUSH_MS behind when the proxy idles.  Arming a
+ * libuv timer is no system call. */
 static void on_prepare(uv_prepare_t *h)
 {
 	struct proxy_run *r = h->data;
 
-	fflush(r->out.log);
+	if (__fpending(r->out.log) == 0)
+		return;
+	if (r->flush_each_round)
+		fflush(r->out.log);
+	else if (!uv_is_active((uv_handle_t *)&r->flush_timer))
+		uv_timer_start(&r->flush_timer, on_flush_timer, LOG_FLUSH_MS,
+			       0);
 }
 
 /* Open the outputs; EXIT_OK or EXIT_IO. */
@@ -290,10 +318,6 @@ static int open_outputs(struct proxy_args *a, struct proxy_out *o)
 	char err[512];
 
 	o->log = stderr;
-	/* stderr is unbuffered, and a line through it took dozens of
-	 * write(2)s; on_prepare() flushes it like a log file instead. */
-	if (a->log_path == NULL)
-		setvbuf(stderr, NULL, _IOFBF, 64 * 1024);
 	if (a->log_path != NULL) {
 		o->log = fopen(a->log_path, "a");
 		if (o->log == NULL) {
@@ -302,6 +326,12 @@ static int open_outputs(struct proxy_args *a, struct proxy_out *o)
 			return EXIT_IO;
 		}
 	}
+	/* stderr is unbuffered (a line through it took dozens of
+	 * write(2)s) and a file gets a buffer of one disk block: both get
+	 * LOG_BUF bytes, flushed by on_prepare() and the flush timer.  The
+	 * buffer is static because stderr outlives this function, and
+	 * glibc ignores the size when it is asked to allocate one. */
+	setvbuf(o->log, log_buf, _IOFBF, sizeof(log_buf));
 	a->ro.color = !a->json && want_color(o->log);
 	o->render = render_open(o->log, &a->ro);
 	if (o->render == NULL) {
@@ -394,6 +424,9 @@ int cmd_proxy(int argc, char **argv)
 	uv_prepare_init(&r.loop, &r.flush);
 	r.flush.data = &r;
 	uv_prepare_start(&r.flush, on_prepare);
+	uv_timer_init(&r.loop, &r.flush_timer);
+	r.flush_timer.data = &r;
+	r.flush_each_round = isatty(fileno(r.out.log)) == 1;
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 	fcgi_proxy_free(r.proxy);
 	uv_loop_close(&r.loop);
