@@ -82,6 +82,14 @@ typedef void (*fcgi_connect_cb)(uv_stream_t *s, int status, void *arg);
  * started, or a negative libuv code (no callback then). */
 int fcgi_io_connect(uv_loop_t *loop, const struct fcgi_addr *a,
 		    fcgi_connect_cb cb, void *arg);
+/* Connect to a unix socket within the call, as connect(2) on one ends
+ * at once: no round of the loop waits for it.  0 with the stream in *out;
+ * UV_EAFNOSUPPORT when a is not a unix socket address (then use
+ * fcgi_io_connect()); or the negative libuv code that fcgi_io_connect()
+ * would have reported through its callback (UV_ENOENT, UV_ECONNREFUSED,
+ * UV_EAGAIN when the listener's backlog is full, ...). */
+int fcgi_io_connect_now(uv_loop_t *loop, const struct fcgi_addr *a,
+			uv_stream_t **out);
 /* Listen on a.  A unix socket gets mode unix_mode (0 means 0600), and a
  * stale socket file (nobody accepting) is removed first; a live one is
  * an error.  *out is the listening stream.  0 or a negative libuv code,

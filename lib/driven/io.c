@@ -225,6 +225,55 @@ out_free:
 	return rc;
 }
 
+int fcgi_io_connect_now(uv_loop_t *loop, const struct fcgi_addr *a,
+			uv_stream_t **out)
+{
+	struct sockaddr_un sun;
+	struct io_stream *io;
+	size_t n;
+	int fd, rc;
+
+	*out = NULL;
+	if (a->family != AF_UNIX)
+		return UV_EAFNOSUPPORT;
+	n = strlen(a->path);
+	if (n >= sizeof(sun.sun_path))
+		return UV_ENAMETOOLONG;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, a->path, n);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	do
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	while (rc != 0 && errno == EINTR);
+	if (rc != 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	io = io_new();
+	if (io == NULL) {
+		close(fd);
+		return UV_ENOMEM;
+	}
+	rc = uv_pipe_init(loop, &io->h.pipe, 0);
+	if (rc != 0) {
+		free(io);
+		close(fd);
+		return rc;
+	}
+	rc = uv_pipe_open(&io->h.pipe, fd);
+	if (rc != 0) {
+		close(fd);
+		fcgi_io_close(&io->h.stream, NULL, NULL);
+		return rc;
+	}
+	*out = &io->h.stream;
+	return 0;
+}
+
 static void errtext(char *err, size_t errlen, const char *what, int rc)
 {
 	if (err != NULL && errlen > 0)

@@ -543,13 +543,25 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 }
 
 /* dir's sender is done: pass the end on as shutdown(SHUT_WR), which
- * libuv sends after the bytes still queued. */
+ * libuv sends after the bytes still queued.  With nothing queued it is
+ * ours to send at once (libuv would start and stop watching for POLLOUT
+ * around it), and when the other direction is over too, the close that
+ * follows at once ends the stream by itself. */
 static void pass_eof(struct pconn *pc, enum fcgi_dir dir)
 {
 	struct flow *f = &pc->f[dir];
 	uv_stream_t *dst = dst_of(pc, dir);
+	uv_os_fd_t fd;
 
 	f->sreq.data = pc;
+	if (!f->done && dst != NULL && f->pending == 0) {
+		if (!pc->f[!dir].done &&
+		    uv_fileno((uv_handle_t *)dst, &fd) == 0)
+			shutdown(fd, SHUT_WR); /* a peer gone is no reason */
+		f->done = 1;
+		maybe_close(pc);
+		return;
+	}
 	if (f->done || dst == NULL ||
 	    uv_shutdown(&f->sreq, dst, on_shutdown) != 0) {
 		f->done = 1;
@@ -1141,7 +1153,7 @@ static void on_accept(uv_stream_t *server, int status)
 {
 	struct fcgi_proxy *p = server->data;
 	struct pconn *pc;
-	uv_stream_t *s;
+	uv_stream_t *s, *up;
 	int rc;
 
 	if (status < 0) {
@@ -1167,6 +1179,14 @@ static void on_accept(uv_stream_t *server, int status)
 	if (p->o.log == FCGI_PROXY_LOG_RECORDS)
 		note(p, pc, "accept", "from %s", pc->peer);
 	pc->refs++; /* the connect attempt */
+	/* A unix socket connects within connect(2): no round of the loop
+	 * (nor the epoll_ctl(2)s and getsockopt(2) of libuv's wait for
+	 * POLLOUT) is spent on it. */
+	rc = fcgi_io_connect_now(p->loop, &p->o.upstream, &up);
+	if (rc != UV_EAFNOSUPPORT) {
+		on_upstream(up, rc, pc);
+		return;
+	}
 	rc = fcgi_io_connect(p->loop, &p->o.upstream, on_upstream, pc);
 	if (rc != 0)
 		on_upstream(NULL, rc, pc);
