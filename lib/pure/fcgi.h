@@ -877,6 +877,13 @@ void fcgi_sha256_update(struct fcgi_sha256 *s, const uint8_t *p, size_t len);
 /* The digest of everything given; s must be initialised again to be
  * used again. */
 void fcgi_sha256_final(struct fcgi_sha256 *s, uint8_t out[32]);
+/* The compression function runs on the CPU's SHA extensions where it
+ * has them (x86 SHA-NI, chosen at the first use), else in portable C;
+ * both give the same digests.  For tests: force_portable(true) makes
+ * every later update use the portable code; accelerated() says whether
+ * the extensions are in use. */
+bool fcgi_sha256_accelerated(void);
+void fcgi_sha256_force_portable(bool on);
 
 /* ------------------------------------------------------------------ */
 /* Renderer (the one printer of records, events and violations)        */
