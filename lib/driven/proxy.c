@@ -8,12 +8,14 @@
  * before it is written, which lets --strict hold back the bytes of a
  * record that breaks the rules.  Forwarding never waits for decoding.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,12 +36,15 @@ struct pconn;
 /* A read buffer, which becomes the write request forwarding it. */
 struct rbuf {
 	uv_write_t req;
-	struct rbuf *next; /* in the pool */
+	struct rbuf *next;	 /* in the pool */
+	STAILQ_ENTRY(rbuf) link; /* in its flow's queue of write requests */
 	struct pconn *pc;
 	enum fcgi_dir dir;
+	bool from_input; /* bytes read, not an answer of the proxy's own */
 	size_t off; /* bytes written at once, before the request was queued */
 	size_t len; /* off plus the bytes the write request carries */
 	size_t cap;
+	struct fcgi_sha256 snap; /* mirror: the flow's sha_r before these */
 	uint8_t data[];
 };
 
@@ -47,6 +52,11 @@ struct rbuf {
 struct flow {
 	uint64_t read, written, injected;
 	struct fcgi_sha256 sha_r, sha_w;
+	/* Checksums: while what was written is what was read, in order,
+	 * sha_w is not kept (one hash serves both); the first byte read and
+	 * not written, or written and not read, ends that (mirror_end()). */
+	bool mirror;
+	STAILQ_HEAD(, rbuf) queued; /* write requests, in libuv's order */
 	size_t pending; /* bytes in write requests not yet completed */
 	int reading;	/* uv_read_start() is in force */
 	int paused;	/* reading stopped for backpressure */
@@ -206,11 +216,13 @@ static struct rbuf *rbuf_get(struct fcgi_proxy *p, size_t cap)
 	if (rb == NULL)
 		return NULL;
 	rb->cap = cap;
+	rb->from_input = false;
 	return rb;
 }
 
 static void rbuf_put(struct fcgi_proxy *p, struct rbuf *rb)
 {
+	rb->from_input = false;
 	if (rb->cap == p->o.read_size && p->pooled < POOL_MAX) {
 		rb->next = p->pool;
 		p->pool = rb;
@@ -588,6 +600,34 @@ static void receiver_gone(struct pconn *pc, enum fcgi_dir dir, int status)
 	maybe_close(pc);
 }
 
+/*
+ * The written stream of dir stops being the read stream: from here on
+ * sha_w is kept by itself, starting from the hash of what was written so
+ * far, which is a prefix of what was read.  That prefix ends in the
+ * first queued write request (its snapshot of sha_r plus the off bytes
+ * written at once), or, with none queued, in cur (the read buffer about
+ * to be dropped, off bytes of it written), or else it is all that was
+ * read.
+ */
+static void mirror_end(struct pconn *pc, enum fcgi_dir dir,
+		       const struct rbuf *cur)
+{
+	struct flow *f = &pc->f[dir];
+	const struct rbuf *q = STAILQ_FIRST(&f->queued);
+
+	if (!f->mirror)
+		return;
+	f->mirror = false;
+	if (q == NULL)
+		q = cur;
+	if (q == NULL) {
+		f->sha_w = f->sha_r;
+		return;
+	}
+	f->sha_w = q->snap;
+	fcgi_sha256_update(&f->sha_w, q->data, q->off);
+}
+
 /* n bytes from d reached dir's receiver. */
 static void wrote(struct pconn *pc, enum fcgi_dir dir, const uint8_t *d,
 		  size_t n)
@@ -597,7 +637,7 @@ static void wrote(struct pconn *pc, enum fcgi_dir dir, const uint8_t *d,
 
 	f->written += n;
 	p->st.bytes[dir] += n;
-	if (p->o.checksums)
+	if (p->o.checksums && !f->mirror)
 		fcgi_sha256_update(&f->sha_w, d, n);
 }
 
@@ -609,6 +649,11 @@ static void on_written(uv_write_t *req, int status)
 	enum fcgi_dir dir = rb->dir;
 	struct flow *f = &pc->f[dir];
 
+	/* libuv completes (and cancels) a stream's writes in order. */
+	assert(STAILQ_FIRST(&f->queued) == rb);
+	if (status != 0)
+		mirror_end(pc, dir, NULL);
+	STAILQ_REMOVE_HEAD(&f->queued, link);
 	f->pending -= rb->len - rb->off;
 	if (status == 0)
 		wrote(pc, dir, rb->data + rb->off, rb->len - rb->off);
@@ -640,14 +685,18 @@ static void forward(struct pconn *pc, enum fcgi_dir dir, struct rbuf *rb,
 	uv_buf_t b;
 	int rc;
 
+	rb->off = 0;
+	if (!rb->from_input)
+		mirror_end(pc, dir, NULL); /* an answer of our own */
 	if (dst == NULL || f->done || pc->closing || len == 0) {
+		if (len > 0)
+			mirror_end(pc, dir, rb);
 		rbuf_put(p, rb);
 		return;
 	}
 	rb->pc = pc;
 	rb->dir = dir;
 	rb->len = len;
-	rb->off = 0;
 	b = uv_buf_init((char *)rb->data, (unsigned)len);
 	/* Only when no write request of ours is outstanding: libuv may have
 	 * sent one whose callback (which counts and hashes it) has not run. */
@@ -664,10 +713,12 @@ static void forward(struct pconn *pc, enum fcgi_dir dir, struct rbuf *rb,
 	}
 	rc = uv_write(&rb->req, dst, &b, 1, on_written);
 	if (rc != 0) {
+		mirror_end(pc, dir, rb);
 		rbuf_put(p, rb);
 		receiver_gone(pc, dir, rc);
 		return;
 	}
+	STAILQ_INSERT_TAIL(&f->queued, rb, link);
 	f->pending += len - rb->off;
 	if (f->pending > p->o.max_pending) {
 		read_stop(pc, dir);
@@ -725,8 +776,12 @@ static void on_input(struct pconn *pc, enum fcgi_dir dir, struct rbuf *rb,
 	struct flow *f = &pc->f[dir];
 
 	f->read += n;
-	if (p->o.checksums)
+	rb->from_input = true;
+	if (p->o.checksums) {
+		if (f->mirror)
+			rb->snap = f->sha_r;
 		fcgi_sha256_update(&f->sha_r, rb->data, n);
+	}
 	if (f->decoding)
 		feed(pc, dir, rb->data, n);
 	if (p->o.strict) {
@@ -982,6 +1037,11 @@ static void finish(struct pconn *pc)
 			ci.dir[d].injected = pc->f[d].injected;
 			ci.dir[d].end = pc->f[d].end;
 			if (p->o.checksums) {
+				/* Still mirrored: all that was read was
+				 * written (a write cancelled at close ended
+				 * the mirror). */
+				if (pc->f[d].mirror)
+					pc->f[d].sha_w = pc->f[d].sha_r;
 				fcgi_sha256_final(&pc->f[d].sha_r,
 						  ci.dir[d].sha256_read);
 				fcgi_sha256_final(&pc->f[d].sha_w,
@@ -1139,6 +1199,9 @@ static struct pconn *pconn_new(struct fcgi_proxy *p, uv_stream_t *s)
 		fcgi_buf_init(&pc->f[d].hold, NULL, 0);
 		fcgi_sha256_init(&pc->f[d].sha_r);
 		fcgi_sha256_init(&pc->f[d].sha_w);
+		/* --strict forwards copies of what it held: hash both. */
+		pc->f[d].mirror = p->o.checksums && !p->o.strict;
+		STAILQ_INIT(&pc->f[d].queued);
 	}
 	pc->next = p->conns;
 	if (p->conns != NULL)

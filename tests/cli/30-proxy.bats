@@ -317,6 +317,28 @@ sha() {
 	grep -q 'c1 \*\* reset reset by the web server; resetting the connection to the app' "$LOG"
 }
 
+# One hash serves both while the written bytes are the bytes read; once
+# they part, each checksum must still be of its own bytes.
+@test "--summary checksums are of what was written when the web server goes away" {
+	local port aport r w
+	port=$(free_port)
+	aport=$(free_port)
+	"$PEER" request >"$D/req"
+	"$PEER" response -b 4000000 >"$D/resp"
+	start_app -L "127.0.0.1:$aport" -i "$D/resp" -H
+	start_proxy --summary --log "$LOG" --listen "127.0.0.1:$port" --upstream "127.0.0.1:$aport"
+	# It never reads, and resets once its request is sent.
+	run -0 "$PEER" connect "127.0.0.1:$port" -i "$D/req" -w 5000 -R -d 300
+	wait_app || true
+	stop_proxy
+	run -0 grep ' c1 connection ' "$LOG"
+	r=$(sed -n 's/.* to-web: read=\([0-9]*\) .*/\1/p' <<<"$output")
+	w=$(sed -n 's/.* to-web: read=[0-9]* written=\([0-9]*\) .*/\1/p' <<<"$output")
+	[ "$w" -lt "$r" ]
+	assert_output --partial "sha256-read=$(head -c "$r" "$D/resp" | sha256sum | cut -d' ' -f1) sha256-written=$(head -c "$w" "$D/resp" | sha256sum | cut -d' ' -f1)"
+	assert_output --partial "to-app: read=$(stat -c %s "$D/req") written=$(stat -c %s "$D/req") end=reset sha256=$(sha "$D/req")"
+}
+
 @test "an upstream that cannot be reached closes the web server's connection" {
 	start_proxy --summary --log "$LOG" --listen "$PX" --upstream "unix:$D/nobody.sock"
 	run -0 "$PEER" connect "unix:$PX" -H
@@ -411,6 +433,8 @@ sha() {
 	[ "$(tail -c +"$(($(stat -c %s "$D/part") + 1))" "$D/web.got" | od -An -tx1 | tr -d ' \n')" = \
 		"0106000100000000""0107000100000000""0103000100080000""000001f700000000" ]
 	grep -q ' c1 request id=1 - - status=200 .* app-status=503 REQUEST_COMPLETE timed-out ' "$LOG"
+	# The answer of the proxy's own is in what was written, not read.
+	grep -q " c1 connection .* to-web: read=$(stat -c %s "$D/part") written=$(stat -c %s "$D/web.got") injected=32 end=cut sha256-read=$(sha "$D/part") sha256-written=$(sha "$D/web.got")" "$LOG"
 }
 
 @test "an app silent inside a record gets both sides closed" {
