@@ -41,6 +41,19 @@ struct slot {
 	char line[LINE_MAX_KEEP];
 };
 
+/*
+ * The request as bytes, encoded once for id 1 by the library's own
+ * encoders (a WEB conn), with the offset of each record so that another
+ * id is a copy with the ids patched: a request then costs one queued
+ * copy instead of encoding its params and records each time.
+ */
+struct tmpl {
+	uint8_t *bytes;
+	size_t len;
+	size_t *recs; /* offsets of the record headers */
+	size_t nrecs, cap;
+};
+
 struct bthread;
 
 struct bconn {
@@ -63,6 +76,8 @@ struct bconn {
 
 struct bthread {
 	const struct bench_opts *o;
+	const struct tmpl *req;
+	uint8_t *scratch; /* a copy of req->bytes for ids other than 1 */
 	pthread_t tid;
 	uv_loop_t loop;
 	uv_timer_t tick;
@@ -72,6 +87,7 @@ struct bthread {
 	uint64_t started;    /* requests begun (or failed to connect) */
 	uint64_t connecting; /* connects under way, each for a request */
 	uint64_t t0, t_measure, t_stop, t_last;
+	uint64_t t_read; /* uv_hrtime() of the read being decoded */
 	bool stopping;
 	struct bench_result res;
 	uint64_t done; /* ended requests, read by the progress line */
@@ -220,36 +236,30 @@ static bool may_start(struct bthread *t)
 }
 
 /* Queue one request on slot id; intended is the time it was meant to
- * go (the schedule's, or now). */
-static bool bc_send(struct bconn *bc, unsigned id, uint64_t intended)
+ * go (the schedule's, or now), and now the time it is sent.  The conn
+ * decodes the queued bytes like any it sends, so the id becomes active
+ * and the answer is judged as before. */
+static bool bc_send(struct bconn *bc, unsigned id, uint64_t intended,
+		    uint64_t now)
 {
-	const struct bench_opts *o = bc->t->o;
+	const struct tmpl *q = bc->t->req;
+	const uint8_t *bytes = q->bytes;
 	struct slot *sl = &bc->slots[id];
-	uint8_t flags = o->keep_conn ? FCGI_KEEP_CONN : 0;
-	size_t off = 0;
-	int rc;
 
-	rc = fcgi_conn_begin(bc->conn, (uint16_t)id, o->role, flags);
-	if (rc == 0)
-		rc = fcgi_conn_params(bc->conn, (uint16_t)id, o->params);
-	while (rc == 0 && off < o->body_len) {
-		size_t n = o->body_len - off;
-
-		if (n > FCGI_CHUNK_MAX)
-			n = FCGI_CHUNK_MAX;
-		rc = fcgi_conn_stream(bc->conn, (uint16_t)id, FCGI_STDIN,
-				      o->body + off, n);
-		off += n;
+	if (id != 1) {
+		memcpy(bc->t->scratch, q->bytes, q->len);
+		for (size_t i = 0; i < q->nrecs; i++) {
+			bc->t->scratch[q->recs[i] + 2] = (uint8_t)(id >> 8);
+			bc->t->scratch[q->recs[i] + 3] = (uint8_t)id;
+		}
+		bytes = bc->t->scratch;
 	}
-	if (rc == 0)
-		rc = fcgi_conn_stream(bc->conn, (uint16_t)id, FCGI_STDIN, NULL,
-				      0);
-	if (rc != 0)
+	if (fcgi_conn_send_raw(bc->conn, bytes, q->len) != 0)
 		return false;
 	memset(sl, 0, sizeof(*sl));
 	sl->state = SLOT_SENT;
 	sl->t_intended = intended;
-	sl->t_sent = uv_hrtime();
+	sl->t_sent = now;
 	bc->inflight++;
 	bc->served++;
 	bc->t->started++;
@@ -276,7 +286,7 @@ static void bc_fill(struct bconn *bc)
 {
 	const struct bench_opts *o = bc->t->o;
 	struct bthread *t = bc->t;
-	uint64_t now;
+	uint64_t now = 0;
 	bool sent = false;
 
 	if (bc->state != BC_OPEN)
@@ -292,7 +302,10 @@ static void bc_fill(struct bconn *bc)
 			break;
 		if (!may_start(t))
 			break;
-		now = uv_hrtime();
+		/* One clock read for the requests of one fill: they go out
+		 * in the same write. */
+		if (now == 0)
+			now = uv_hrtime();
 		intended = now;
 		if (bc->interval != 0) {
 			if (bc->next_due > now) {
@@ -305,7 +318,7 @@ static void bc_fill(struct bconn *bc)
 			intended = bc->next_due;
 			bc->next_due += bc->interval;
 		}
-		if (!bc_send(bc, id, intended))
+		if (!bc_send(bc, id, intended, now))
 			break;
 		sent = true;
 	}
@@ -378,11 +391,11 @@ static int on_event(void *arg, const struct fcgi_event *ev)
 		if (ev->len == 0)
 			break;
 		if (sl->t_first == 0)
-			sl->t_first = uv_hrtime();
+			sl->t_first = t->t_read;
 		hdr_feed(sl, ev->data, ev->len);
 		break;
 	case FCGI_EV_END:
-		now = uv_hrtime();
+		now = t->t_read;
 		if (ev->protocol_status != FCGI_REQUEST_COMPLETE)
 			err = BE_PSTATUS;
 		else if (sl->violated)
@@ -474,6 +487,8 @@ static void bc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	bc->t->res.bytes_in += (uint64_t)n;
+	/* Every record of one read arrived at the same time. */
+	bc->t->t_read = uv_hrtime();
 	rc = fcgi_conn_recv(bc->conn, FCGI_DIR_TO_WEB,
 			    (const uint8_t *)buf->base, (size_t)n);
 	if (rc < 0) {
@@ -650,12 +665,17 @@ static void *thread_main(void *arg)
 }
 
 static int thread_init(struct bthread *t, const struct bench_opts *o,
-		       unsigned nconns, uint64_t quota, uint64_t t0)
+		       const struct tmpl *req, unsigned nconns, uint64_t quota,
+		       uint64_t t0)
 {
 	uint64_t interval = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->o = o;
+	t->req = req;
+	t->scratch = malloc(req->len);
+	if (t->scratch == NULL)
+		return -1;
 	t->nconns = nconns;
 	t->quota = quota;
 	t->t0 = t0;
@@ -701,7 +721,61 @@ static void thread_free(struct bthread *t)
 		}
 	}
 	free(t->conns);
+	free(t->scratch);
 	uv_loop_close(&t->loop);
+}
+
+static void tmpl_record(void *arg, enum fcgi_dir dir,
+			const struct fcgi_record *rec)
+{
+	struct tmpl *q = arg;
+	size_t *n;
+
+	(void)dir;
+	if (q->nrecs == q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 16;
+		n = reallocarray(q->recs, q->cap, sizeof(*n));
+		if (n == NULL)
+			die(EXIT_IO, "out of memory");
+		q->recs = n;
+	}
+	q->recs[q->nrecs++] = (size_t)rec->offset;
+}
+
+/* Encode the request once, as id 1, and note where its records start. */
+static void tmpl_build(const struct bench_opts *o, struct tmpl *q)
+{
+	static const struct fcgi_callbacks cb = { .on_record = tmpl_record };
+	uint8_t flags = o->keep_conn ? FCGI_KEEP_CONN : 0;
+	struct fcgi_conn *c;
+	const uint8_t *p;
+	size_t off = 0, n;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	if (fcgi_conn_new(&c, FCGI_MODE_WEB, NULL, &cb, q) != 0)
+		die(EXIT_IO, "out of memory");
+	rc = fcgi_conn_begin(c, 1, o->role, flags);
+	if (rc == 0)
+		rc = fcgi_conn_params(c, 1, o->params);
+	while (rc == 0 && off < o->body_len) {
+		n = o->body_len - off;
+		if (n > FCGI_CHUNK_MAX)
+			n = FCGI_CHUNK_MAX;
+		rc = fcgi_conn_stream(c, 1, FCGI_STDIN, o->body + off, n);
+		off += n;
+	}
+	if (rc == 0)
+		rc = fcgi_conn_stream(c, 1, FCGI_STDIN, NULL, 0);
+	if (rc != 0)
+		die(EXIT_IO, "cannot encode the request: %s",
+		    fcgi_strerror(rc));
+	q->len = fcgi_conn_send(c, &p);
+	q->bytes = malloc(q->len);
+	if (q->bytes == NULL)
+		die(EXIT_IO, "out of memory");
+	memcpy(q->bytes, p, q->len);
+	fcgi_conn_free(c);
 }
 
 static void merge(struct bench_result *dst, const struct bench_result *src)
@@ -734,6 +808,7 @@ static uint64_t total_done(const struct bthread *th, unsigned n)
 int bench_run(const struct bench_opts *o, struct bench_result *res)
 {
 	struct bthread *th;
+	struct tmpl req;
 	struct sigaction sa, old;
 	uint64_t t0, t_end = 0, last_done = 0, last_t;
 	unsigned n = o->threads;
@@ -743,6 +818,7 @@ int bench_run(const struct bench_opts *o, struct bench_result *res)
 	th = calloc(n, sizeof(*th));
 	if (th == NULL)
 		die(EXIT_IO, "out of memory");
+	tmpl_build(o, &req);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
@@ -755,7 +831,7 @@ int bench_run(const struct bench_opts *o, struct bench_result *res)
 
 		if (o->count != 0)
 			q = o->count / n + (i < o->count % n);
-		if (thread_init(&th[i], o, c, q, t0) != 0 ||
+		if (thread_init(&th[i], o, &req, c, q, t0) != 0 ||
 		    pthread_create(&th[i].tid, NULL, thread_main, &th[i]) != 0)
 			die(EXIT_IO, "cannot start thread %u: out of resources",
 			    i + 1);
@@ -806,6 +882,8 @@ int bench_run(const struct bench_opts *o, struct bench_result *res)
 		thread_free(&th[i]);
 	}
 	free(th);
+	free(req.bytes);
+	free(req.recs);
 	if (t_end == 0)
 		t_end = uv_hrtime();
 	res->seconds = (double)(t_end - (t0 + o->warmup_ms * 1000000)) / 1e9;
