@@ -324,7 +324,7 @@ sha() {
 	port=$(free_port)
 	aport=$(free_port)
 	"$PEER" request >"$D/req"
-	"$PEER" response -b 4000000 >"$D/resp"
+	"$PEER" response -b 40000000 >"$D/resp"
 	start_app -L "127.0.0.1:$aport" -i "$D/resp" -H
 	start_proxy --summary --log "$LOG" --listen "127.0.0.1:$port" --upstream "127.0.0.1:$aport"
 	# It never reads, and resets once its request is sent.
