@@ -185,6 +185,7 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 						   "a number from 1 to 1000000",
 						   optarg);
 			o->srv.max_conns = (unsigned)v;
+			o->max_conns_set = true;
 			break;
 		case O_MAXREQS:
 			if (parse_ulong(optarg, 1, 65535, &v))
@@ -192,6 +193,7 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 						   "number from 1 to 65535",
 						   optarg);
 			o->srv.max_reqs = (unsigned)v;
+			o->max_reqs_set = true;
 			break;
 		case O_MODE:
 			errno = 0;
@@ -286,9 +288,60 @@ static void log_line(void *arg, const char *msg)
 	warn("%s", msg);
 }
 
+/* Descriptors kept aside for listeners, the loop, workers and logs. */
+#define FD_RESERVE 64
+
+/*
+ * What FCGI_MAX_CONNS and FCGI_MAX_REQS promise must fit in the
+ * descriptors the server may open: a connection is one, a request of the
+ * pool holds three pipes (six ends until a worker takes it), one of
+ * --isolate request a pipe more (of which the child's ends go at the
+ * fork), an inline one none.  When the limit (raised to its hard
+ * maximum) is lower than the defaults need, the defaults come down to
+ * what fits, and serve says so; limits given by hand only get a warning.
+ */
+static void fit_limits(struct serve_opts *o, rlim_t nofile, bool conns_set,
+		       bool reqs_set)
+{
+	unsigned per_req = o->exec				? 4
+			   : o->isolate == FCGI_ISOLATE_POOL	? 6
+			   : o->isolate == FCGI_ISOLATE_REQUEST ? 4
+								: 0;
+	uint64_t avail, need;
+
+	avail = nofile > FD_RESERVE + (rlim_t)o->workers
+			? (uint64_t)(nofile - FD_RESERVE - o->workers)
+			: 1;
+	need = (uint64_t)o->srv.max_conns + (uint64_t)per_req * o->srv.max_reqs;
+	if (need <= avail)
+		return;
+	if (conns_set || reqs_set) {
+		warn("--max-conns %u and --max-reqs %u need about %llu file "
+		     "descriptors, and the limit is %llu",
+		     o->srv.max_conns, o->srv.max_reqs,
+		     (unsigned long long)need + FD_RESERVE,
+		     (unsigned long long)nofile);
+		return;
+	}
+	/* Half for connections, the rest for the requests' pipes. */
+	if (o->srv.max_conns > avail / 2 + 1)
+		o->srv.max_conns = (unsigned)(avail / 2 + 1);
+	if (per_req > 0 &&
+	    o->srv.max_reqs > (avail - o->srv.max_conns) / per_req)
+		o->srv.max_reqs =
+			(unsigned)((avail - o->srv.max_conns) / per_req);
+	if (o->srv.max_reqs == 0)
+		o->srv.max_reqs = 1;
+	warn("%llu file descriptors allowed (ulimit -n): advertising "
+	     "FCGI_MAX_CONNS=%u and FCGI_MAX_REQS=%u",
+	     (unsigned long long)nofile, o->srv.max_conns, o->srv.max_reqs);
+}
+
 /* Standard streams a parent left closed must not be handed out as
- * sockets or pipes; the web server's listening socket on fd 0 stays. */
-static void fix_std_fds(void)
+ * sockets or pipes; the web server's listening socket on fd 0 stays.
+ * The descriptor limit goes up to its hard maximum, and what serve
+ * advertises down to what fits in it. */
+static void fix_std_fds(struct serve_opts *o, bool conns_set, bool reqs_set)
 {
 	struct rlimit rl;
 	int fd;
@@ -297,10 +350,13 @@ static void fix_std_fds(void)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			die(EXIT_IO, "cannot open /dev/null: %s",
 			    strerror(errno));
-	/* Every request may hold a connection and three pipes. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		fit_limits(o, rl.rlim_cur, conns_set, reqs_set);
 	}
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -332,7 +388,7 @@ int cmd_serve(int argc, char **argv)
 		rc = usage_error("--severity needs --trace or --json");
 		goto out;
 	}
-	fix_std_fds();
+	fix_std_fds(&o, o.max_conns_set, o.max_reqs_set);
 	if (o.mock == NULL)
 		rc = serve_make_runner(&runner, &o, what, sizeof(what));
 	if (rc != 0)

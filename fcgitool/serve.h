@@ -14,6 +14,7 @@ struct serve_opts {
 	bool exec, trace, json;
 	enum fcgi_isolate isolate; /* --isolate */
 	bool isolate_set;
+	bool max_conns_set, max_reqs_set;
 	unsigned workers;	     /* --workers, or 0 */
 	const char *root;	     /* --root, or NULL */
 	enum fcgi_severity severity; /* --severity, or 0 */

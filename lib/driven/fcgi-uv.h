@@ -870,7 +870,7 @@ struct fcgi_server_opts {
 	 * when it has them; what STDIN holds beyond is dropped (the conn
 	 * reports the mismatch).  true: STDIN as it comes. */
 	bool raw_stdin;
-	int backlog;	     /* listen(2) backlog (511) */
+	int backlog;	     /* listen(2) backlog (511; at least max_conns) */
 	unsigned unix_mode;  /* mode of unix sockets (0600) */
 	bool handle_signals; /* SIGINT and SIGTERM stop gracefully; a
 			      * second one aborts what is left */

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,6 +118,7 @@ struct fcgi_server {
 	size_t nls;
 	TAILQ_HEAD(, sconn) conns;
 	unsigned nconns, noverflow;
+	unsigned nlinger; /* of nconns: answered, waiting for the peer's end */
 	unsigned nreqs, nruns;
 	uint64_t accepted, completed, timeouts, overloaded;
 	uint64_t conn_seq;
@@ -1017,6 +1019,12 @@ static void conn_finish(struct sconn *c)
 	if (c->state >= CS_LINGERING)
 		return;
 	c->state = CS_LINGERING;
+	/* It holds no request any more: FCGI_MAX_CONNS counts the
+	 * connections a peer may still use, and this one's peer has had
+	 * its last answer (it may well have opened the next connection
+	 * before we see this one's end). */
+	if (!c->overflow)
+		c->srv->nlinger++;
 	c->shut.data = c;
 	if (uv_shutdown(&c->shut, c->stream, on_shutdown) != 0) {
 		conn_close(c, NULL);
@@ -1236,6 +1244,7 @@ static void conn_drop_reqs(struct sconn *c)
 static void conn_close(struct sconn *c, const char *why)
 {
 	struct fcgi_server *s = c->srv;
+	bool lingered = c->state == CS_LINGERING;
 
 	if (c->state == CS_DEAD)
 		return;
@@ -1248,6 +1257,8 @@ static void conn_close(struct sconn *c, const char *why)
 		s->noverflow--;
 	else
 		s->nconns--;
+	if (lingered && !c->overflow)
+		s->nlinger--;
 	c->pending = 2;
 	fcgi_timer_close(&c->timer, on_conn_timer_closed);
 	fcgi_io_close(c->stream, on_conn_stream_closed, c);
@@ -1300,7 +1311,8 @@ static void on_connection(uv_stream_t *server, int status)
 	if (st == NULL)
 		return;
 	if (s->state != SRV_SERVING ||
-	    (s->nconns >= s->o.max_conns && s->noverflow >= OVERFLOW_MAX)) {
+	    (s->nconns - s->nlinger >= s->o.max_conns &&
+	     s->noverflow >= OVERFLOW_MAX)) {
 		s->overloaded++;
 		fcgi_io_close(st, NULL, NULL);
 		return;
@@ -1337,7 +1349,7 @@ static void on_connection(uv_stream_t *server, int status)
 	s->nobj++;
 	c->tmode = CT_UNSET;
 	c->idle_since = fcgi_now_ms(s->loop);
-	c->overflow = s->nconns >= s->o.max_conns;
+	c->overflow = s->nconns - s->nlinger >= s->o.max_conns;
 	if (c->overflow)
 		s->noverflow++;
 	else
@@ -1384,6 +1396,16 @@ int fcgi_server_new(struct fcgi_server **out, uv_loop_t *loop,
 void fcgi_server_set_runner(struct fcgi_server *s, struct fcgi_runner *r)
 {
 	s->runner = r;
+}
+
+/* At least FCGI_MAX_CONNS: a peer that opens as many connections at
+ * once as we advertise must not find them refused before we accept
+ * them (the kernel caps it at net.core.somaxconn). */
+static int listen_backlog(const struct fcgi_server *s)
+{
+	if (s->o.max_conns > (unsigned)s->o.backlog)
+		return s->o.max_conns > INT_MAX ? INT_MAX : (int)s->o.max_conns;
+	return s->o.backlog;
 }
 
 static struct listener *add_listener(struct fcgi_server *s)
@@ -1441,7 +1463,7 @@ int fcgi_server_listen(struct fcgi_server *s, const struct fcgi_addr *a,
 	l = new_listener(s, err, errlen, &rc);
 	if (l == NULL)
 		return rc;
-	if (fcgi_io_listen(s->loop, a, s->o.backlog, s->o.unix_mode,
+	if (fcgi_io_listen(s->loop, a, listen_backlog(s), s->o.unix_mode,
 			   on_connection, l, &st, err, errlen) != 0)
 		return FCGI_EADDR;
 	if (a->family == AF_UNIX)
@@ -1460,8 +1482,8 @@ int fcgi_server_listen_fd(struct fcgi_server *s, int fd, char *err,
 	l = new_listener(s, err, errlen, &rc);
 	if (l == NULL)
 		return rc;
-	if (fcgi_io_listen_fd(s->loop, fd, s->o.backlog, on_connection, l, &st,
-			      err, errlen) != 0)
+	if (fcgi_io_listen_fd(s->loop, fd, listen_backlog(s), on_connection, l,
+			      &st, err, errlen) != 0)
 		return FCGI_EADDR;
 	listener_ready(s, l, st);
 	return 0;

@@ -573,6 +573,98 @@ EOF
 	run -0 "$FCGILOAD" -P OVERLOADED "$SOCK" /hello
 }
 
+# ---- capacity: what FCGI_MAX_CONNS and FCGI_MAX_REQS promise ------------
+
+# A connection whose last request was answered (no KEEP_CONN) lingers
+# until its peer closes; its peer may already be on its next connection.
+@test "serve: answered connections still lingering do not count against --max-conns" {
+	local pp=$BUILD/tests/helpers/proxypeer i
+	start_serve --trace --max-conns 2 "$SOCK"
+	"$pp" request -p SCRIPT_FILENAME=/hello >"$D/req"
+	# Two peers that send a request, then neither read nor close for 3 s.
+	for i in 1 2; do
+		"$pp" connect "unix:$SOCK" -i "$D/req" -H -w 3000 -o /dev/null &
+		track $!
+	done
+	for i in $(seq 1 100); do
+		[ "$(grep -c '<- END_REQUEST' "$SERVE_OUT")" -eq 2 ] && break
+		sleep 0.02
+	done
+	[ "$(grep -c '<- END_REQUEST' "$SERVE_OUT")" -eq 2 ]
+	run -0 "$FCGILOAD" -e Hello "$SOCK" /hello
+}
+
+# The listen backlog holds as many connections as FCGI_MAX_CONNS, so a
+# peer that opens them all at once finds none refused, however slowly
+# they are accepted.  The server is stopped while they are made.
+@test "serve: the listen backlog takes FCGI_MAX_CONNS connections at once" {
+	[ "$(cat /proc/sys/net/core/somaxconn)" -ge 1000 ] ||
+		skip "net.core.somaxconn is below 1000"
+	start_serve --max-conns 1000 "$SOCK"
+	kill -STOP "$SERVE_PID"
+	run -0 python3 -c '
+import errno, socket, sys
+socks, refused = [], 0
+for _ in range(1000):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.connect(sys.argv[1])
+    except OSError as e:
+        if e.errno not in (errno.EAGAIN, errno.ECONNREFUSED):
+            raise
+        refused += 1
+    socks.append(s)
+print("refused", refused)
+' "$SOCK"
+	kill -CONT "$SERVE_PID"
+	assert_output "refused 0"
+	run -0 "$FCGILOAD" -e Hello "$SOCK" /hello
+}
+
+# 1,000 kept connections with one request each in flight at once: every
+# one answered, none OVERLOADED, within what serve itself advertises.
+@test "serve: 1,000 concurrent connections within its advertised limits are all answered" {
+	local vals mc mr n
+	for how in pool; do
+		start_serve --isolate "$how" "$SOCK"
+		vals=$("$FCGILOAD" -g -n 1 "$SOCK" /hello)
+		mc=$(sed -n 's/^FCGI_MAX_CONNS=//p' <<<"$vals")
+		mr=$(sed -n 's/^FCGI_MAX_REQS=//p' <<<"$vals")
+		n=1000
+		[ "$mc" -lt "$n" ] && n=$mc
+		[ "$mr" -lt "$n" ] && n=$mr
+		run -0 "$FCGILOAD" -k -c "$n" -n "$n" -t 120 -e Hello "$SOCK" /hello
+		assert_output --partial "requests=$n ok=$n failed=0"
+		run -0 "$FCGILOAD" -c "$n" -n "$((n * 2))" -t 120 -e Hello "$SOCK" /hello
+		stop_serve
+		assert_equal "$SERVE_STATUS" 0
+	done
+}
+
+# With few file descriptors serve promises only what fits in them.
+@test "serve: under a low descriptor limit it advertises what fits, and keeps it" {
+	local vals mc mr n _
+	SERVE_ERR=$D/low.err
+	(ulimit -n 600 && exec "$FCGITOOL" serve "$SOCK" 2>"$SERVE_ERR") &
+	SERVE_PID=$!
+	track "$SERVE_PID"
+	for _ in $(seq 1 200); do
+		grep -q 'listening on' "$SERVE_ERR" && break
+		sleep 0.05
+	done
+	grep -q "600 file descriptors allowed (ulimit -n): advertising FCGI_MAX_CONNS=" "$SERVE_ERR"
+	vals=$("$FCGILOAD" -g -n 1 "$SOCK" /hello)
+	mc=$(sed -n 's/^FCGI_MAX_CONNS=//p' <<<"$vals")
+	mr=$(sed -n 's/^FCGI_MAX_REQS=//p' <<<"$vals")
+	# A connection each, three pipes (six ends) per pooled request.
+	[ $((mc + 6 * mr)) -le 600 ]
+	n=$mc
+	[ "$mr" -lt "$n" ] && n=$mr
+	run -0 "$FCGILOAD" -k -c "$n" -n "$n" -t 60 -e Hello "$SOCK" /hello
+	run -0 "$FCGILOAD" -k -c "$mc" -n "$mr" -t 60 -e Hello "$SOCK" /hello
+}
+
 @test "serve answers UNKNOWN_ROLE for the Filter role" {
 	start_serve "$SOCK"
 	# BEGIN_REQUEST, id 1, role 3 (FILTER), no KEEP_CONN.
