@@ -52,6 +52,7 @@ enum conn_timer {
 /* Connections past max_conns still get accepted, to be told OVERLOADED;
  * this many at most, beyond which they are closed at once. */
 #define OVERFLOW_MAX 64
+#define FLUSH_SOON_MAX (64 * 1024) /* output held for the end of a turn */
 
 struct sconn;
 
@@ -100,6 +101,10 @@ struct sconn {
 	enum conn_timer tmode;
 	bool got_bytes;	     /* a byte arrived */
 	uint64_t idle_since; /* when the last request ended, or accept */
+	/* Output queued by a runner, to be written at the end of this turn
+	 * of the loop with whatever else it queues by then. */
+	bool due;
+	struct sconn *due_next, *due_prev;
 	char label[24];
 };
 
@@ -128,8 +133,12 @@ struct fcgi_server {
 	bool sig_open;
 	struct fcgi_timer stop_timer;
 	bool stop_timer_open;
-	unsigned pending; /* server-level handles whose close is pending */
-	unsigned nobj;	  /* requests and connections not yet freed */
+	unsigned pending;  /* server-level handles whose close is pending */
+	unsigned nobj;	   /* requests and connections not yet freed */
+	struct sconn *due; /* connections with output due */
+	uv_check_t due_check;
+	uv_idle_t due_idle;
+	bool due_open;
 	uint8_t readbuf[65536];
 };
 
@@ -789,6 +798,72 @@ static void on_violation(void *arg, const struct fcgi_violation *v)
 
 /* ---- what runners report ---- */
 
+static void due_remove(struct sconn *c)
+{
+	struct fcgi_server *s = c->srv;
+
+	if (!c->due)
+		return;
+	c->due = false;
+	if (c->due_prev != NULL)
+		c->due_prev->due_next = c->due_next;
+	else
+		s->due = c->due_next;
+	if (c->due_next != NULL)
+		c->due_next->due_prev = c->due_prev;
+	c->due_next = c->due_prev = NULL;
+}
+
+static void flush_due(struct fcgi_server *s)
+{
+	while (s->due != NULL)
+		conn_flush(s->due); /* takes it off the list */
+	uv_check_stop(&s->due_check);
+	uv_idle_stop(&s->due_idle);
+}
+
+static void on_due_check(uv_check_t *h)
+{
+	flush_due(h->data);
+}
+
+static void on_due_idle(uv_idle_t *h)
+{
+	flush_due(h->data);
+}
+
+/*
+ * A runner queued output on c: write it at the end of this turn of the
+ * loop (the check phase follows the poll phase that brought the output;
+ * the idle handle keeps a turn that began elsewhere from waiting), so
+ * that what a runner reports in one turn, and the END_REQUEST that often
+ * follows, cost one write(2).
+ */
+static void conn_flush_soon(struct sconn *c)
+{
+	struct fcgi_server *s = c->srv;
+	const uint8_t *p;
+
+	if (c->state == CS_DEAD)
+		return;
+	/* Much output waits: write it now, so that backpressure (out_high)
+	 * still takes effect within one read of a runner's output. */
+	if (!s->due_open || fcgi_conn_send(c->conn, &p) >= FLUSH_SOON_MAX) {
+		conn_flush(c);
+		return;
+	}
+	if (c->due)
+		return;
+	c->due = true;
+	c->due_prev = NULL;
+	c->due_next = s->due;
+	if (s->due != NULL)
+		s->due->due_prev = c;
+	s->due = c;
+	uv_check_start(&s->due_check, on_due_check);
+	uv_idle_start(&s->due_idle, on_due_idle);
+}
+
 static void run_stdout(void *arg, const uint8_t *data, size_t len)
 {
 	struct sreq *q = arg;
@@ -801,7 +876,7 @@ static void run_stdout(void *arg, const uint8_t *data, size_t len)
 		conn_fail(q->c, q, "cannot queue output", rc);
 		return;
 	}
-	conn_flush(q->c);
+	conn_flush_soon(q->c);
 }
 
 static void run_stderr(void *arg, const uint8_t *data, size_t len)
@@ -816,7 +891,7 @@ static void run_stderr(void *arg, const uint8_t *data, size_t len)
 		conn_fail(q->c, q, "cannot queue output", rc);
 		return;
 	}
-	conn_flush(q->c);
+	conn_flush_soon(q->c);
 }
 
 static void run_stdin_drained(void *arg)
@@ -842,7 +917,7 @@ static void run_raw(void *arg, const uint8_t *bytes, size_t len)
 		conn_fail(q->c, q, "cannot queue bytes", rc);
 		return;
 	}
-	conn_flush(q->c);
+	conn_flush_soon(q->c);
 }
 
 static void run_close_conn(void *arg, enum fcgi_close how)
@@ -1078,6 +1153,7 @@ static void conn_flush(struct sconn *c)
 	uv_buf_t b;
 	int rc;
 
+	due_remove(c);
 	if (c->state == CS_DEAD)
 		return;
 	n = fcgi_conn_send(c->conn, &p);
@@ -1249,6 +1325,7 @@ static void conn_close(struct sconn *c, const char *why)
 	if (c->state == CS_DEAD)
 		return;
 	c->state = CS_DEAD;
+	due_remove(c);
 	note(s, c->label, "close", "%s", why != NULL ? why : "done");
 	fcgi_render_forget(s->o.trace, c->label);
 	conn_drop_reqs(c);
@@ -1270,6 +1347,9 @@ static void conn_close(struct sconn *c, const char *why)
 static void conn_close_flushed(struct sconn *c, const char *why)
 {
 	if (c->state >= CS_LINGERING)
+		return;
+	conn_flush(c); /* what a runner queued this turn goes first */
+	if (c->state == CS_DEAD)
 		return;
 	note(c->srv, c->label, "close", "%s; after %zu queued bytes", why,
 	     c->wq);
@@ -1389,6 +1469,12 @@ int fcgi_server_new(struct fcgi_server **out, uv_loop_t *loop,
 	s->loop = loop;
 	s->o = *opts;
 	s->t0 = fcgi_now_ms(loop);
+	if (uv_check_init(loop, &s->due_check) == 0 &&
+	    uv_idle_init(loop, &s->due_idle) == 0) {
+		s->due_check.data = s;
+		s->due_idle.data = s;
+		s->due_open = true;
+	}
 	*out = s;
 	return 0;
 }
@@ -1555,6 +1641,12 @@ static void check_finished(struct fcgi_server *s)
 		s->stop_timer_open = false;
 		s->pending++;
 		fcgi_timer_close(&s->stop_timer, on_stop_timer_closed);
+	}
+	if (s->due_open) {
+		s->due_open = false;
+		s->pending += 2;
+		uv_close((uv_handle_t *)&s->due_check, on_srv_handle_closed);
+		uv_close((uv_handle_t *)&s->due_idle, on_srv_handle_closed);
 	}
 }
 
