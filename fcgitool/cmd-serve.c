@@ -166,14 +166,23 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 						   optarg);
 			break;
 		case O_ISOLATE:
-			if (strcmp(optarg, "pool") == 0)
+			o->prefork = false;
+			if (strcmp(optarg, "pool") == 0) {
 				o->isolate = FCGI_ISOLATE_POOL;
-			else if (strcmp(optarg, "request") == 0)
+			} else if (strcmp(optarg, "request") == 0) {
 				o->isolate = FCGI_ISOLATE_REQUEST;
-			else
-				return usage_error("bad --isolate '%s': not "
-						   "'pool' or 'request'",
-						   optarg);
+			} else if (strcmp(optarg, "none") == 0) {
+				o->isolate = FCGI_ISOLATE_INLINE;
+			} else if (strcmp(optarg, "worker") == 0) {
+				o->isolate = FCGI_ISOLATE_INLINE;
+				o->prefork = true;
+			} else {
+				return usage_error(
+					"bad --isolate '%s': not "
+					"'pool', 'worker', 'request' "
+					"or 'none'",
+					optarg);
+			}
 			o->isolate_set = true;
 			break;
 		case O_JSON:
@@ -277,8 +286,12 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 		return usage_error("--exec and --isolate cannot be combined");
 	if (o->exec && o->workers > 0)
 		return usage_error("--exec and --workers cannot be combined");
-	if (o->workers > 0 && o->isolate == FCGI_ISOLATE_REQUEST)
-		return usage_error("--workers needs --isolate pool");
+	if (o->workers > 0 && o->isolate != FCGI_ISOLATE_POOL && !o->prefork)
+		return usage_error("--workers needs --isolate pool or worker");
+	/* A mock's journal and its --requests count are one process's. */
+	if (o->mock != NULL && o->prefork)
+		return usage_error("--mock and --isolate worker cannot be "
+				   "combined");
 	return 0;
 }
 
@@ -408,6 +421,11 @@ int cmd_serve(int argc, char **argv)
 	o.srv.trace = render;
 	o.srv.log = log_line;
 	o.srv.handle_signals = true;
+	if (o.prefork) {
+		rc = serve_prefork(&o, runner, argc - optind, argv + optind,
+				   what);
+		goto out;
+	}
 	if (uv_loop_init(&loop) != 0 ||
 	    fcgi_server_new(&srv, &loop, &o.srv) != 0)
 		die(EXIT_IO, "cannot create the server");

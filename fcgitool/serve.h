@@ -14,6 +14,7 @@ struct serve_opts {
 	bool exec, trace, json;
 	enum fcgi_isolate isolate; /* --isolate */
 	bool isolate_set;
+	bool prefork; /* --isolate worker */
 	bool max_conns_set, max_reqs_set;
 	unsigned workers;	     /* --workers, or 0 */
 	const char *root;	     /* --root, or NULL */
@@ -55,5 +56,12 @@ void serve_mock_start(struct serve_mock *sm, struct fcgi_server *srv);
 int serve_mock_finish(struct serve_mock *sm, struct fcgi_render *json);
 /* After the server and the mock runner are freed.  NULL is ignored. */
 void serve_mock_free(struct serve_mock *sm);
+
+/* --isolate worker: open the listening sockets, say where, and run the
+ * pre-forked workers (each a server with the runner r, calling its
+ * functions inline) until SIGTERM or SIGINT.  0 or an exit status, after
+ * saying why. */
+int serve_prefork(struct serve_opts *o, struct fcgi_runner *r, int argc,
+		  char **argv, const char *what);
 
 #endif

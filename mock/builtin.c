@@ -364,6 +364,7 @@ static int b_slow(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 
 static int b_crash(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 {
+	struct sigaction sa;
 	unsigned long long sig;
 
 	(void)in;
@@ -371,7 +372,11 @@ static int b_crash(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 		return 2;
 	fflush(out);
 	fflush(err);
-	signal((int)sig, SIG_DFL);
+	/* An ignored signal (SIGPIPE is, in the server) would not kill; a
+	 * handler is left alone, such as the one with which a worker of
+	 * serve --isolate worker stops for its supervisor to answer. */
+	if (sigaction((int)sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+		signal((int)sig, SIG_DFL);
 	raise((int)sig);
 	/* A signal that does not kill (SIGCHLD, SIGURG): crash anyway. */
 	abort();

@@ -100,9 +100,18 @@ int fcgi_io_listen(uv_loop_t *loop, const struct fcgi_addr *a, int backlog,
 /* Listen on an inherited listening socket (FCGI_LISTENSOCK_FILENO 0). */
 int fcgi_io_listen_fd(uv_loop_t *loop, int fd, int backlog, uv_connection_cb cb,
 		      void *data, uv_stream_t **out, char *err, size_t errlen);
+/* Listen on a without a loop: the socket itself, for processes that
+ * share it (fcgi_prefork_run()), made as fcgi_io_listen() makes it.  0
+ * and *fd, or a negative libuv code with the reason in err. */
+int fcgi_io_listen_socket(const struct fcgi_addr *a, int backlog,
+			  unsigned unix_mode, int *fd, char *err,
+			  size_t errlen);
+/* Describe the local address of socket fd, as fcgi_io_sockname(). */
+const char *fcgi_io_fd_sockname(int fd, char *out, size_t n);
 /* Whether fd is a listening socket (the way a web server starts an
  * app). */
 bool fcgi_io_fd_is_listener(int fd);
+
 /* Accept one connection from a listening stream; NULL on failure. */
 uv_stream_t *fcgi_io_accept(uv_stream_t *server);
 /* Close and free; cb (may be NULL) runs when done. */
@@ -558,6 +567,10 @@ struct fcgi_run_cbs {
 	 * request was already answered, e.g. at its deadline). */
 	void (*on_done)(void *arg, uint32_t app_status,
 			uint8_t protocol_status);
+	/* Whether every byte queued on the request's connection has been
+	 * written, so that its stream is at a record boundary (a run that
+	 * blocks its loop tells its supervisor so).  May be NULL. */
+	bool (*out_idle)(void *arg);
 };
 
 /* What start() gets.  All of it is borrowed: params and label only for
@@ -572,6 +585,13 @@ struct fcgi_run_info {
 	void *arg;		/* first argument of every cb */
 	uint64_t kill_grace_ms; /* SIGTERM to SIGKILL, 0 = 1000 */
 	const char *label;	/* "c3#1", for messages */
+	/* For a run that blocks its loop and is watched from outside
+	 * (FCGI_ISOLATE_INLINE under fcgi_prefork_run()): the connection's
+	 * socket (-1: none), the request's deadline in fcgi_now_ms() time
+	 * (0: none) and the status of the timeout answer. */
+	int conn_fd;
+	uint64_t deadline_ms;
+	unsigned timeout_status;
 };
 
 /*
@@ -679,9 +699,25 @@ enum fcgi_isolate {
 	FCGI_ISOLATE_POOL = 0,
 	/* A child forked for each request: nothing can leak from one
 	 * request into another, at the price of a fork per request. */
-	FCGI_ISOLATE_REQUEST = 1
+	FCGI_ISOLATE_REQUEST = 1,
+	/* In the process that runs the loop, from the loop: no process
+	 * and no pipe, so a request costs only its connection's reads and
+	 * writes; but a function that crashes takes that process along,
+	 * and while one runs the loop does nothing else.  For functions
+	 * one trusts, or in the workers of fcgi_prefork_run(), whose
+	 * supervisor answers for a function that crashes or hangs.  The
+	 * body is gathered in memory first (at most FCGI_INLINE_BODY_MAX
+	 * bytes: a request that declares more in CONTENT_LENGTH runs in a
+	 * child forked for it, and a longer body without one gets
+	 * "Status: 413"), and the output is held in memory until the
+	 * function returns (at most FCGI_INLINE_OUT_MAX bytes; the rest is
+	 * dropped, with a STDERR line).  The function must write to its
+	 * streams, not to the process's standard output. */
+	FCGI_ISOLATE_INLINE = 2
 };
 #define FCGI_WORKERS_MAX 1024
+#define FCGI_INLINE_BODY_MAX (16u << 20)
+#define FCGI_INLINE_OUT_MAX (64u << 20)
 
 /* Choose r's isolation and, for FCGI_ISOLATE_POOL, how many workers
  * (1 to FCGI_WORKERS_MAX; 0: fcgi_default_workers()).  Only before the
@@ -691,6 +727,12 @@ int fcgi_func_runner_set_isolation(struct fcgi_runner *r,
 				   enum fcgi_isolate isolate, unsigned workers);
 /* The number of online CPUs, at least 4 and at most 64. */
 unsigned fcgi_default_workers(void);
+
+struct fcgi_watch;
+/* Inline runs of r report to watch (a worker's slot, fcgi_prefork_run()),
+ * so that its supervisor can answer for a function that crashes or hangs.
+ * Only before the first request.  0, FCGI_EINVAL. */
+int fcgi_func_runner_set_watch(struct fcgi_runner *r, struct fcgi_watch *watch);
 
 /*
  * The process runner (--exec): runs SCRIPT_FILENAME as a CGI/1.1 program
@@ -880,6 +922,11 @@ struct fcgi_server_opts {
 	/* Diagnostics ("cannot fork: ..."), one line each, or NULL. */
 	void (*log)(void *arg, const char *msg);
 	void *log_arg;
+	/* The number of each new connection's label ("c7"); NULL: the
+	 * server's own count from 1.  Servers in several processes share
+	 * one count this way (fcgi_watch_next_conn()). */
+	uint64_t (*next_conn)(void *arg);
+	void *next_conn_arg;
 };
 
 /* Fill o with the defaults given in the field comments. */
@@ -930,6 +977,46 @@ void fcgi_server_stats(const struct fcgi_server *s,
 /* Free a server that is not processing (after fcgi_server_process
  * returned, or before it was called).  NULL is ignored. */
 void fcgi_server_free(struct fcgi_server *s);
+
+/* ---- pre-forked workers (prefork.c) ---- */
+
+/*
+ * Workers that own their connections, after php-fpm and libfcgi: each is
+ * a fork of the caller (made after the caller opened its listening
+ * sockets) that runs worker(arg, watch), typically a server on a loop of
+ * its own that accepts on the inherited sockets and calls its functions
+ * inline (FCGI_ISOLATE_INLINE, fcgi_func_runner_set_watch()).  The
+ * caller's process becomes their supervisor, on no loop: it replaces a
+ * worker that dies; for a function still running at its deadline it
+ * stops the worker, takes the connection over (pidfd_getfd(2)), kills
+ * the worker's process group and sends the timeout answer
+ * (fcgi_timeout_answer()); for a function that crashes (a fatal signal
+ * whose handler the function left alone) or calls exit() it sends
+ * "Status: 500", a STDERR line and appStatus 128 + the signal (or the
+ * exit status).  That connection is then closed, and the other
+ * connections of the worker end with it, their open requests
+ * unanswered.  SIGTERM and SIGINT are passed on to every worker; the
+ * call returns once all have exited.  Blocks SIGCHLD, SIGTERM and
+ * SIGINT while it runs.
+ */
+struct fcgi_prefork_opts {
+	unsigned workers;  /* 1 to FCGI_WORKERS_MAX */
+	uint64_t watch_ms; /* how often deadlines are checked (50) */
+	/* In each worker; its return value is the worker's exit status.
+	 * watch is the worker's slot. */
+	int (*worker)(void *arg, struct fcgi_watch *watch);
+	void *arg;
+	/* The supervisor's diagnostics, one line each, or NULL. */
+	void (*log)(void *arg, const char *msg);
+	void *log_arg;
+};
+
+/* 0 once every worker has exited after SIGTERM or SIGINT; FCGI_EINVAL,
+ * FCGI_ENOMEM, FCGI_ELIMIT (not one worker could be forked). */
+int fcgi_prefork_run(const struct fcgi_prefork_opts *o);
+/* The next connection number, shared by all the workers of one
+ * supervisor (for fcgi_server_opts.next_conn). */
+uint64_t fcgi_watch_next_conn(struct fcgi_watch *watch);
 
 /* ---- proxy (proxy.c) ---- */
 

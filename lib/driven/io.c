@@ -274,6 +274,8 @@ int fcgi_io_connect_now(uv_loop_t *loop, const struct fcgi_addr *a,
 	return 0;
 }
 
+static void format_sa(const struct sockaddr_storage *ss, char *out, size_t n);
+
 static void errtext(char *err, size_t errlen, const char *what, int rc)
 {
 	if (err != NULL && errlen > 0)
@@ -381,6 +383,91 @@ int fcgi_io_listen(uv_loop_t *loop, const struct fcgi_addr *a, int backlog,
 	io->h.stream.data = data;
 	*out = &io->h.stream;
 	return 0;
+}
+
+int fcgi_io_listen_socket(const struct fcgi_addr *a, int backlog,
+			  unsigned unix_mode, int *out, char *err,
+			  size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un sun;
+	socklen_t len;
+	mode_t old;
+	int fd, rc, on = 1;
+
+	if (a->family == AF_UNIX) {
+		if (strlen(a->path) >= sizeof(sun.sun_path)) {
+			errtext(err, errlen, "cannot listen", UV_ENAMETOOLONG);
+			return UV_ENAMETOOLONG;
+		}
+		rc = clear_stale(a->path, err, errlen);
+		if (rc != 0)
+			return rc;
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path, a->path, strlen(a->path));
+		memcpy(&ss, &sun, sizeof(sun));
+		len = sizeof(sun);
+	} else {
+		rc = resolve(a, 1, &ss);
+		if (rc != 0) {
+			errtext(err, errlen, "cannot resolve host", rc);
+			return rc;
+		}
+		len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					       : sizeof(struct sockaddr_in);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = uv_translate_sys_error(errno);
+		errtext(err, errlen, "cannot listen", rc);
+		return rc;
+	}
+	if (ss.ss_family != AF_UNIX) {
+		/* As libuv does: reuse a port in TIME_WAIT; v6 only. */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (ss.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+				   sizeof(on));
+	}
+	/* A unix socket file is made with no access for others, then
+	 * opened up to the mode asked for. */
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&ss, len);
+	umask(old);
+	if (rc == 0 && ss.ss_family == AF_UNIX &&
+	    chmod(a->path, (mode_t)(unix_mode ? unix_mode : 0600)) != 0)
+		rc = -1;
+	if (rc == 0)
+		rc = listen(fd, backlog > 0 ? backlog : 128);
+	if (rc != 0) {
+		rc = uv_translate_sys_error(errno);
+		errtext(err, errlen, "cannot listen", rc);
+		close(fd);
+		return rc;
+	}
+	*out = fd;
+	return 0;
+}
+
+const char *fcgi_io_fd_sockname(int fd, char *out, size_t n)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr_un *sun = (const void *)&ss;
+	socklen_t len = sizeof(ss);
+
+	if (n == 0)
+		return out;
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		snprintf(out, n, "?");
+	else if (ss.ss_family == AF_UNIX)
+		snprintf(out, n, "unix:%.*s", (int)sizeof(sun->sun_path),
+			 sun->sun_path[0] != '\0' ? sun->sun_path
+						  : "(unnamed)");
+	else
+		format_sa(&ss, out, n);
+	return out;
 }
 
 bool fcgi_io_fd_is_listener(int fd)

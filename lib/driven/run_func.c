@@ -27,8 +27,10 @@ struct func_runner {
 	struct fn_lib *libs;
 	size_t n;
 	enum fcgi_isolate isolate;
-	unsigned workers;	/* pool size */
-	struct fcgi_pool *pool; /* from the first pooled request on */
+	unsigned workers;	 /* pool size */
+	struct fcgi_pool *pool;	 /* from the first pooled request on */
+	struct fcgi_inline *inl; /* from the first inline request on */
+	struct fcgi_watch *watch;
 };
 
 struct fn_call {
@@ -69,6 +71,7 @@ static void func_release(void *self)
 	struct func_runner *f = self;
 
 	fcgi_pool_free(f->pool);
+	fcgi_inline_free(f->inl);
 	for (size_t i = 0; i < f->n; i++)
 		if (f->libs[i].handle != NULL)
 			dlclose(f->libs[i].handle);
@@ -216,15 +219,46 @@ int fcgi_func_runner_set_isolation(struct fcgi_runner *r,
 	struct func_runner *f;
 
 	if (r == NULL || r->ops != &func_ops ||
-	    (isolate != FCGI_ISOLATE_POOL && isolate != FCGI_ISOLATE_REQUEST) ||
+	    (isolate != FCGI_ISOLATE_POOL && isolate != FCGI_ISOLATE_REQUEST &&
+	     isolate != FCGI_ISOLATE_INLINE) ||
 	    workers > FCGI_WORKERS_MAX)
 		return FCGI_EINVAL;
 	f = r->self;
-	if (f->pool != NULL)
+	if (f->pool != NULL || f->inl != NULL)
 		return FCGI_EINVAL;
 	f->isolate = isolate;
 	f->workers = workers != 0 ? workers : fcgi_default_workers();
 	return 0;
+}
+
+int fcgi_func_runner_set_watch(struct fcgi_runner *r, struct fcgi_watch *watch)
+{
+	struct func_runner *f;
+
+	if (r == NULL || r->ops != &func_ops)
+		return FCGI_EINVAL;
+	f = r->self;
+	if (f->inl != NULL)
+		return FCGI_EINVAL;
+	f->watch = watch;
+	return 0;
+}
+
+/* Whether the request declares a body too large to hold in memory. */
+static bool body_too_big(const struct fcgi_params *p)
+{
+	struct fcgi_nv nv;
+	uint64_t v = 0;
+
+	if (!fcgi_params_gets(p, "CONTENT_LENGTH", &nv) || nv.value_len == 0 ||
+	    nv.value_len > 19)
+		return false;
+	for (size_t i = 0; i < nv.value_len; i++) {
+		if (nv.value[i] < '0' || nv.value[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(nv.value[i] - '0');
+	}
+	return v > FCGI_INLINE_BODY_MAX;
 }
 
 static bool is_identifier(const char *s)
@@ -349,10 +383,23 @@ static int func_start(void *self, const struct fcgi_run_info *info,
 	if (status != 0) {
 		/* 127: the shell's "command not found". */
 		rc = fcgi_run_canned(&r, info, f->mem, status, msg, 127);
-	} else if (f->isolate == FCGI_ISOLATE_REQUEST) {
+	} else if (f->isolate == FCGI_ISOLATE_REQUEST ||
+		   (f->isolate == FCGI_ISOLATE_INLINE &&
+		    body_too_big(info->params))) {
 		snprintf(what, sizeof(what), "function '%s'", name);
 		rc = fcgi_proc_spawn(&r, info, f->mem, what, true, fn_child,
 				     &call);
+	} else if (f->isolate == FCGI_ISOLATE_INLINE) {
+		snprintf(what, sizeof(what), "function '%s'", name);
+		if (f->inl == NULL) {
+			rc = fcgi_inline_new(&f->inl, info->loop, f->mem,
+					     f->watch);
+			if (rc != 0)
+				return rc;
+		}
+		if (fcgi_inline_loop(f->inl) != info->loop)
+			return FCGI_EINVAL;
+		rc = fcgi_inline_start(f->inl, info, what, call.fn, &r);
 	} else {
 		snprintf(what, sizeof(what), "function '%s'", name);
 		if (f->pool == NULL) {

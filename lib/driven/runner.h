@@ -137,6 +137,43 @@ int fcgi_run_canned(struct fcgi_run **out, const struct fcgi_run_info *info,
 		    const struct fcgi_mem *mem, unsigned http_status,
 		    const char *stderr_line, uint32_t app_status);
 
+/* ---- inline runs (run_inline.c) ---- */
+
+/* What calls responder functions inline on one loop. */
+struct fcgi_inline;
+/* watch: the worker's slot when supervised (fcgi_prefork_run()), or
+ * NULL.  0, FCGI_ENOMEM. */
+int fcgi_inline_new(struct fcgi_inline **out, uv_loop_t *loop,
+		    const struct fcgi_mem *mem, struct fcgi_watch *watch);
+uv_loop_t *fcgi_inline_loop(const struct fcgi_inline *h);
+/* A run that calls fn once the body is in; its ops are the "inline"
+ * table.  0, FCGI_ENOMEM, FCGI_EINVAL (another loop, or being freed). */
+int fcgi_inline_start(struct fcgi_inline *h, const struct fcgi_run_info *info,
+		      const char *what, fcgi_responder_fn fn,
+		      struct fcgi_run **out);
+/* Only when no run of h is left; the memory goes once the loop has
+ * closed its handles.  NULL is ignored. */
+void fcgi_inline_free(struct fcgi_inline *h);
+
+/* ---- the supervisor's watch (prefork.c) ---- */
+
+/* What a worker's slot says while a function runs. */
+struct fcgi_watch_req {
+	int conn_fd;
+	uint16_t request_id;
+	bool wire_clean; /* the connection's stream is at a record boundary */
+	uint64_t deadline_ms; /* fcgi_mono_ms() time; 0: none */
+	unsigned timeout_status;
+	const char *what;  /* "function 'hello'" */
+	const char *label; /* "c3#1" */
+};
+
+/* A function begins or ends in this worker; w NULL: nothing. */
+void fcgi_watch_begin(struct fcgi_watch *w, const struct fcgi_watch_req *q);
+void fcgi_watch_end(struct fcgi_watch *w);
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t fcgi_mono_ms(void);
+
 /* ---- the pool (run_pool.c) ---- */
 
 /* A pool of pre-forked function workers on loop; workers are forked when

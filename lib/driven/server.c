@@ -531,6 +531,11 @@ static void on_params(struct sconn *c, const struct fcgi_event *ev)
 	info.arg = q;
 	info.kill_grace_ms = s->o.kill_grace_ms;
 	info.label = q->label;
+	info.conn_fd = -1;
+	uv_fileno((uv_handle_t *)c->stream, &info.conn_fd);
+	info.deadline_ms =
+		s->o.timeout_ms != 0 ? q->begin_ms + s->o.timeout_ms : 0;
+	info.timeout_status = s->o.timeout_status;
 	rc = ops->start(s->runner->self, &info, &run);
 	if (rc != 0) {
 		/* Out of processes or descriptors: that is overload. */
@@ -958,6 +963,13 @@ static void run_done(void *arg, uint32_t app_status, uint8_t pstatus)
 	check_finished(s);
 }
 
+static bool run_out_idle(void *arg)
+{
+	const struct sreq *q = arg;
+
+	return q->c != NULL && q->c->state != CS_DEAD && q->c->wq == 0;
+}
+
 static const struct fcgi_run_cbs run_cbs = {
 	.on_stdout = run_stdout,
 	.on_stderr = run_stderr,
@@ -966,6 +978,7 @@ static const struct fcgi_run_cbs run_cbs = {
 	.on_close_conn = run_close_conn,
 	.on_answered = run_answered,
 	.on_done = run_done,
+	.out_idle = run_out_idle,
 };
 
 /* ---- connections ---- */
@@ -1408,7 +1421,10 @@ static void on_connection(uv_stream_t *server, int status)
 	c->stream = st;
 	st->data = c;
 	snprintf(c->label, sizeof(c->label), "c%llu",
-		 (unsigned long long)++s->conn_seq);
+		 (unsigned long long)(s->o.next_conn != NULL
+					      ? s->o.next_conn(
+							s->o.next_conn_arg)
+					      : ++s->conn_seq));
 	memset(&cb, 0, sizeof(cb));
 	cb.on_event = on_event;
 	cb.on_record = on_record;

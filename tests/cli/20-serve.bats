@@ -84,7 +84,7 @@ teardown() {
 		"fcgitool serve: bad --workers 'four': not a number from 1 to 1024"
 	run -2 --separate-stderr "$FCGITOOL" serve --isolate process
 	assert_equal "$(echo "$stderr" | head -1)" \
-		"fcgitool serve: bad --isolate 'process': not 'pool' or 'request'"
+		"fcgitool serve: bad --isolate 'process': not 'pool', 'worker', 'request' or 'none'"
 	run -2 --separate-stderr "$FCGITOOL" serve --exec --workers 2
 	assert_equal "$(echo "$stderr" | head -1)" \
 		"fcgitool serve: --exec and --workers cannot be combined"
@@ -94,7 +94,7 @@ teardown() {
 	run -2 --separate-stderr "$FCGITOOL" serve --isolate request \
 		--workers 2
 	assert_equal "$(echo "$stderr" | head -1)" \
-		"fcgitool serve: --workers needs --isolate pool"
+		"fcgitool serve: --workers needs --isolate pool or worker"
 	# The bounds themselves are taken.
 	start_serve --workers 1 "$SOCK"
 	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
@@ -619,14 +619,13 @@ print("refused", refused)
 ' "$SOCK"
 	kill -CONT "$SERVE_PID"
 	assert_output "refused 0"
-	run -0 "$FCGILOAD" -e Hello "$SOCK" /hello
 }
 
 # 1,000 kept connections with one request each in flight at once: every
 # one answered, none OVERLOADED, within what serve itself advertises.
 @test "serve: 1,000 concurrent connections within its advertised limits are all answered" {
 	local vals mc mr n
-	for how in pool; do
+	for how in pool worker; do
 		start_serve --isolate "$how" "$SOCK"
 		vals=$("$FCGILOAD" -g -n 1 "$SOCK" /hello)
 		mc=$(sed -n 's/^FCGI_MAX_CONNS=//p' <<<"$vals")
@@ -663,6 +662,66 @@ print("refused", refused)
 	[ "$mr" -lt "$n" ] && n=$mr
 	run -0 "$FCGILOAD" -k -c "$n" -n "$n" -t 60 -e Hello "$SOCK" /hello
 	run -0 "$FCGILOAD" -k -c "$mc" -n "$mr" -t 60 -e Hello "$SOCK" /hello
+}
+
+# ---- --isolate none and worker: functions called in the process ----------
+
+@test "serve --isolate none: functions run in the server's process" {
+	start_serve --isolate none "$SOCK"
+	run -0 "$FCGILOAD" -v "$SOCK" /counter
+	assert_line "1 $SERVE_PID"
+	run -0 "$FCGILOAD" -v "$SOCK" /counter
+	assert_line "2 $SERVE_PID"
+	run -0 "$FCGILOAD" -e '"bodyLength":100000' -b 100000 "$SOCK" /echo
+	run -0 "$FCGILOAD" -v -a 3 -e "Status: 418" "$SOCK" "/status?code=418&exit=3"
+	run -0 "$FCGILOAD" -v "$SOCK" "/stderr?n=2&msg=two"
+	assert_line "two"
+	run -0 "$FCGILOAD" -c 8 -k -n 400 -e Hello "$SOCK" /hello
+	no_children "$SERVE_PID"
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+}
+
+@test "serve --isolate worker: workers own their connections and share the labels" {
+	start_serve --trace --isolate worker --workers 3 "$SOCK"
+	wait_until 5 children_are "$SERVE_PID" 3
+	run -0 "$FCGILOAD" -v "$SOCK" /counter
+	line=$(echo "$output" | grep -E '^[0-9]+ [0-9]+$')
+	child_pids "$SERVE_PID" | grep -qx "${line#* }"
+	run -0 "$FCGILOAD" -c 6 -k -n 600 -e Hello "$SOCK" /hello
+	run -0 "$FCGILOAD" -c 6 -n 60 -e Hello "$SOCK" /hello
+	run -0 "$FCGILOAD" -e '"bodyLength":70000' -b 70000 "$SOCK" /echo
+	# One count of connections over all workers: c1, c2, ... each once.
+	grep -o '^[0-9.]* c[0-9]* \*\* accept' "$SERVE_OUT" |
+		awk '{ print substr($2, 2) }' | sort -n >"$D/labels"
+	[ "$(wc -l <"$D/labels")" -ge 68 ]
+	[ -z "$(uniq -d "$D/labels")" ]
+	assert_equal "$(tail -1 "$D/labels")" "$(wc -l <"$D/labels")"
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	[ ! -e "$SOCK" ]
+}
+
+@test "serve --isolate worker: a crash gets 500 and 128+signal, a hang 408; the worker is replaced" {
+	start_serve --isolate worker --workers 2 --timeout 0.5 "$SOCK"
+	wait_until 5 children_are "$SERVE_PID" 2
+	old=$(child_pids "$SERVE_PID")
+	run -0 "$FCGILOAD" -v -a 139 -e "Status: 500 Internal Server Error" \
+		"$SOCK" /crash
+	assert_line "fcgitool: function 'crash' killed by signal 11 (Segmentation fault)"
+	run -0 "$FCGILOAD" -a 134 "$SOCK" "/crash?sig=6"
+	SECONDS=0
+	run -0 "$FCGILOAD" -v -a 408 -e "Status: 408 Request Timeout" "$SOCK" \
+		"/hang?term=ignore"
+	assert_line "END_REQUEST appStatus=408 protocolStatus=REQUEST_COMPLETE"
+	[ "$SECONDS" -lt 5 ]
+	wait_until 5 children_are "$SERVE_PID" 2
+	# Each of those took its worker along.
+	[ -z "$(comm -12 <(echo "$old") <(child_pids "$SERVE_PID"))" ]
+	run -0 "$FCGILOAD" -c 4 -n 40 -e "Hello" "$SOCK" /hello
+	grep -q "c[0-9]*#1: function 'hang' still running at its deadline: answered, worker [0-9]* killed" "$SERVE_ERR"
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
 }
 
 @test "serve answers UNKNOWN_ROLE for the Filter role" {
