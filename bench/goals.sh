@@ -136,7 +136,7 @@ rand_port() {
 # ---- serve --fn against libfcgi and the ping-pong ------------------------
 
 # serve's --isolate modes, the default first.
-modes=${BENCH_MODES:-pool request}
+modes=${BENCH_MODES:-pool worker none request}
 
 serve_goals() {
 	if ! have spawn-fcgi || ! have cc || [ ! -f /usr/include/fcgi_stdio.h ]; then

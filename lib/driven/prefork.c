@@ -100,6 +100,14 @@ struct sup {
 
 static struct fcgi_watch *my_slot;
 
+void fcgi_copy_text(char *dst, size_t n, const char *src)
+{
+	size_t len = src != NULL ? strnlen(src, n - 1) : 0;
+
+	memcpy(dst, src != NULL ? src : "", len);
+	dst[len] = '\0';
+}
+
 uint64_t fcgi_mono_ms(void)
 {
 	struct timespec ts;
@@ -122,8 +130,8 @@ void fcgi_watch_begin(struct fcgi_watch *w, const struct fcgi_watch_req *q)
 	w->deadline_ms = q->deadline_ms;
 	w->crash_sig = 0;
 	w->exited = 0;
-	snprintf(w->what, sizeof(w->what), "%s", q->what);
-	snprintf(w->label, sizeof(w->label), "%s", q->label);
+	fcgi_copy_text(w->what, sizeof(w->what), q->what);
+	fcgi_copy_text(w->label, sizeof(w->label), q->label);
 	__atomic_store_n(&w->seq, (s | 1u) == s ? s + 2 : s + 1,
 			 __ATOMIC_RELEASE);
 }

@@ -324,8 +324,8 @@ static unsigned resolve(const struct func_runner *f,
 	if (p == NULL)
 		p = nv.value;
 	len = nv.value_len - (size_t)(p - nv.value);
-	fcgi_escape(shown, sizeof(shown), nv.value, nv.value_len);
 	if (len == 0 || len >= sizeof(last) || memchr(p, '\0', len) != NULL) {
+		fcgi_escape(shown, sizeof(shown), nv.value, nv.value_len);
 		snprintf(msg, msglen,
 			 "fcgitool: SCRIPT_FILENAME '%s' names no function\n",
 			 shown);
@@ -341,12 +341,13 @@ static unsigned resolve(const struct func_runner *f,
 		fname = colon + 1;
 	}
 	if (!is_identifier(fname)) {
+		fcgi_escape(shown, sizeof(shown), nv.value, nv.value_len);
 		snprintf(msg, msglen,
 			 "fcgitool: SCRIPT_FILENAME '%s' names no function\n",
 			 shown);
 		return 404;
 	}
-	snprintf(name, namelen, "%s", fname);
+	fcgi_copy_text(name, namelen, fname);
 	for (size_t i = 0; i < f->n; i++) {
 		l = &f->libs[i];
 		if (label != NULL && strcmp(label, l->label) != 0)
@@ -366,6 +367,21 @@ static unsigned resolve(const struct func_runner *f,
 	return 404;
 }
 
+/* "function 'NAME'", for messages; made for every request, so without
+ * printf. */
+static void func_what(char *out, size_t n, const char *name)
+{
+	static const char pre[] = "function '";
+	size_t len = strlen(name);
+
+	if (sizeof(pre) + len + 1 > n)
+		len = n - sizeof(pre) - 1;
+	memcpy(out, pre, sizeof(pre) - 1);
+	memcpy(out + sizeof(pre) - 1, name, len);
+	out[sizeof(pre) - 1 + len] = '\'';
+	out[sizeof(pre) + len] = '\0';
+}
+
 static int func_start(void *self, const struct fcgi_run_info *info,
 		      struct fcgi_run **run)
 {
@@ -380,17 +396,17 @@ static int func_start(void *self, const struct fcgi_run_info *info,
 	call.params = info->params;
 	status = resolve(f, info->params, &call.fn, name, sizeof(name), msg,
 			 sizeof(msg));
+	if (status == 0)
+		func_what(what, sizeof(what), name);
 	if (status != 0) {
 		/* 127: the shell's "command not found". */
 		rc = fcgi_run_canned(&r, info, f->mem, status, msg, 127);
 	} else if (f->isolate == FCGI_ISOLATE_REQUEST ||
 		   (f->isolate == FCGI_ISOLATE_INLINE &&
 		    body_too_big(info->params))) {
-		snprintf(what, sizeof(what), "function '%s'", name);
 		rc = fcgi_proc_spawn(&r, info, f->mem, what, true, fn_child,
 				     &call);
 	} else if (f->isolate == FCGI_ISOLATE_INLINE) {
-		snprintf(what, sizeof(what), "function '%s'", name);
 		if (f->inl == NULL) {
 			rc = fcgi_inline_new(&f->inl, info->loop, f->mem,
 					     f->watch);
@@ -401,7 +417,6 @@ static int func_start(void *self, const struct fcgi_run_info *info,
 			return FCGI_EINVAL;
 		rc = fcgi_inline_start(f->inl, info, what, call.fn, &r);
 	} else {
-		snprintf(what, sizeof(what), "function '%s'", name);
 		if (f->pool == NULL) {
 			rc = fcgi_pool_new(&f->pool, info->loop, f->mem,
 					   f->workers);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 
 #include "runner.h"
@@ -58,6 +59,12 @@ struct fcgi_inline {
 	unsigned handles; /* open uv handles */
 	bool closing;
 	struct fcgi_watch *watch; /* --isolate worker: the supervisor's slot */
+	/* The function's streams, made once and lent to each call: cur is
+	 * the run they read from and write to, pos how far in its body. */
+	FILE *in, *out, *err;
+	struct inline_run *cur;
+	size_t pos;
+	char outbuf[8192], errbuf[1024];
 };
 
 static struct inline_run *inline_of(struct fcgi_run *run)
@@ -86,29 +93,87 @@ static ssize_t mem_write(struct inline_run *r, struct fcgi_buf *b,
 
 static ssize_t out_write(void *cookie, const char *data, size_t len)
 {
-	struct inline_run *r = cookie;
+	struct fcgi_inline *h = cookie;
 
-	return mem_write(r, &r->out, data, len);
+	if (h->cur == NULL) {
+		errno = EBADF;
+		return -1;
+	}
+	return mem_write(h->cur, &h->cur->out, data, len);
 }
 
 static ssize_t err_write(void *cookie, const char *data, size_t len)
 {
-	struct inline_run *r = cookie;
+	struct fcgi_inline *h = cookie;
 
-	return mem_write(r, &r->err, data, len);
+	if (h->cur == NULL) {
+		errno = EBADF;
+		return -1;
+	}
+	return mem_write(h->cur, &h->cur->err, data, len);
+}
+
+static ssize_t in_read(void *cookie, char *buf, size_t len)
+{
+	struct fcgi_inline *h = cookie;
+	const struct fcgi_buf *b;
+	size_t n;
+
+	if (h->cur == NULL)
+		return 0;
+	b = &h->cur->body;
+	n = b->len - h->pos < len ? b->len - h->pos : len;
+	if (n > 0)
+		memcpy(buf, b->data + h->pos, n);
+	h->pos += n;
+	return (ssize_t)n;
+}
+
+/* The streams, once per host: a FILE costs allocations and a dozen
+ * initialisations, more than a small request's answer. */
+static bool streams_open(struct fcgi_inline *h)
+{
+	cookie_io_functions_t rio = { .read = in_read };
+	cookie_io_functions_t oio = { .write = out_write };
+	cookie_io_functions_t eio = { .write = err_write };
+
+	if (h->in == NULL)
+		h->in = fopencookie(h, "r", rio);
+	if (h->out == NULL && (h->out = fopencookie(h, "w", oio)) != NULL)
+		setvbuf(h->out, h->outbuf, _IOFBF, sizeof(h->outbuf));
+	if (h->err == NULL && (h->err = fopencookie(h, "w", eio)) != NULL)
+		setvbuf(h->err, h->errbuf, _IOFBF, sizeof(h->errbuf));
+	return h->in != NULL && h->out != NULL && h->err != NULL;
+}
+
+/* Lend the streams to r: nothing of the last call is left in them. */
+static void streams_lend(struct fcgi_inline *h, struct inline_run *r)
+{
+	h->cur = r;
+	h->pos = 0;
+	__fpurge(h->in);
+	clearerr(h->in);
+	clearerr(h->out);
+	clearerr(h->err);
+}
+
+static void streams_return(struct fcgi_inline *h)
+{
+	fflush(h->out);
+	fflush(h->err);
+	__fpurge(h->out);
+	__fpurge(h->err);
+	h->cur = NULL;
 }
 
 /* Call the function, then hand its output and its end to the server.
  * The run may be freed from within on_done. */
 static void inline_call(struct inline_run *r)
 {
-	static const uint8_t none[1];
-	cookie_io_functions_t oio = { .write = out_write };
-	cookie_io_functions_t eio = { .write = err_write };
+	struct fcgi_inline *h = r->host;
 	const struct fcgi_run_cbs *cb = r->cb;
 	void *arg = r->arg;
 	struct fcgi_watch_req wq;
-	FILE *in, *out, *err;
 	uint32_t status = 1;
 	char line[160];
 	int n;
@@ -127,11 +192,8 @@ static void inline_call(struct inline_run *r)
 		cb->on_done(arg, 1, FCGI_REQUEST_COMPLETE);
 		return;
 	}
-	in = fmemopen(r->body.len > 0 ? r->body.data : (void *)(uintptr_t)none,
-		      r->body.len, "r");
-	out = fopencookie(r, "w", oio);
-	err = fopencookie(r, "w", eio);
-	if (in != NULL && out != NULL && err != NULL) {
+	if (streams_open(h)) {
+		streams_lend(h, r);
 		wq.conn_fd = r->conn_fd;
 		wq.request_id = r->request_id;
 		wq.wire_clean = cb->out_idle != NULL && cb->out_idle(arg);
@@ -139,11 +201,10 @@ static void inline_call(struct inline_run *r)
 		wq.timeout_status = r->timeout_status;
 		wq.what = r->what;
 		wq.label = r->label;
-		fcgi_watch_begin(r->host->watch, &wq);
-		status = (uint32_t)r->fn(&r->params, in, out, err);
-		fflush(out);
-		fflush(err);
-		fcgi_watch_end(r->host->watch);
+		fcgi_watch_begin(h->watch, &wq);
+		status = (uint32_t)r->fn(&r->params, h->in, h->out, h->err);
+		streams_return(h);
+		fcgi_watch_end(h->watch);
 	} else {
 		n = snprintf(line, sizeof(line),
 			     "fcgitool: %s: cannot open its streams\n",
@@ -152,12 +213,6 @@ static void inline_call(struct inline_run *r)
 			fcgi_buf_append(&r->err, line, (size_t)n);
 		status = 127;
 	}
-	if (in != NULL)
-		fclose(in);
-	if (out != NULL)
-		fclose(out);
-	if (err != NULL)
-		fclose(err);
 	if (r->out_dropped > 0) {
 		n = snprintf(line, sizeof(line),
 			     "fcgitool: %s: %zu bytes of output past %u MiB "
@@ -353,23 +408,14 @@ void fcgi_inline_free(struct fcgi_inline *h)
 	if (h == NULL || h->closing)
 		return;
 	h->closing = true;
+	if (h->in != NULL)
+		fclose(h->in);
+	if (h->out != NULL)
+		fclose(h->out);
+	if (h->err != NULL)
+		fclose(h->err);
 	uv_close((uv_handle_t *)&h->check, on_host_closed);
 	uv_close((uv_handle_t *)&h->idle, on_host_closed);
-}
-
-static int copy_params(struct fcgi_params *dst, const struct fcgi_params *src)
-{
-	struct fcgi_nv nv;
-	int rc;
-
-	for (size_t i = 0; i < fcgi_params_count(src); i++) {
-		fcgi_params_at(src, i, &nv);
-		rc = fcgi_params_add(dst, nv.name, nv.name_len, nv.value,
-				     nv.value_len);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
 }
 
 int fcgi_inline_start(struct fcgi_inline *h, const struct fcgi_run_info *info,
@@ -401,14 +447,13 @@ int fcgi_inline_start(struct fcgi_inline *h, const struct fcgi_run_info *info,
 			fcgi_mono_ms() +
 			(info->deadline_ms > now ? info->deadline_ms - now : 0);
 	}
-	snprintf(r->what, sizeof(r->what), "%s", what);
-	snprintf(r->label, sizeof(r->label), "%s",
-		 info->label != NULL ? info->label : "");
+	fcgi_copy_text(r->what, sizeof(r->what), what);
+	fcgi_copy_text(r->label, sizeof(r->label), info->label);
 	fcgi_params_init(&r->params, h->mem);
 	fcgi_buf_init(&r->body, h->mem, 0);
 	fcgi_buf_init(&r->out, h->mem, 0);
 	fcgi_buf_init(&r->err, h->mem, 0);
-	if (copy_params(&r->params, info->params) != 0) {
+	if (fcgi_params_copy(&r->params, info->params) != 0) {
 		inline_destroy(&r->run);
 		return FCGI_ENOMEM;
 	}

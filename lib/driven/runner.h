@@ -173,6 +173,8 @@ void fcgi_watch_begin(struct fcgi_watch *w, const struct fcgi_watch_req *q);
 void fcgi_watch_end(struct fcgi_watch *w);
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t fcgi_mono_ms(void);
+/* src (NULL: "") cut to fit n bytes with its NUL; n > 0. */
+void fcgi_copy_text(char *dst, size_t n, const char *src);
 
 /* ---- the pool (run_pool.c) ---- */
 

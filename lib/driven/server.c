@@ -416,6 +416,25 @@ static void conn_refuse(struct sconn *c, uint16_t id, uint8_t flags,
 		c->close_after = true;
 }
 
+/* "c3#1": the connection's label and the request id, made for every
+ * request, so without printf. */
+static void req_label(char *out, size_t n, const char *conn, uint16_t id)
+{
+	char digits[6];
+	size_t len = strlen(conn), k = 0;
+
+	do
+		digits[k++] = (char)('0' + id % 10);
+	while ((id /= 10) != 0);
+	if (len + 1 + k + 1 > n)
+		len = n - k - 2;
+	memcpy(out, conn, len);
+	out[len++] = '#';
+	while (k > 0)
+		out[len++] = digits[--k];
+	out[len] = '\0';
+}
+
 static void on_begin(struct sconn *c, const struct fcgi_event *ev)
 {
 	struct fcgi_server *s = c->srv;
@@ -461,8 +480,7 @@ static void on_begin(struct sconn *c, const struct fcgi_event *ev)
 	q->role = ev->role;
 	q->flags = ev->flags;
 	q->begin_ms = fcgi_now_ms(s->loop);
-	snprintf(q->label, sizeof(q->label), "%s#%u", c->label,
-		 (unsigned)q->id);
+	req_label(q->label, sizeof(q->label), c->label, q->id);
 	TAILQ_INSERT_HEAD(&c->reqs, q, link);
 	c->nreqs++;
 	s->nreqs++;

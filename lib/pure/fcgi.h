@@ -310,6 +310,9 @@ void fcgi_params_clear(struct fcgi_params *p);
 /* Copy in one pair at the end.  0, FCGI_ENOMEM, FCGI_ELIMIT. */
 int fcgi_params_add(struct fcgi_params *p, const void *name, size_t name_len,
 		    const void *value, size_t value_len);
+/* Make dst a copy of src (dst's limits apply; what it held goes).  0,
+ * FCGI_ENOMEM, FCGI_ELIMIT (dst is then empty), FCGI_EINVAL. */
+int fcgi_params_copy(struct fcgi_params *dst, const struct fcgi_params *src);
 /* Remove every pair with this name, then add one.  Where the first one
  * was, if any; else at the end. */
 int fcgi_params_set(struct fcgi_params *p, const void *name, size_t name_len,

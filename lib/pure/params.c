@@ -158,6 +158,31 @@ int fcgi_params_add(struct fcgi_params *p, const void *name, size_t name_len,
 	return 0;
 }
 
+int fcgi_params_copy(struct fcgi_params *dst, const struct fcgi_params *src)
+{
+	int rc;
+
+	if (dst == src)
+		return FCGI_EINVAL;
+	fcgi_params_clear(dst);
+	if ((dst->max_pairs != 0 && src->n > dst->max_pairs) ||
+	    (dst->max_bytes != 0 && src->store.len > dst->max_bytes))
+		return FCGI_ELIMIT;
+	rc = reserve_ent(dst, src->n);
+	if (rc == 0)
+		rc = fcgi_buf_reserve(&dst->store, src->store.len);
+	if (rc != 0)
+		return rc;
+	/* Entries are offsets into store, so both copy as they are. */
+	if (src->store.len > 0)
+		memcpy(dst->store.data, src->store.data, src->store.len);
+	dst->store.len = src->store.len;
+	if (src->n > 0)
+		memcpy(dst->ent, src->ent, src->n * sizeof(*src->ent));
+	dst->n = src->n;
+	return 0;
+}
+
 /* Remove every entry named name; returns the count removed. */
 static size_t remove_named(struct fcgi_params *p, const void *name,
 			   size_t name_len)

@@ -716,9 +716,10 @@ print("refused", refused)
 	assert_line "END_REQUEST appStatus=408 protocolStatus=REQUEST_COMPLETE"
 	[ "$SECONDS" -lt 5 ]
 	wait_until 5 children_are "$SERVE_PID" 2
-	# Each of those took its worker along.
-	[ -z "$(comm -12 <(echo "$old") <(child_pids "$SERVE_PID"))" ]
+	# Each of those took its worker along, and a new one came.
+	[ "$(comm -12 <(echo "$old") <(child_pids "$SERVE_PID") | wc -l)" -lt 2 ]
 	run -0 "$FCGILOAD" -c 4 -n 40 -e "Hello" "$SOCK" /hello
+	[ "$(grep -c "function 'crash' crashed in a worker: answered, worker [0-9]* replaced" "$SERVE_ERR")" -eq 2 ]
 	grep -q "c[0-9]*#1: function 'hang' still running at its deadline: answered, worker [0-9]* killed" "$SERVE_ERR"
 	stop_serve
 	assert_equal "$SERVE_STATUS" 0

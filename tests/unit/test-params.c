@@ -248,9 +248,57 @@ static int sweep_ops(void *arg, const struct fcgi_mem *mem)
 		rc = set_s(&p, "NEW", "v");
 	if (rc == 0)
 		rc = fcgi_params_encode(&p, &b);
+	if (rc == 0) {
+		struct fcgi_params c;
+
+		fcgi_params_init(&c, mem);
+		rc = fcgi_params_copy(&c, &p);
+		if (rc == 0 && fcgi_params_count(&c) != fcgi_params_count(&p))
+			rc = -1000;
+		fcgi_params_free(&c);
+	}
 	fcgi_buf_free(&b);
 	fcgi_params_free(&p);
 	return rc;
+}
+
+/* A copy has the pairs in order, duplicates and empty ones included,
+ * replaces what the target held, and keeps the target's limits. */
+static void test_params_copy(void **state)
+{
+	struct fcgi_params a, b, empty;
+	struct fcgi_nv nv;
+
+	(void)state;
+	fcgi_params_init(&a, NULL);
+	fcgi_params_init(&b, NULL);
+	fcgi_params_init(&empty, NULL);
+	assert_int_equal(add_s(&a, "A", "1"), 0);
+	assert_int_equal(add_s(&a, "B", ""), 0);
+	assert_int_equal(add_s(&a, "A", "2"), 0);
+	assert_int_equal(add_s(&a, "", "x"), 0);
+	assert_int_equal(add_s(&b, "OLD", "gone"), 0);
+	assert_int_equal(fcgi_params_copy(&b, &a), 0);
+	assert_int_equal(fcgi_params_count(&b), 4);
+	fcgi_params_at(&b, 2, &nv);
+	assert_memory_equal(nv.name, "A", 1);
+	assert_memory_equal(nv.value, "2", 1);
+	assert_false(fcgi_params_gets(&b, "OLD", &nv));
+	assert_true(fcgi_params_gets(&b, "B", &nv));
+	assert_int_equal(nv.value_len, 0);
+	/* The copy is its own: changing it leaves the source alone. */
+	assert_int_equal(set_s(&b, "A", "3"), 0);
+	assert_true(fcgi_params_gets(&a, "A", &nv));
+	assert_memory_equal(nv.value, "1", 1);
+	assert_int_equal(fcgi_params_copy(&b, &empty), 0);
+	assert_int_equal(fcgi_params_count(&b), 0);
+	b.max_pairs = 3;
+	assert_int_equal(fcgi_params_copy(&b, &a), FCGI_ELIMIT);
+	assert_int_equal(fcgi_params_count(&b), 0);
+	assert_int_equal(fcgi_params_copy(&b, &b), FCGI_EINVAL);
+	fcgi_params_free(&a);
+	fcgi_params_free(&b);
+	fcgi_params_free(&empty);
 }
 
 static void test_params_alloc_failures(void **state)
@@ -296,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_params_limits),
 		cmocka_unit_test(test_params_encode),
 		cmocka_unit_test(test_params_many),
+		cmocka_unit_test(test_params_copy),
 		cmocka_unit_test(test_params_alloc_failures),
 		cmocka_unit_test(test_params_set_atomic),
 	};
