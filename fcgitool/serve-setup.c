@@ -217,6 +217,7 @@ int serve_prefork(struct serve_opts *o, struct fcgi_runner *r, int argc,
 			po.watch_ms = 5;
 		if (po.watch_ms > 50)
 			po.watch_ms = 50;
+		po.stop_ms = o->srv.shutdown_ms;
 		po.worker = serve_worker;
 		po.arg = &x;
 		po.log = sup_log;

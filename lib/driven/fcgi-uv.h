@@ -995,13 +995,19 @@ void fcgi_server_free(struct fcgi_server *s);
  * "Status: 500", a STDERR line and appStatus 128 + the signal (or the
  * exit status).  That connection is then closed, and the other
  * connections of the worker end with it, their open requests
- * unanswered.  SIGTERM and SIGINT are passed on to every worker; the
- * call returns once all have exited.  Blocks SIGCHLD, SIGTERM and
- * SIGINT while it runs.
+ * unanswered.  SIGTERM and SIGINT are passed on to every worker (a
+ * second one kills the workers inside a function, whose loops cannot
+ * hear it); the call returns once all have exited.  Blocks SIGCHLD,
+ * SIGTERM and SIGINT while it runs.  Workers die with the caller's
+ * process (PR_SET_PDEATHSIG).
  */
 struct fcgi_prefork_opts {
 	unsigned workers;  /* 1 to FCGI_WORKERS_MAX */
 	uint64_t watch_ms; /* how often deadlines are checked (50) */
+	/* After SIGTERM or SIGINT, how long the workers may take to finish
+	 * what they hold (10 s; as fcgi_server_opts.shutdown_ms); workers
+	 * still there two seconds later are killed. */
+	uint64_t stop_ms;
 	/* In each worker; its return value is the worker's exit status.
 	 * watch is the worker's slot. */
 	int (*worker)(void *arg, struct fcgi_watch *watch);

@@ -54,6 +54,7 @@
 #define ANSWER_WAIT_MS 1000    /* for the answer to be written */
 #define RESPAWN_BURST 16       /* deaths within a second before slowing */
 #define ALT_STACK (256 * 1024) /* the fatal-signal handler's stack */
+#define STOP_SLACK_MS 2000     /* past the workers' own stop, SIGKILL */
 
 /* One worker's slot, shared with it.  The worker writes the request's
  * fields, then makes seq odd; at the end it makes seq even again. */
@@ -90,8 +91,11 @@ struct sup {
 	size_t shlen;
 	struct wk *w;
 	unsigned n;
+	int sfd; /* the signalfd */
 	bool stopping;
-	unsigned deaths; /* in the current second */
+	unsigned signals; /* SIGTERM and SIGINT received */
+	uint64_t kill_at; /* when stopping: workers left are killed */
+	unsigned deaths;  /* in the current second */
 	uint64_t deaths_at;
 	bool pidfd_warned;
 };
@@ -99,6 +103,7 @@ struct sup {
 /* ---- in the worker ---- */
 
 static struct fcgi_watch *my_slot;
+static void *alt_stack; /* the fatal-signal handler's stack */
 
 void fcgi_copy_text(char *dst, size_t n, const char *src)
 {
@@ -205,7 +210,7 @@ static void worker_setup(struct fcgi_watch *w)
 	sigaction(SIGINT, &sa, NULL);
 	/* A stack of its own, for a function that overflows its stack. */
 	ss.ss_size = ALT_STACK;
-	ss.ss_sp = malloc(ss.ss_size);
+	ss.ss_sp = alt_stack = malloc(ss.ss_size);
 	ss.ss_flags = 0;
 	if (ss.ss_sp != NULL)
 		sigaltstack(&ss, NULL);
@@ -214,9 +219,27 @@ static void worker_setup(struct fcgi_watch *w)
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		sigaction(fatal[i], &sa, NULL);
 	on_exit(on_exit_called, NULL);
-	/* Only the supervisor's end may end us (its SIGKILL, or its death). */
+	/* A session of its own, so that a terminal's signals reach only the
+	 * supervisor, which passes them on.  Without the supervisor nobody
+	 * answers for a function that crashes or hangs, and a worker inside
+	 * one would not hear SIGTERM (libuv takes it to the blocked loop):
+	 * the supervisor's death kills it. */
 	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* The worker is done: no function runs any more. */
+static void worker_teardown(void)
+{
+	stack_t ss;
+
+	my_slot = NULL;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_flags = SS_DISABLE;
+	if (alt_stack != NULL && sigaltstack(&ss, NULL) == 0) {
+		free(alt_stack);
+		alt_stack = NULL;
+	}
 }
 
 /* ---- in the supervisor ---- */
@@ -261,11 +284,17 @@ static int spawn(struct sup *s, unsigned i)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		/* The supervisor's descriptors are not the worker's. */
+		if (s->sfd >= 0)
+			close(s->sfd);
+		for (unsigned k = 0; k < s->n; k++)
+			if (s->w[k].pidfd >= 0)
+				close(s->w[k].pidfd);
 		worker_setup(slot);
 		if (getppid() != parent)
 			_exit(0);
 		rc = s->o->worker(s->o->arg, slot);
-		my_slot = NULL;
+		worker_teardown();
 		exit(rc);
 	}
 	s->w[i].pid = pid;
@@ -493,10 +522,12 @@ static void reap(struct sup *s)
 				"%s: worker %d died inside %s: its connections "
 				"are closed unanswered",
 				w->label, (int)pid, w->what);
-		else if (!s->stopping &&
-			 !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0))
-			sup_log(s, "worker %d died (%s %d)", (int)pid,
-				WIFSIGNALED(ws) ? "signal" : "status",
+		else if (!(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) &&
+			 !(s->stopping && WIFSIGNALED(ws) &&
+			   WTERMSIG(ws) == SIGKILL))
+			sup_log(s, "worker %d %s %d", (int)pid,
+				WIFSIGNALED(ws) ? "died of signal"
+						: "exited with status",
 				WIFSIGNALED(ws) ? WTERMSIG(ws)
 						: WEXITSTATUS(ws));
 		forget(s, (unsigned)i);
@@ -562,14 +593,72 @@ static bool any_alive(const struct sup *s)
 	return false;
 }
 
-int fcgi_prefork_run(const struct fcgi_prefork_opts *o)
+/* SIGKILL to worker i and its process group; reap() collects it. */
+static void kill_worker(struct sup *s, unsigned i, const char *why)
+{
+	pid_t pid = s->w[i].pid;
+
+	sup_log(s, "worker %d %s: killed", (int)pid, why);
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
+/*
+ * SIGTERM or SIGINT, passed on to every worker: the first stops each as
+ * a server stops (what it holds may finish within stop_ms); a second
+ * aborts what is left, and kills the workers that are inside a function,
+ * whose loops cannot hear it.  A worker still there STOP_SLACK_MS after
+ * stop_ms is killed (stop_deadline()).
+ */
+static void stop_signal(struct sup *s, int sig)
+{
+	uint64_t grace = s->o->stop_ms != 0 ? s->o->stop_ms : 10000;
+
+	if (!s->stopping) {
+		s->stopping = true;
+		s->kill_at = fcgi_mono_ms() + grace + STOP_SLACK_MS;
+	}
+	s->signals++;
+	for (unsigned i = 0; i < s->n; i++) {
+		if (s->w[i].pid == 0)
+			continue;
+		if (s->signals > 1 && slot_busy(&s->sh->slot[i]))
+			kill_worker(s, i,
+				    "inside a function at a second signal");
+		else
+			kill(s->w[i].pid, sig);
+	}
+}
+
+static void stop_deadline(struct sup *s)
+{
+	if (!s->stopping || s->kill_at == 0 || fcgi_mono_ms() < s->kill_at)
+		return;
+	s->kill_at = 0;
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->w[i].pid != 0)
+			kill_worker(s, i, "still running after the stop");
+}
+
+/* Wait up to period ms for a signal, and act on what came. */
+static void sup_wait(struct sup *s, uint64_t period)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pf;
+	struct pollfd pf = { .fd = s->sfd, .events = POLLIN };
+
+	if (poll(&pf, 1, (int)period) <= 0)
+		return;
+	while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (si.ssi_signo != SIGCHLD)
+			stop_signal(s, (int)si.ssi_signo);
+}
+
+int fcgi_prefork_run(const struct fcgi_prefork_opts *o)
+{
 	sigset_t set, old;
 	struct sup s;
 	uint64_t period;
-	int sfd, rc = 0;
+	int rc = 0;
 
 	if (o == NULL || o->worker == NULL || o->workers == 0 ||
 	    o->workers > FCGI_WORKERS_MAX)
@@ -595,37 +684,22 @@ int fcgi_prefork_run(const struct fcgi_prefork_opts *o)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || !fill(&s, true)) {
+	s.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s.sfd < 0 || !fill(&s, true)) {
 		rc = FCGI_ELIMIT;
 		s.stopping = true;
 	}
 	/* Until stopped, workers that die are replaced. */
 	while (any_alive(&s) || !s.stopping) {
-		pf.fd = sfd;
-		pf.events = POLLIN;
-		pf.revents = 0;
-		if (poll(&pf, 1, (int)period) > 0) {
-			while (read(sfd, &si, sizeof(si)) ==
-			       (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD)
-					continue;
-				/* Stop: every worker stops as a server does;
-				 * a second signal aborts what is left. */
-				s.stopping = true;
-				for (unsigned i = 0; i < s.n; i++)
-					if (s.w[i].pid != 0)
-						kill(s.w[i].pid,
-						     (int)si.ssi_signo);
-			}
-		}
+		sup_wait(&s, period);
 		reap(&s);
 		watch(&s);
+		stop_deadline(&s);
 		if (!s.stopping)
 			fill(&s, false);
 	}
-	if (sfd >= 0)
-		close(sfd);
+	if (s.sfd >= 0)
+		close(s.sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(s.w);
 	munmap(s.sh, s.shlen);
