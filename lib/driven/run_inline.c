@@ -192,11 +192,17 @@ static void inline_call(struct inline_run *r)
 		cb->on_done(arg, 1, FCGI_REQUEST_COMPLETE);
 		return;
 	}
+	/* What the connection owes is written first, so that a supervisor
+	 * that answers for this call finds the stream at a record boundary.
+	 * That write may fail and close the connection: the run is then
+	 * aborted, queued again, and ends as aborted runs do. */
+	wq.wire_clean = cb->out_idle != NULL && cb->out_idle(arg);
+	if (r->aborted)
+		return;
 	if (streams_open(h)) {
 		streams_lend(h, r);
 		wq.conn_fd = r->conn_fd;
 		wq.request_id = r->request_id;
-		wq.wire_clean = cb->out_idle != NULL && cb->out_idle(arg);
 		wq.deadline_ms = r->deadline_mono;
 		wq.timeout_status = r->timeout_status;
 		wq.what = r->what;

@@ -981,10 +981,16 @@ static void run_done(void *arg, uint32_t app_status, uint8_t pstatus)
 	check_finished(s);
 }
 
+/* Write what waits for the end of this turn now (a run about to block
+ * the loop would hold it back), then say whether all of it is out. */
 static bool run_out_idle(void *arg)
 {
 	const struct sreq *q = arg;
 
+	if (q->c == NULL || q->c->state == CS_DEAD)
+		return false;
+	if (q->c->due)
+		conn_flush(q->c); /* may close it, and abort the run */
 	return q->c != NULL && q->c->state != CS_DEAD && q->c->wq == 0;
 }
 
@@ -1503,12 +1509,12 @@ int fcgi_server_new(struct fcgi_server **out, uv_loop_t *loop,
 	s->loop = loop;
 	s->o = *opts;
 	s->t0 = fcgi_now_ms(loop);
-	if (uv_check_init(loop, &s->due_check) == 0 &&
-	    uv_idle_init(loop, &s->due_idle) == 0) {
-		s->due_check.data = s;
-		s->due_idle.data = s;
-		s->due_open = true;
-	}
+	/* Neither can fail (libuv only fills them in). */
+	uv_check_init(loop, &s->due_check);
+	uv_idle_init(loop, &s->due_idle);
+	s->due_check.data = s;
+	s->due_idle.data = s;
+	s->due_open = true;
 	*out = s;
 	return 0;
 }
