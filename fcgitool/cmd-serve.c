@@ -133,6 +133,32 @@ static int mock_opt(struct serve_opts *o, int c, const char *arg)
 	}
 }
 
+/* --isolate: how the functions are kept apart.  0, or the exit status
+ * of a usage error. */
+static int parse_isolate(struct serve_opts *o, const char *how)
+{
+	o->prefork = false;
+	if (strcmp(how, "pool") == 0) {
+		o->isolate = FCGI_ISOLATE_POOL;
+	} else if (strcmp(how, "request") == 0) {
+		o->isolate = FCGI_ISOLATE_REQUEST;
+	} else if (strcmp(how, "none") == 0) {
+		o->isolate = FCGI_ISOLATE_INLINE;
+	} else if (strcmp(how, "worker") == 0) {
+		/* Workers that call the functions inline (prefork.c). */
+		o->isolate = FCGI_ISOLATE_INLINE;
+		o->prefork = true;
+	} else {
+		return usage_error("bad --isolate '%s': not 'pool', 'worker', "
+				   "'request' or 'none'",
+				   how);
+	}
+	o->isolate_set = true;
+	return 0;
+}
+
+static int check_combinations(const struct serve_opts *o);
+
 /* 0, or the exit status of a usage error. */
 static int parse_opts(struct serve_opts *o, int argc, char **argv)
 {
@@ -166,24 +192,8 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 						   optarg);
 			break;
 		case O_ISOLATE:
-			o->prefork = false;
-			if (strcmp(optarg, "pool") == 0) {
-				o->isolate = FCGI_ISOLATE_POOL;
-			} else if (strcmp(optarg, "request") == 0) {
-				o->isolate = FCGI_ISOLATE_REQUEST;
-			} else if (strcmp(optarg, "none") == 0) {
-				o->isolate = FCGI_ISOLATE_INLINE;
-			} else if (strcmp(optarg, "worker") == 0) {
-				o->isolate = FCGI_ISOLATE_INLINE;
-				o->prefork = true;
-			} else {
-				return usage_error(
-					"bad --isolate '%s': not "
-					"'pool', 'worker', 'request' "
-					"or 'none'",
-					optarg);
-			}
-			o->isolate_set = true;
+			if (parse_isolate(o, optarg) != 0)
+				return EXIT_USAGE;
 			break;
 		case O_JSON:
 			o->json = o->trace = true;
@@ -272,6 +282,13 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
 			return usage_getopt(c, argv, longopts, usage_text);
 		}
 	}
+	return check_combinations(o);
+}
+
+/* Options that do not go together.  0, or the exit status of a usage
+ * error. */
+static int check_combinations(const struct serve_opts *o)
+{
 	if (o->exec && o->nfns > 0)
 		return usage_error("--exec and --fn cannot be combined");
 	if (o->mock != NULL && o->exec)
