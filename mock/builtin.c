@@ -365,13 +365,18 @@ static int b_slow(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 static int b_crash(const struct fcgi_params *p, FILE *in, FILE *out, FILE *err)
 {
 	struct sigaction sa;
-	unsigned long long sig;
+	unsigned long long sig, ex;
+	char buf[4];
 
 	(void)in;
-	if (query_num(p, "sig", SIGSEGV, 64, &sig, out, err) != 0)
+	if (query_num(p, "sig", SIGSEGV, 64, &sig, out, err) != 0 ||
+	    query_num(p, "exit", 0, 255, &ex, out, err) != 0)
 		return 2;
 	fflush(out);
 	fflush(err);
+	/* exit=N: end the process the way a function must not, by exit(). */
+	if (query_get(p, "exit", buf, sizeof(buf)))
+		exit((int)ex);
 	/* An ignored signal (SIGPIPE is, in the server) would not kill; a
 	 * handler is left alone, such as the one with which a worker of
 	 * serve --isolate worker stops for its supervisor to answer. */

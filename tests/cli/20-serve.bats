@@ -638,6 +638,7 @@ print("refused", refused)
 		run -0 "$FCGILOAD" -c "$n" -n "$((n * 2))" -t 120 -e Hello "$SOCK" /hello
 		stop_serve
 		assert_equal "$SERVE_STATUS" 0
+		workers_clean
 	done
 }
 
@@ -665,6 +666,12 @@ print("refused", refused)
 }
 
 # ---- --isolate none and worker: functions called in the process ----------
+
+# workers_clean: no worker of --isolate worker ended badly (a status
+# other than 0, a signal the supervisor did not send, a sanitizer).
+workers_clean() {
+	! grep -E "exited with status|died of signal|Sanitizer" "$SERVE_ERR"
+}
 
 @test "serve --isolate none: functions run in the server's process" {
 	start_serve --isolate none "$SOCK"
@@ -699,6 +706,7 @@ print("refused", refused)
 	assert_equal "$(tail -1 "$D/labels")" "$(wc -l <"$D/labels")"
 	stop_serve
 	assert_equal "$SERVE_STATUS" 0
+	workers_clean
 	[ ! -e "$SOCK" ]
 }
 
@@ -723,6 +731,118 @@ print("refused", refused)
 	grep -q "c[0-9]*#1: function 'hang' still running at its deadline: answered, worker [0-9]* killed" "$SERVE_ERR"
 	stop_serve
 	assert_equal "$SERVE_STATUS" 0
+	workers_clean
+}
+
+# fd_is PID N: PID has N descriptors open.
+fd_is() {
+	[ "$(fd_count "$1")" -eq "$2" ]
+}
+
+@test "serve --isolate worker: the fd counts after load equal those before" {
+	local w before wbefore
+	start_serve --isolate worker --workers 1 --timeout 2 "$SOCK"
+	wait_until 5 children_are "$SERVE_PID" 1
+	w=$(child_pids "$SERVE_PID")
+	wait_until 5 grep -q '^fcgitool serve: listening' "$SERVE_ERR"
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	before=$(fd_count "$SERVE_PID")
+	wbefore=$(fd_count "$w")
+	run -0 "$FCGILOAD" -t 60 -c 8 -n 400 -e "Hello" "$SOCK" /hello
+	run -0 "$FCGILOAD" -t 60 -k -c 4 -m 4 -n 200 -b 3000 -E \
+		"$SOCK" "/echo?raw=1"
+	run -0 "$FCGILOAD" -t 60 -b 100000 -e '"bodyLength":100000' \
+		"$SOCK" /echo
+	wait_until 5 fd_is "$w" "$wbefore"
+	# Each of these takes its worker along; the supervisor keeps none
+	# of their descriptors.
+	run -0 "$FCGILOAD" -t 60 -n 3 -a 139 "$SOCK" /crash
+	run -0 "$FCGILOAD" -t 60 -n 1 -a 408 "$SOCK" /hang
+	wait_until 5 children_are "$SERVE_PID" 1
+	run -0 "$FCGILOAD" -e "Hello" "$SOCK" /hello
+	wait_until 5 fd_is "$SERVE_PID" "$before"
+	wait_until 5 fd_is "$(child_pids "$SERVE_PID")" "$wbefore"
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	workers_clean
+}
+
+@test "serve --isolate worker: a function that calls exit() gets 500 and its status" {
+	start_serve --isolate worker --workers 1 "$SOCK"
+	run -0 "$FCGILOAD" -v -a 3 -e "Status: 500 Internal Server Error" \
+		"$SOCK" "/crash?exit=3"
+	assert_line "fcgitool: function 'crash' called exit(3) in a worker"
+	assert_line "END_REQUEST appStatus=3 protocolStatus=REQUEST_COMPLETE"
+	run -0 "$FCGILOAD" -e Hello "$SOCK" /hello
+	grep -q "function 'crash' called exit(): answered, worker [0-9]* replaced" "$SERVE_ERR"
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	workers_clean
+}
+
+# Two requests on one connection, the second of which hangs: the first
+# answer is on the wire before the function is called, and the
+# supervisor's 408 follows it, on a stream at a record boundary.
+@test "serve --isolate worker: a hang behind an answer on one connection still gets 408" {
+	local pp=$BUILD/tests/helpers/proxypeer hex
+	start_serve --isolate worker --workers 1 --timeout 0.5 "$SOCK"
+	"$pp" request -k -I 1 -p SCRIPT_FILENAME=/hello >"$D/req"
+	"$pp" request -k -I 2 -p SCRIPT_FILENAME=/hang \
+		-p QUERY_STRING=term=ignore >>"$D/req"
+	run -0 "$pp" connect "unix:$SOCK" -i "$D/req" -H -o "$D/resp" -t 20
+	assert_output --regexp "^eof [0-9]+$"
+	grep -q "Hello" "$D/resp"
+	grep -q "Status: 408 Request Timeout" "$D/resp"
+	# END_REQUEST of id 1 (appStatus 0), then of id 2 (appStatus 408).
+	hex=$(od -An -tx1 -v "$D/resp" | tr -d ' \n')
+	[[ $hex == *010300010008000000000000*010300020008000000000198* ]]
+}
+
+# The workers' loops cannot hear a signal while a function runs: a second
+# SIGTERM kills the workers inside one; the supervisor's death kills them
+# all (PR_SET_PDEATHSIG).  No process is left behind either way.
+@test "serve --isolate worker: a stop while a function hangs leaves no process" {
+	local pids p
+	start_serve --isolate worker --workers 2 "$SOCK"
+	wait_until 5 children_are "$SERVE_PID" 2
+	pids=$(child_pids "$SERVE_PID")
+	"$FCGILOAD" -t 30 "$SOCK" "/hang?term=ignore" >/dev/null 2>&1 &
+	track $!
+	wait_until 5 grep -q '' <(ps -o stat= -p "$(echo $pids)" 2>/dev/null)
+	sleep 0.2
+	kill -TERM "$SERVE_PID"
+	sleep 0.2
+	stop_serve
+	assert_equal "$SERVE_STATUS" 0
+	workers_clean
+	grep -q "inside a function at a second signal: killed" "$SERVE_ERR"
+	for p in $pids; do
+		wait_until 5 eval "! kill -0 $p 2>/dev/null"
+	done
+	# The supervisor killed outright: its workers go with it.
+	start_serve --isolate worker --workers 2 "$SOCK"
+	wait_until 5 children_are "$SERVE_PID" 2
+	pids=$(child_pids "$SERVE_PID")
+	"$FCGILOAD" -t 30 "$SOCK" "/hang?term=ignore" >/dev/null 2>&1 &
+	track $!
+	sleep 0.3
+	kill -KILL "$SERVE_PID"
+	for p in $pids; do
+		wait_until 5 eval "! kill -0 $p 2>/dev/null"
+	done
+}
+
+# What --isolate none gives up, as its man page says: a crash is the
+# server's.  (SIGABRT, which the sanitizers leave to its default.)
+@test "serve --isolate none: a function that crashes ends the server" {
+	start_serve --isolate none "$SOCK"
+	run -0 "$FCGILOAD" -e Hello "$SOCK" /hello
+	run "$FCGILOAD" "$SOCK" "/crash?sig=6"
+	assert_failure
+	wait_until 5 eval "! kill -0 $SERVE_PID 2>/dev/null"
+	SERVE_STATUS=0
+	wait "$SERVE_PID" || SERVE_STATUS=$?
+	assert_equal "$SERVE_STATUS" 134
 }
 
 @test "serve answers UNKNOWN_ROLE for the Filter role" {
@@ -1004,7 +1124,7 @@ violations() {
 		"fcgitool serve: bad --first-byte-timeout 'soon': not a number of seconds"
 	start_serve --trace --first-byte-timeout 0.5 --idle-timeout 5 "$SOCK"
 	run -0 raw whole -w 4000 "$SOCK" nothing
-	assert_output "eof"
+	assert_output --regexp "^eof [0-9]+$"
 	# Closed half a second after it was accepted, by the trace's clock.
 	awk '$2 == "c1" && / accept / { a = $1 }
 	     $2 == "c1" && / close / { c = $1 }
