@@ -803,29 +803,29 @@ fd_is() {
 # all (PR_SET_PDEATHSIG).  No process is left behind either way.
 @test "serve --isolate worker: a stop while a function hangs leaves no process" {
 	local pids p
-	start_serve --isolate worker --workers 2 "$SOCK"
+	start_serve --trace --isolate worker --workers 2 "$SOCK"
 	wait_until 5 children_are "$SERVE_PID" 2
 	pids=$(child_pids "$SERVE_PID")
 	"$FCGILOAD" -t 30 "$SOCK" "/hang?term=ignore" >/dev/null 2>&1 &
 	track $!
-	wait_until 5 grep -q '' <(ps -o stat= -p "$(echo $pids)" 2>/dev/null)
-	sleep 0.2
+	# The trace's last word before the call: the end of the body.
+	wait_until 10 grep -q 'STDIN .*end of stream' "$SERVE_OUT"
 	kill -TERM "$SERVE_PID"
-	sleep 0.2
+	# Passed on: the idle worker says so (two signals at once are one).
+	wait_until 10 grep -q 'signal Terminated' "$SERVE_OUT"
 	stop_serve
 	assert_equal "$SERVE_STATUS" 0
-	workers_clean
 	grep -q "inside a function at a second signal: killed" "$SERVE_ERR"
 	for p in $pids; do
 		wait_until 5 eval "! kill -0 $p 2>/dev/null"
 	done
 	# The supervisor killed outright: its workers go with it.
-	start_serve --isolate worker --workers 2 "$SOCK"
+	start_serve --trace --isolate worker --workers 2 "$SOCK"
 	wait_until 5 children_are "$SERVE_PID" 2
 	pids=$(child_pids "$SERVE_PID")
 	"$FCGILOAD" -t 30 "$SOCK" "/hang?term=ignore" >/dev/null 2>&1 &
 	track $!
-	sleep 0.3
+	wait_until 10 grep -q 'STDIN .*end of stream' "$SERVE_OUT"
 	kill -KILL "$SERVE_PID"
 	for p in $pids; do
 		wait_until 5 eval "! kill -0 $p 2>/dev/null"
@@ -1124,7 +1124,7 @@ violations() {
 		"fcgitool serve: bad --first-byte-timeout 'soon': not a number of seconds"
 	start_serve --trace --first-byte-timeout 0.5 --idle-timeout 5 "$SOCK"
 	run -0 raw whole -w 4000 "$SOCK" nothing
-	assert_output --regexp "^eof [0-9]+$"
+	assert_output "eof"
 	# Closed half a second after it was accepted, by the trace's clock.
 	awk '$2 == "c1" && / accept / { a = $1 }
 	     $2 == "c1" && / close / { c = $1 }
