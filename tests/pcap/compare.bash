@@ -30,9 +30,14 @@ records_tshark() {
 }
 
 # "A B x" lines into "A B x y z" per (A, B), in order of first sight,
-# then sorted.
+# then sorted.  A run of equal records is written once with its count
+# ("5:32768*32"), so that a listing that differs fits in a CI log.
 _group() {
-	awk '{ k = $1 " " $2
-		if (k in s) s[k] = s[k] " " $3; else { o[n++] = k; s[k] = $3 } }
-		END { for (i = 0; i < n; i++) print o[i] " " s[o[i]] }' | sort
+	awk 'function flush(k) { if (c[k] > 1) s[k] = s[k] "*" c[k] }
+		{ k = $1 " " $2
+		if (!(k in s)) { o[n++] = k; s[k] = $3; last[k] = $3; c[k] = 1 }
+		else if ($3 == last[k]) c[k]++
+		else { flush(k); s[k] = s[k] " " $3; last[k] = $3; c[k] = 1 } }
+		END { for (i = 0; i < n; i++) { flush(o[i]); print o[i] " " s[o[i]] } }' |
+		sort
 }
