@@ -128,7 +128,7 @@ static uint64_t decode(const uint8_t *in, size_t len, size_t chunk,
 		}
 	}
 	need(fcgi_decoder_finish(&d) == 0, "stream did not end cleanly");
-	fcgi_decoder_free(&d);
+	fcgi_decoder_fini(&d);
 	return n;
 }
 
@@ -269,10 +269,10 @@ int main(int argc, char **argv)
 	       "the whole-buffer\n decoder reads headers only; %llu PARAMS "
 	       "bodies per nv run; checksum %llu)\n",
 	       (unsigned long long)nparams, (unsigned long long)(sum & 0xffff));
-	fcgi_params_free(&out);
-	fcgi_buf_free(&bodies);
-	fcgi_buf_free(&stream);
-	fcgi_buf_free(&params);
+	fcgi_params_fini(&out);
+	fcgi_buf_fini(&bodies);
+	fcgi_buf_fini(&stream);
+	fcgi_buf_fini(&params);
 	free(dst);
 	free(fill);
 	return 0;

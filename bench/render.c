@@ -78,8 +78,7 @@ static double render(FILE *f, const struct fcgi_record recs[4], size_t n)
 
 	fcgi_render_opts_default(&o);
 	fcgi_sink_file(&sink, f);
-	r = fcgi_render_new(&sink, &o);
-	need(r != NULL, "out of memory");
+	need(fcgi_render_new(&r, &sink, &o) == 0, "out of memory");
 	t0 = now();
 	for (size_t i = 0; i < n; i++) {
 		fcgi_render_record(r, "c1", ts, dirs[i % 4], &recs[i % 4]);

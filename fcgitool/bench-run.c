@@ -717,7 +717,7 @@ static void thread_free(struct bthread *t)
 	if (t->conns != NULL) {
 		for (unsigned i = 0; i < t->nconns; i++) {
 			free(t->conns[i].slots);
-			fcgi_buf_free(&t->conns[i].wbuf);
+			fcgi_buf_fini(&t->conns[i].wbuf);
 		}
 	}
 	free(t->conns);

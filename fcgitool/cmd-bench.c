@@ -420,7 +420,7 @@ int cmd_bench(int argc, char **argv)
 		rc = EXIT_IO;
 	}
 out:
-	fcgi_params_free(&params);
+	fcgi_params_fini(&params);
 	free(body);
 	free(b.params);
 	free(b.headers);

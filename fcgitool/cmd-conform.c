@@ -464,7 +464,7 @@ int cmd_conform(int argc, char **argv)
 	cf_out_free(out);
 	rc = counts[CF_FAIL] > 0 ? EXIT_PEER : EXIT_OK;
 out:
-	cf_ctx_free(&ctx);
+	cf_ctx_fini(&ctx);
 	cf_patterns_free(&o.only);
 	cf_patterns_free(&o.skip);
 	cf_baseline_free(&o.baseline);

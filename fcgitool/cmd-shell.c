@@ -201,11 +201,11 @@ static void teardown(struct shell *sh)
 	sh_raw_free(sh);
 	fcgi_render_free(sh->render);
 	free(sh->redact);
-	fcgi_buf_free(&sh->journal);
-	fcgi_buf_free(&sh->jstate);
-	sh_req_free(&sh->req);
+	fcgi_buf_fini(&sh->journal);
+	fcgi_buf_fini(&sh->jstate);
+	sh_req_fini(&sh->req);
 	if (sh->have_last)
-		sh_req_free(&sh->last);
+		sh_req_fini(&sh->last);
 }
 
 int shell_main(const char *address, const struct request_opts *o,

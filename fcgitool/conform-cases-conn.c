@@ -113,8 +113,8 @@ static void b_slow_records(struct cf_script *s)
 	sb_rec(s, FCGI_STDIN, 1, NULL, 0);
 	sb_expect_echo(s, 1, NULL, 0);
 	b_finish(s, 1);
-	fcgi_buf_free(&one);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&one);
+	fcgi_params_fini(&p);
 }
 
 /* The first 48 bytes one at a time, 10 ms apart, then the rest. */
@@ -253,8 +253,8 @@ static void close_in(struct cf_script *s, enum phase ph, enum cf_op how)
 		}
 		sb_step(s, how, 0, 0);
 	}
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 static void b_close_begin(struct cf_script *s)

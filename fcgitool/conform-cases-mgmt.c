@@ -29,7 +29,7 @@ static void gv_rec(struct cf_script *s, const char *const *names, size_t n,
 		s->err = FCGI_ELIMIT;
 	sb_rec_pad(s, FCGI_GET_VALUES, id, b.data, b.len,
 		   pad < 0 ? fcgi_padding_for(b.len, 8) : (uint8_t)pad);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* Wait for the result; only briefly when the target did not answer the
@@ -101,7 +101,7 @@ static void b_gv_with_value(struct cf_script *s)
 		s->err = FCGI_ENOMEM;
 	sb_rec(s, FCGI_GET_VALUES, 0, b.data, b.len);
 	gv_wait(s);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void b_gv_nonzero_id(struct cf_script *s)
@@ -173,8 +173,8 @@ static void b_gv_mid_request(struct cf_script *s)
 	sb_rec(s, FCGI_PARAMS, 1, NULL, 0);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 static void b_gv_then_request(struct cf_script *s)

@@ -45,7 +45,7 @@ static void value_of(struct cf_script *s, size_t n)
 	if (with_pair(s->ctx, &p, "X_CONFORM", 9, 'v', n) != 0)
 		s->err = FCGI_ENOMEM;
 	with_params(s, &p);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void b_value_127(struct cf_script *s)
@@ -83,7 +83,7 @@ static void b_name_128(struct cf_script *s)
 	if (with_pair(s->ctx, &p, name, sizeof(name), 'v', 5) != 0)
 		s->err = FCGI_ENOMEM;
 	with_params(s, &p);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void b_both_long(struct cf_script *s)
@@ -96,7 +96,7 @@ static void b_both_long(struct cf_script *s)
 	if (with_pair(s->ctx, &p, name, sizeof(name), 'v', 300) != 0)
 		s->err = FCGI_ENOMEM;
 	with_params(s, &p);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 /* Append one length in the four-byte form, whatever its size. */
@@ -137,8 +137,8 @@ static void b_long_form(struct cf_script *s)
 	sb_stream(s, FCGI_PARAMS, 1, enc.data, enc.len, 0);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 static void add_pair(struct cf_script *s, const void *name, size_t nl,
@@ -150,7 +150,7 @@ static void add_pair(struct cf_script *s, const void *name, size_t nl,
 	    fcgi_params_add(&p, name, nl, value, vl) != 0)
 		s->err = FCGI_ENOMEM;
 	with_params(s, &p);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void b_empty_value(struct cf_script *s)
@@ -193,7 +193,7 @@ static void b_duplicate(struct cf_script *s)
 	    fcgi_params_add(&p, "X_CONFORM_DUP", 13, "two", 3) != 0)
 		s->err = FCGI_ENOMEM;
 	with_params(s, &p);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void b_many_pairs(struct cf_script *s)
@@ -210,7 +210,7 @@ static void b_many_pairs(struct cf_script *s)
 			s->err = FCGI_ENOMEM;
 	}
 	with_params(s, &p);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 /* 100 KiB of params in pairs of 2000 bytes: several records, each cut
@@ -230,7 +230,7 @@ static void b_params_100k(struct cf_script *s)
 			s->err = FCGI_ENOMEM;
 	}
 	with_params(s, &p);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void b_reversed(struct cf_script *s)
@@ -249,8 +249,8 @@ static void b_reversed(struct cf_script *s)
 			s->err = FCGI_ENOMEM;
 	}
 	with_params(s, &r);
-	fcgi_params_free(&p);
-	fcgi_params_free(&r);
+	fcgi_params_fini(&p);
+	fcgi_params_fini(&r);
 }
 
 /* Each pair in a PARAMS record of its own. */
@@ -278,8 +278,8 @@ static void b_pair_per_record(struct cf_script *s)
 	sb_rec(s, FCGI_PARAMS, 1, NULL, 0);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_buf_free(&one);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&one);
+	fcgi_params_fini(&p);
 }
 
 /* ---- pairs split across records ------------------------------------------- */
@@ -329,8 +329,8 @@ static void split_at(struct cf_script *s, const char *name, int where)
 	sb_params_cut(s, 1, &p, &cut, 1);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_params_free(&p);
-	fcgi_params_free(&base);
+	fcgi_params_fini(&p);
+	fcgi_params_fini(&base);
 }
 
 static void b_split_lengths(struct cf_script *s)
@@ -372,8 +372,8 @@ static void b_params_1_byte_records(struct cf_script *s)
 	sb_rec(s, FCGI_PARAMS, 1, NULL, 0);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 /* ---- malformed pairs ------------------------------------------------------ */
@@ -396,8 +396,8 @@ static void params_then(struct cf_script *s, const uint8_t *raw, size_t n)
 	sb_stream(s, FCGI_PARAMS, 1, enc.data, enc.len, 0);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 /* A pair whose value length (50) runs past the end of the stream. */
@@ -452,7 +452,7 @@ static void b_params_after_end(struct cf_script *s)
 	sb_rec(s, FCGI_PARAMS, 1, b.data, b.len);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* PARAMS never ended; STDIN follows. */

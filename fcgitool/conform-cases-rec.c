@@ -163,7 +163,7 @@ static int params_65535(const struct cf_ctx *ctx, struct fcgi_params *p)
 	fcgi_buf_init(&enc, NULL, 0);
 	rc = fcgi_params_encode(p, &enc);
 	have = enc.len;
-	fcgi_buf_free(&enc);
+	fcgi_buf_fini(&enc);
 	/* X_CONFORM_FILL: 1 + 4 length bytes, 14 name bytes. */
 	if (rc != 0 || have + 19 + 128 > FCGI_MAX_CONTENT)
 		return rc != 0 ? rc : FCGI_ELIMIT;
@@ -193,8 +193,8 @@ static void max_params(struct cf_script *s, uint8_t pad)
 	sb_rec(s, FCGI_PARAMS, 1, NULL, 0);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 static void b_content_max(struct cf_script *s)
@@ -358,7 +358,7 @@ static void b_inactive(struct cf_script *s)
 	sb_stream(s, FCGI_STDIN, 5, junk, sizeof(junk) - 1, 0);
 	sb_request(s, 1, 0, NULL, 0);
 	b_finish(s, 1);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 /* The first record is STDIN for request 1, which is not active yet. */
@@ -479,8 +479,8 @@ static void b_mpx_two(struct cf_script *s)
 	sb_expect_echo(s, 2, b2, 6);
 	sb_wait_end(s, 1);
 	sb_wait_end(s, 2);
-	fcgi_params_free(&p1);
-	fcgi_params_free(&p2);
+	fcgi_params_fini(&p1);
+	fcgi_params_fini(&p2);
 }
 
 /* Judge requests first..last on conn 0 with the case's sets. */
@@ -543,8 +543,8 @@ static void b_mpx_interleaved(struct cf_script *s)
 	}
 	for (id = 1; id <= 3; id++)
 		sb_wait_end(s, id);
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 static void j_mpx_three(struct cf_verdict *v, const struct cf_case *k,

@@ -213,7 +213,7 @@ static void b_role_filter(struct cf_script *s)
 	q.no_echo = true;
 	rq_build(s, &q);
 	b_finish(s, 1);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void b_role_0(struct cf_script *s)
@@ -293,7 +293,7 @@ static void b_authorizer_no_stdin(struct cf_script *s)
 	q.no_echo = true;
 	rq_build(s, &q);
 	b_finish(s, 1);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void b_filter_no_data(struct cf_script *s)
@@ -310,7 +310,7 @@ static void b_filter_no_data(struct cf_script *s)
 	q.no_echo = true;
 	rq_build(s, &q);
 	sb_step(s, OP_WAIT_END, 1, (uint32_t)s->ctx->quiet_ms);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 /* ---- malformed BEGIN_REQUEST ------------------------------------------- */
@@ -404,8 +404,8 @@ static void b_duplicate(struct cf_script *s)
 	sb_rec(s, FCGI_PARAMS, 1, NULL, 0);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 /* ---- STDIN --------------------------------------------------------------- */
@@ -483,7 +483,7 @@ static void cl_req(struct cf_script *s, const char *cl, const uint8_t *body,
 	q.no_echo = echo == 0;
 	rq_build(s, &q);
 	b_finish(s, 1);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void b_body_shorter(struct cf_script *s)
@@ -686,8 +686,8 @@ static void abort_in(struct cf_script *s, enum phase ph, uint8_t flags)
 	}
 	sb_rec(s, FCGI_ABORT_REQUEST, 1, NULL, 0);
 	sb_wait_end(s, 1);
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 static void b_abort_begin(struct cf_script *s)
@@ -906,8 +906,8 @@ static void b_params_first(struct cf_script *s)
 	sb_rec(s, FCGI_PARAMS, 1, NULL, 0);
 	rq_stdin(s, &q);
 	b_finish(s, 1);
-	fcgi_buf_free(&enc);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&enc);
+	fcgi_params_fini(&p);
 }
 
 static void j_params_first(struct cf_verdict *v, const struct cf_case *k,

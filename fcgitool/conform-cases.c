@@ -105,9 +105,9 @@ void rq_params(struct cf_script *s, const struct rq *q)
 	rq_chunks(s, q, FCGI_PARAMS, enc.data, enc.len, 0);
 	if (!q->no_params_end)
 		rq_rec(s, q, FCGI_PARAMS, q->id, NULL, 0);
-	fcgi_buf_free(&enc);
-	fcgi_buf_free(&one);
-	fcgi_params_free(&own);
+	fcgi_buf_fini(&enc);
+	fcgi_buf_fini(&one);
+	fcgi_params_fini(&own);
 }
 
 void rq_stdin(struct cf_script *s, const struct rq *q)

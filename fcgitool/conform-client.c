@@ -399,8 +399,8 @@ static void answer_values(struct cconn *cc)
 	sb_rec(&s, FCGI_GET_VALUES_RESULT, 0, b.data, b.len);
 	sb_send(&s);
 	play(cc, &s);
-	fcgi_buf_free(&b);
-	cf_script_free(&s);
+	fcgi_buf_fini(&b);
+	cf_script_fini(&s);
 	cc->values_due = false;
 }
 
@@ -439,18 +439,18 @@ static void answer_due(struct client *cl, struct cconn *cc)
 				cl->obs[r->ci].answered = s.nsteps > 0;
 			if (s.nsteps == 0) {
 				/* Held on purpose: stays until an abort. */
-				cf_script_free(&s);
+				cf_script_fini(&s);
 				i++;
 				continue;
 			}
 		} else {
-			cf_script_free(&s);
+			cf_script_fini(&s);
 			i++;
 			continue;
 		}
 		cc->closing_case = r->ci;
 		play(cc, &s);
-		cf_script_free(&s);
+		cf_script_fini(&s);
 		req_drop(cc, r);
 		/* FastCGI 1.0, 5.1: without KEEP_CONN the application
 		 * closes after the answer. */
@@ -816,7 +816,7 @@ int cl_run(const struct cl_opts *o, struct cf_out *out, unsigned counts[5],
 				n++;
 		cf_ctx_init(&ctx);
 		cf_out_begin(out, n, &ctx, o->listen, "client");
-		cf_ctx_free(&ctx);
+		cf_ctx_fini(&ctx);
 		for (i = 0; i < cl.ncases; i++) {
 			if (!chosen(o, cl.cases[i].k.id))
 				continue;

@@ -279,17 +279,17 @@ int cf_outcome_init(struct cf_outcome *o)
 	return 0;
 }
 
-void cf_outcome_free(struct cf_outcome *o)
+void cf_outcome_fini(struct cf_outcome *o)
 {
 	size_t i;
 
 	for (i = 0; i < CF_MAX_CONNS; i++) {
 		fcgi_conn_free(o->conn[i].obs);
 		o->conn[i].obs = NULL;
-		fcgi_params_free(&o->conn[i].vals);
+		fcgi_params_fini(&o->conn[i].vals);
 	}
 	for (i = 0; i < o->nreq; i++)
-		fcgi_buf_free(&o->req[i].out);
+		fcgi_buf_fini(&o->req[i].out);
 	o->nreq = 0;
 }
 
@@ -413,7 +413,7 @@ int cf_answer_status(const struct cf_req *r)
 	used = fcgi_cgi_feed(&cgi, r->out.data, r->out.len);
 	if (used >= 0 && cgi.done)
 		st = cgi.status;
-	fcgi_cgi_free(&cgi);
+	fcgi_cgi_fini(&cgi);
 	return st;
 }
 
@@ -451,7 +451,7 @@ static unsigned complete_kind(const struct cf_script *s, const struct cf_req *r,
 			 : r->out_bytes == 0 ? "no STDOUT"
 					     : "no end of the CGI header block",
 			 (unsigned long long)r->out_bytes);
-		fcgi_cgi_free(&cgi);
+		fcgi_cgi_fini(&cgi);
 		return A_NOCGI;
 	}
 	body = r->out.data + used;
@@ -479,7 +479,7 @@ static unsigned complete_kind(const struct cf_script *s, const struct cf_req *r,
 			 cgi.status, (unsigned long)r->app_status);
 		kind = A_OK;
 	}
-	fcgi_cgi_free(&cgi);
+	fcgi_cgi_fini(&cgi);
 	return kind;
 }
 

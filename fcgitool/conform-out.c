@@ -345,8 +345,8 @@ static char *sends_text(const struct cf_case *k, const struct cf_ctx *ctx)
 		text = (char *)out.data;
 		out.data = NULL;
 	}
-	fcgi_buf_free(&out);
-	cf_script_free(&s);
+	fcgi_buf_fini(&out);
+	cf_script_fini(&s);
 	return text;
 }
 
@@ -409,8 +409,8 @@ static char *answer_text(const struct cl_case *c)
 		text = (char *)out.data;
 		out.data = NULL;
 	}
-	fcgi_buf_free(&out);
-	cf_script_free(&s);
+	fcgi_buf_fini(&out);
+	cf_script_fini(&s);
 	return text;
 }
 

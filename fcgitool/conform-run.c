@@ -547,8 +547,8 @@ bool cf_probe(const struct cf_run_opts *ro, const struct cf_ctx *ctx, char *got,
 		a = cf_classify(&s, &o, 0, 1, -1, got, n);
 		ok = (a & A_COMPLETE) != 0;
 	}
-	cf_outcome_free(&o);
-	cf_script_free(&s);
+	cf_outcome_fini(&o);
+	cf_script_fini(&s);
 	return ok;
 }
 
@@ -591,7 +591,7 @@ int cf_discover(const struct cf_run_opts *ro, struct cf_ctx *ctx, char *err,
 			s.err = FCGI_ENOMEM;
 	sb_rec(&s, FCGI_GET_VALUES, 0, b.data, b.len);
 	sb_wait_mgmt(&s);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	cf_outcome_init(&o);
 	if (s.err != 0 ||
 	    cf_run_script(ro, &s, SPLIT_WHOLE, 0, &o, err, errlen) != 0) {
@@ -606,8 +606,8 @@ int cf_discover(const struct cf_run_opts *ro, struct cf_ctx *ctx, char *err,
 		if (ctx->mpxs > 1)
 			ctx->mpxs = -1;
 	}
-	cf_outcome_free(&o);
-	cf_script_free(&s);
+	cf_outcome_fini(&o);
+	cf_script_fini(&s);
 	if (rc != 0)
 		return rc;
 
@@ -632,7 +632,7 @@ int cf_discover(const struct cf_run_opts *ro, struct cf_ctx *ctx, char *err,
 			rc = -2;
 		}
 	}
-	cf_outcome_free(&o);
-	cf_script_free(&s);
+	cf_outcome_fini(&o);
+	cf_script_fini(&s);
 	return rc;
 }

@@ -22,9 +22,9 @@ void cf_ctx_init(struct cf_ctx *ctx)
 	ctx->idle_ms = 1000;
 }
 
-void cf_ctx_free(struct cf_ctx *ctx)
+void cf_ctx_fini(struct cf_ctx *ctx)
 {
-	fcgi_params_free(&ctx->base);
+	fcgi_params_fini(&ctx->base);
 }
 
 void cf_script_init(struct cf_script *s, const struct cf_ctx *ctx)
@@ -36,10 +36,10 @@ void cf_script_init(struct cf_script *s, const struct cf_ctx *ctx)
 	s->ctx = ctx;
 }
 
-void cf_script_free(struct cf_script *s)
+void cf_script_fini(struct cf_script *s)
 {
-	fcgi_buf_free(&s->bytes);
-	fcgi_buf_free(&s->expect);
+	fcgi_buf_fini(&s->bytes);
+	fcgi_buf_fini(&s->expect);
 }
 
 static void fail(struct cf_script *s, int rc)
@@ -118,8 +118,8 @@ void sb_params(struct cf_script *s, uint16_t id, const struct fcgi_params *p)
 		fail(s, fcgi_buf_append(&enc, one.data, one.len));
 	}
 	sb_stream(s, FCGI_PARAMS, id, enc.data, enc.len, 0);
-	fcgi_buf_free(&enc);
-	fcgi_buf_free(&one);
+	fcgi_buf_fini(&enc);
+	fcgi_buf_fini(&one);
 }
 
 void sb_params_cut(struct cf_script *s, uint16_t id,
@@ -142,7 +142,7 @@ void sb_params_cut(struct cf_script *s, uint16_t id,
 		from = to;
 	}
 	sb_rec(s, FCGI_PARAMS, id, NULL, 0);
-	fcgi_buf_free(&enc);
+	fcgi_buf_fini(&enc);
 }
 
 void sb_stream_chunks(struct cf_script *s, uint8_t type, uint16_t id,
@@ -245,7 +245,7 @@ void sb_request(struct cf_script *s, uint16_t id, uint8_t flags,
 	sb_params(s, id, &p);
 	sb_stream(s, FCGI_STDIN, id, body, n, 0);
 	sb_expect_echo(s, id, body, n);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static struct cf_step *new_step(struct cf_script *s, enum cf_op op)

@@ -77,8 +77,8 @@ static bool run_once(const struct cf_suite_opts *so, const struct cf_case *k,
 		if (o.probe_run && !o.probe_ok)
 			alive = false;
 	}
-	cf_outcome_free(&o);
-	cf_script_free(&s);
+	cf_outcome_fini(&o);
+	cf_script_fini(&s);
 	if (!alive) {
 		/* A server restarting a worker may need a moment. */
 		pause_ms(1000);

@@ -73,7 +73,7 @@ struct cf_ctx {
 /* Fill ctx with defaults: no params, echo off, status 200, values
  * unknown, 2 s / 0.3 s / 1 s. */
 void cf_ctx_init(struct cf_ctx *ctx);
-void cf_ctx_free(struct cf_ctx *ctx);
+void cf_ctx_fini(struct cf_ctx *ctx);
 
 /* ---- scripts: the bytes a case sends, and when ---------------------- */
 
@@ -130,7 +130,7 @@ struct cf_script {
 };
 
 void cf_script_init(struct cf_script *s, const struct cf_ctx *ctx);
-void cf_script_free(struct cf_script *s);
+void cf_script_fini(struct cf_script *s);
 
 /* Building (conform-script.c).  Failures are sticky in s->err. */
 void sb_raw(struct cf_script *s, const void *p, size_t n);
@@ -266,9 +266,9 @@ struct cf_outcome {
 	char probe_got[200];
 };
 
-/* 0 or FCGI_ENOMEM (then cf_outcome_free() is still safe). */
+/* 0 or FCGI_ENOMEM (then cf_outcome_fini() is still safe). */
 int cf_outcome_init(struct cf_outcome *o);
-void cf_outcome_free(struct cf_outcome *o);
+void cf_outcome_fini(struct cf_outcome *o);
 /* Make conn c's observer; 0 or FCGI_ENOMEM. */
 int cf_outcome_open(struct cf_outcome *o, uint8_t c);
 /* Bytes we sent on conn c, and bytes that came back on it. */

@@ -294,7 +294,7 @@ static void req_done(struct pv_ctx *x, struct cap_conn *c, struct preq *r)
 		break;
 	}
 	TAILQ_REMOVE(&pc->reqs, r, link);
-	fcgi_cgi_free(&r->cgi);
+	fcgi_cgi_fini(&r->cgi);
 	free(r);
 }
 

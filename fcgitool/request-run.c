@@ -257,7 +257,7 @@ out:
 	}
 	request_body_close(&in);
 	request_body_close(&data);
-	fcgi_params_free(&params);
-	fcgi_params_free(&names);
+	fcgi_params_fini(&params);
+	fcgi_params_fini(&names);
 	return rc;
 }

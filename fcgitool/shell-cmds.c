@@ -129,7 +129,7 @@ void sh_journal(struct shell *sh, const struct sh_words *w,
 			fcgi_buf_reset(&sh->jstate);
 			sh_bput(&sh->jstate, s.data, s.len);
 		}
-		fcgi_buf_free(&s);
+		fcgi_buf_fini(&s);
 	}
 	if (w != NULL)
 		sh_words_line(&sh->journal, w, NULL);
@@ -167,7 +167,7 @@ static int c_save(struct shell *sh, const struct sh_words *w)
 	if (tail.len != sh->jstate.len ||
 	    memcmp(tail.data, sh->jstate.data, tail.len) != 0)
 		fwrite(tail.data, 1, tail.len, f);
-	fcgi_buf_free(&tail);
+	fcgi_buf_fini(&tail);
 	if (fclose(f) != 0) {
 		sh_err(sh, "save: cannot write '%s': %s", w->v[1].s,
 		       strerror(errno));

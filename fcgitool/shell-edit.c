@@ -199,7 +199,7 @@ static int body_edit(struct shell *sh)
 	sh_bput(&cmd, "", 1);
 	fflush(sh->out);
 	st = system((const char *)cmd.data);
-	fcgi_buf_free(&cmd);
+	fcgi_buf_fini(&cmd);
 	if (st != 0) {
 		sh_err(sh,
 		       "body: the editor '%s' failed; the body is as it was",
@@ -374,7 +374,7 @@ int sh_cmd_reset(struct shell *sh, const struct sh_words *w)
 {
 	if (sh_nargs(sh, w, 0, 0) != 0)
 		return -1;
-	sh_req_free(&sh->req);
+	sh_req_fini(&sh->req);
 	sh_req_init(&sh->req);
 	return 0;
 }
@@ -394,7 +394,7 @@ int sh_cmd_preset(struct shell *sh, const struct sh_words *w)
 		       p);
 		return -1;
 	}
-	sh_req_free(&sh->req);
+	sh_req_fini(&sh->req);
 	sh_req_init(&sh->req);
 	/* PHP-FPM matches pm.status_path and ping.path against
 	 * SCRIPT_NAME, and wants a SCRIPT_FILENAME that is not a file. */
@@ -519,6 +519,6 @@ int sh_cmd_show_cmd(struct shell *sh, const struct sh_words *w)
 	fcgi_buf_init(&b, NULL, 0);
 	sh_req_cmdline(&sh->req, sh->address, &b);
 	fprintf(sh->out, "%.*s\n", (int)b.len, (const char *)b.data);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	return 0;
 }

@@ -195,6 +195,6 @@ char *sh_history_line(const struct shell *sh, const char *line)
 	}
 	sh_words_free(&w);
 	if (out == NULL)
-		fcgi_buf_free(&b);
+		fcgi_buf_fini(&b);
 	return out;
 }

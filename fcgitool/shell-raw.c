@@ -533,8 +533,8 @@ int sh_cmd_raw(struct shell *sh, const struct sh_words *w)
 	raw_write(sh, rec.data, rec.len);
 	rc = 0;
 out:
-	fcgi_buf_free(&c);
-	fcgi_buf_free(&rec);
+	fcgi_buf_fini(&c);
+	fcgi_buf_fini(&rec);
 	return rc;
 }
 
@@ -556,7 +556,7 @@ int sh_cmd_bytes(struct shell *sh, const struct sh_words *w)
 	}
 	fcgi_buf_init(&c, NULL, 0);
 	if (content(sh, w, i, form, FCGI_STDIN, &c) != 0) {
-		fcgi_buf_free(&c);
+		fcgi_buf_fini(&c);
 		return -1;
 	}
 	sh_journal(sh, w, NULL);
@@ -567,7 +567,7 @@ int sh_cmd_bytes(struct shell *sh, const struct sh_words *w)
 		     c.len > 64 ? "..." : "");
 		raw_write(sh, c.data, c.len);
 	}
-	fcgi_buf_free(&c);
+	fcgi_buf_fini(&c);
 	return 0;
 }
 

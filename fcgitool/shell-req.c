@@ -44,7 +44,7 @@ void sh_req_init(struct sh_req *r)
 	r->role = FCGI_RESPONDER;
 }
 
-void sh_req_free(struct sh_req *r)
+void sh_req_fini(struct sh_req *r)
 {
 	size_t i;
 
@@ -271,7 +271,7 @@ void sh_built_free(struct sh_built *b)
 {
 	request_body_close(&b->in);
 	request_body_close(&b->data);
-	fcgi_params_free(&b->params);
+	fcgi_params_fini(&b->params);
 	free(b->headers);
 	b->headers = NULL;
 }
@@ -447,7 +447,7 @@ static void param_arg(struct fcgi_buf *out, const struct request_param *p)
 			die(EXIT_IO, "out of memory");
 	}
 	pquote(out, t.data, t.len);
-	fcgi_buf_free(&t);
+	fcgi_buf_fini(&t);
 }
 
 void sh_req_cmdline(const struct sh_req *r, const char *address,

@@ -244,7 +244,7 @@ static void summary(struct xchg *x, const struct fcgi_client_result *r)
 		sh_bput(&b, "\033[0m", 4);
 	sh_bput(&b, "\n", 1);
 	fwrite(b.data, 1, b.len, sh->out);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* The collected answer as lines to compare (watch): the timings are
@@ -493,7 +493,7 @@ void sh_bg_reap(struct shell *sh)
 	if (bg == NULL || !bg->x.done)
 		return;
 	request_out_free(bg->x.ro);
-	fcgi_buf_free(&bg->x.view);
+	fcgi_buf_fini(&bg->x.view);
 	sh_built_free(&bg->b);
 	free(bg);
 	sh->bg = NULL;
@@ -603,7 +603,7 @@ static int send_one(struct shell *sh, const struct sh_req *rq, int verbose,
 	}
 	if (rq != &sh->last) {
 		if (sh->have_last)
-			sh_req_free(&sh->last);
+			sh_req_fini(&sh->last);
 		sh_req_copy(&sh->last, rq);
 		sh->have_last = 1;
 	}
@@ -615,7 +615,7 @@ static int send_one(struct shell *sh, const struct sh_req *rq, int verbose,
 	memset(&x, 0, sizeof(x));
 	x.mode = X_SHOW;
 	rc = exchange(sh, &x, &b, rq, verbose, NULL);
-	fcgi_buf_free(&x.view);
+	fcgi_buf_fini(&x.view);
 	sh_built_free(&b);
 	if (rc < 0)
 		return 0;
@@ -670,7 +670,7 @@ int sh_cmd_repeat(struct shell *sh, const struct sh_words *w)
 	}
 	sh_journal(sh, w, &sh->req);
 	if (sh->have_last)
-		sh_req_free(&sh->last);
+		sh_req_fini(&sh->last);
 	sh_req_copy(&sh->last, &sh->req);
 	sh->have_last = 1;
 	for (i = 0; i < n && !sh->interrupted; i++) {
@@ -681,12 +681,12 @@ int sh_cmd_repeat(struct shell *sh, const struct sh_words *w)
 		x.mode = X_LINE;
 		rc = exchange(sh, &x, &b, &sh->req, verbose, NULL);
 		if (rc < 0) {
-			fcgi_buf_free(&x.view);
+			fcgi_buf_fini(&x.view);
 			break;
 		}
 		fprintf(sh->out, "#%lu %.*s\n", i + 1, (int)x.view.len,
 			(const char *)x.view.data);
-		fcgi_buf_free(&x.view);
+		fcgi_buf_fini(&x.view);
 		if (rc > worst)
 			worst = rc;
 		if (rc == EXIT_OK)
@@ -725,7 +725,7 @@ int sh_send_view(struct shell *sh, struct sh_built *b, struct fcgi_buf *view)
 	x.mode = X_VIEW;
 	rc = exchange(sh, &x, b, &sh->req, 0, NULL);
 	if (rc < 0) {
-		fcgi_buf_free(&x.view);
+		fcgi_buf_fini(&x.view);
 		return -1;
 	}
 	*view = x.view;
@@ -764,9 +764,9 @@ int sh_cmd_get_values(struct shell *sh, const struct sh_words *w)
 	memset(&x, 0, sizeof(x));
 	x.mode = X_VALUES;
 	rc = exchange(sh, &x, &b, &sh->req, sh->verbose, &names);
-	fcgi_buf_free(&x.view);
+	fcgi_buf_fini(&x.view);
 	sh_built_free(&b);
-	fcgi_params_free(&names);
+	fcgi_params_fini(&names);
 	if (rc >= 0)
 		sh->status = rc;
 	return 0;

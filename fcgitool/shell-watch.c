@@ -185,10 +185,10 @@ int sh_cmd_watch(struct shell *sh, const struct sh_words *w)
 			free(lb.len);
 		}
 		fflush(sh->out);
-		fcgi_buf_free(&prev);
+		fcgi_buf_fini(&prev);
 		prev = view;
 	}
-	fcgi_buf_free(&prev);
+	fcgi_buf_fini(&prev);
 	sh_built_free(&b);
 	if (round > 0) {
 		snprintf(line, sizeof(line), "watch %s %lu", w->v[1].s, round);

@@ -42,7 +42,7 @@ struct sh_built {
 };
 
 void sh_req_init(struct sh_req *r);
-void sh_req_free(struct sh_req *r);
+void sh_req_fini(struct sh_req *r);
 /* 0, or -1 when memory runs out. */
 int sh_req_copy(struct sh_req *dst, const struct sh_req *src);
 /* The request fcgitool request's options describe (request -I). */

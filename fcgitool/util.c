@@ -212,8 +212,9 @@ int want_color(FILE *f)
 
 struct fcgi_render *render_open(FILE *f, const struct fcgi_render_opts *opts)
 {
+	struct fcgi_render *r;
 	struct fcgi_sink sink;
 
 	fcgi_sink_file(&sink, f);
-	return fcgi_render_new(&sink, opts);
+	return fcgi_render_new(&r, &sink, opts) == 0 ? r : NULL;
 }

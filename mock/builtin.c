@@ -208,7 +208,7 @@ static int echo_json(const struct fcgi_params *p, const uint8_t *body,
 		fputs("Content-Type: application/json\r\n\r\n", out);
 		fwrite(b.data, 1, b.len, out);
 	}
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	return rc < 0 ? FCGI_ENOMEM : 0;
 }
 

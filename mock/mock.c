@@ -466,7 +466,7 @@ static int values(void *arg, const struct fcgi_params *names,
 	if (rc == 0 && v->mode != MOCK_VALUES_IGNORE)
 		rc = fcgi_record_encode(out, FCGI_GET_VALUES_RESULT,
 					FCGI_NULL_REQUEST_ID, c.data, c.len);
-	fcgi_buf_free(&c);
+	fcgi_buf_fini(&c);
 	if (rc != 0)
 		return rc;
 	if (m->o.trace != NULL)

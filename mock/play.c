@@ -159,12 +159,12 @@ static void record(struct builder *b, uint8_t type, uint16_t id,
 	rc = fcgi_record_encode_padded(&buf, type, id, content, len, pad);
 	if (rc != 0) {
 		b->err = rc;
-		fcgi_buf_free(&buf);
+		fcgi_buf_fini(&buf);
 		return;
 	}
 	buf.data[0] = b->version;
 	(void)add_bytes(b, FCGI_MOCK_WRITE, &buf);
-	fcgi_buf_free(&buf);
+	fcgi_buf_fini(&buf);
 }
 
 static void end_request(struct builder *b, uint32_t app, uint8_t ps)
@@ -265,9 +265,9 @@ static void headers(struct builder *b)
 		appendf(b, &hb, "\r\n");
 	}
 	appendf(b, &hb, "\r\n");
-	fcgi_buf_free(&body);
+	fcgi_buf_fini(&body);
 	stream(b, FCGI_STDOUT, &hb, 0);
-	fcgi_buf_free(&hb);
+	fcgi_buf_fini(&hb);
 }
 
 static void body(struct builder *b)
@@ -290,7 +290,7 @@ static void body(struct builder *b)
 	if (buf.len > 0 || (bd->kind == MOCK_BODY_GEN && bd->gen > 0))
 		stream(b, FCGI_STDOUT, &buf,
 		       bd->kind == MOCK_BODY_GEN ? bd->gen : 0);
-	fcgi_buf_free(&buf);
+	fcgi_buf_fini(&buf);
 }
 
 static void text_stream(struct builder *b, uint8_t type,
@@ -302,7 +302,7 @@ static void text_stream(struct builder *b, uint8_t type,
 	expand(b, t, &buf);
 	if (buf.len > 0)
 		stream(b, type, &buf, 0);
-	fcgi_buf_free(&buf);
+	fcgi_buf_fini(&buf);
 }
 
 /* FastCGI 1.0, 5.3: the streams end with an empty record each (STDERR
@@ -366,7 +366,7 @@ static void garbage(struct builder *b, const struct mock_step *s)
 	}
 	if (buf.len > 0)
 		(void)add_bytes(b, FCGI_MOCK_WRITE, &buf);
-	fcgi_buf_free(&buf);
+	fcgi_buf_fini(&buf);
 }
 
 /* Half a record: a STDOUT header that announces s->n content bytes, and
@@ -393,7 +393,7 @@ static void close_mid_record(struct builder *b, const struct mock_step *s)
 		if (fcgi_buf_append_u8(&buf, (uint8_t)line[i % 64]) != 0)
 			b->err = FCGI_ENOMEM;
 	(void)add_bytes(b, FCGI_MOCK_WRITE, &buf);
-	fcgi_buf_free(&buf);
+	fcgi_buf_fini(&buf);
 	(void)add(b, FCGI_MOCK_CLOSE);
 	b->stopped = true;
 }

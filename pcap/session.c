@@ -376,7 +376,7 @@ static void hunt(struct sflow *sf, int side, const uint8_t *p, size_t n)
 			fcgi_buf_reset(&held);
 			sd->hunt = held;
 		} else {
-			fcgi_buf_free(&held);
+			fcgi_buf_fini(&held);
 		}
 	}
 }
@@ -449,8 +449,8 @@ static struct sflow *sflow_new(struct cap_session *s, struct cap_flow *f)
 static void sflow_free(struct cap_session *s, struct sflow *sf)
 {
 	fcgi_conn_free(sf->conn);
-	fcgi_buf_free(&sf->side[0].hunt);
-	fcgi_buf_free(&sf->side[1].hunt);
+	fcgi_buf_fini(&sf->side[0].hunt);
+	fcgi_buf_fini(&sf->side[1].hunt);
 	fcgi_mem_free(s->mem, sf);
 }
 
@@ -523,7 +523,7 @@ static bool make_fcgi(struct cap_session *s, struct sflow *sf, int web)
 			fcgi_buf_reset(&held);
 			sd->hunt = held;
 		} else {
-			fcgi_buf_free(&held);
+			fcgi_buf_fini(&held);
 		}
 	}
 	return true;

@@ -538,10 +538,10 @@ int fcgi_client_req_new(struct fcgi_client_req **out, struct fcgi_client *c,
 	else if (rc == 0)
 		rc = copy_params(&r->params, o->params);
 	if (rc != 0) {
-		fcgi_params_free(&r->params);
-		fcgi_params_free(&r->names);
-		fcgi_params_free(&r->values);
-		fcgi_cgi_free(&r->cgi);
+		fcgi_params_fini(&r->params);
+		fcgi_params_fini(&r->names);
+		fcgi_params_fini(&r->values);
+		fcgi_cgi_fini(&r->cgi);
 		fcgi_mem_free(c->mem, r);
 		return rc;
 	}
@@ -561,13 +561,13 @@ static void req_free_now(struct fcgi_client_req *r)
 
 	if (r->c != NULL)
 		LIST_REMOVE(r, all_link);
-	fcgi_params_free(&r->params);
-	fcgi_params_free(&r->names);
-	fcgi_params_free(&r->values);
-	fcgi_cgi_free(&r->cgi);
-	fcgi_buf_free(&r->res.raw_headers);
-	fcgi_buf_free(&r->res.body);
-	fcgi_buf_free(&r->res.err);
+	fcgi_params_fini(&r->params);
+	fcgi_params_fini(&r->names);
+	fcgi_params_fini(&r->values);
+	fcgi_cgi_fini(&r->cgi);
+	fcgi_buf_fini(&r->res.raw_headers);
+	fcgi_buf_fini(&r->res.body);
+	fcgi_buf_fini(&r->res.err);
 	fcgi_mem_free(mem, r->in.buf);
 	fcgi_mem_free(mem, r->data.buf);
 	fcgi_mem_free(mem, r->viol);
@@ -988,12 +988,12 @@ static void start_probe(struct cconn *cc)
 	if (fcgi_params_add(&names, "FCGI_MPXS_CONNS", 15, "", 0) != 0 ||
 	    fcgi_params_add(&names, "FCGI_MAX_REQS", 13, "", 0) != 0 ||
 	    fcgi_client_req_new(&r, c, &o) != 0) {
-		fcgi_params_free(&names);
+		fcgi_params_fini(&names);
 		c->mpx = MPX_NO;
 		c->mpx_max = 1;
 		return;
 	}
-	fcgi_params_free(&names);
+	fcgi_params_fini(&names);
 	r->internal = true;
 	if (fcgi_client_process(r) != 0) {
 		c->mpx = MPX_NO;
@@ -1032,7 +1032,7 @@ static void cc_maybe_free(struct cconn *cc)
 		return;
 	if (cc->conn != NULL)
 		fcgi_conn_free(cc->conn);
-	fcgi_buf_free(&cc->wbuf);
+	fcgi_buf_fini(&cc->wbuf);
 	fcgi_mem_free(mem, cc->reqs);
 	fcgi_mem_free(mem, cc);
 	c->refs--;

@@ -112,8 +112,9 @@ const char *fcgi_io_fd_sockname(int fd, char *out, size_t n);
  * app). */
 bool fcgi_io_fd_is_listener(int fd);
 
-/* Accept one connection from a listening stream; NULL on failure. */
-uv_stream_t *fcgi_io_accept(uv_stream_t *server);
+/* Accept one connection from a listening stream into *out: 0,
+ * FCGI_ENOMEM, or FCGI_EIO when libuv cannot set it up or accept it. */
+int fcgi_io_accept(uv_stream_t **out, uv_stream_t *server);
 /* Close and free; cb (may be NULL) runs when done. */
 void fcgi_io_close(uv_stream_t *s, void (*cb)(void *arg), void *arg);
 /* Describe the peer of s ("unix", "127.0.0.1:51234") into out. */

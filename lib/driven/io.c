@@ -524,28 +524,30 @@ int fcgi_io_listen_fd(uv_loop_t *loop, int fd, int backlog, uv_connection_cb cb,
 	return 0;
 }
 
-uv_stream_t *fcgi_io_accept(uv_stream_t *server)
+int fcgi_io_accept(uv_stream_t **out, uv_stream_t *server)
 {
 	struct io_stream *io = io_new();
 	int rc;
 
+	*out = NULL;
 	if (io == NULL)
-		return NULL;
+		return FCGI_ENOMEM;
 	if (server->type == UV_NAMED_PIPE)
 		rc = uv_pipe_init(server->loop, &io->h.pipe, 0);
 	else
 		rc = uv_tcp_init(server->loop, &io->h.tcp);
 	if (rc != 0) {
 		free(io);
-		return NULL;
+		return FCGI_EIO;
 	}
 	if (uv_accept(server, &io->h.stream) != 0) {
 		fcgi_io_close(&io->h.stream, NULL, NULL);
-		return NULL;
+		return FCGI_EIO;
 	}
 	if (server->type == UV_TCP)
 		uv_tcp_nodelay(&io->h.tcp, 1);
-	return &io->h.stream;
+	*out = &io->h.stream;
+	return 0;
 }
 
 /* Format a TCP socket address as "host:port" or "[v6]:port". */

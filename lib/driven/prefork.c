@@ -384,7 +384,7 @@ static int make_answer(struct fcgi_buf *b, const struct fcgi_watch *w,
 	if (rc == 0)
 		rc = fcgi_record_encode(b, FCGI_STDOUT, (uint16_t)w->request_id,
 					resp.data, resp.len);
-	fcgi_buf_free(&resp);
+	fcgi_buf_fini(&resp);
 	if (rc == 0)
 		rc = fcgi_record_encode(b, FCGI_STDOUT, (uint16_t)w->request_id,
 					NULL, 0);
@@ -470,7 +470,7 @@ static void rescue(struct sup *s, unsigned i, bool timeout, uint32_t seq)
 			answer(fd, &b);
 		else
 			close(fd);
-		fcgi_buf_free(&b);
+		fcgi_buf_fini(&b);
 	}
 	if (timeout)
 		sup_log(s,

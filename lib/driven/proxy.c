@@ -298,7 +298,7 @@ static void req_emit(struct pconn *pc, struct preq *r, int ended,
 		}
 	}
 	pc->nreqs--;
-	fcgi_cgi_free(&r->cgi);
+	fcgi_cgi_fini(&r->cgi);
 	free(r);
 }
 
@@ -969,14 +969,14 @@ static void on_timer(struct fcgi_timer *t)
 	}
 	rb = rc == 0 ? rbuf_get(p, b.len) : NULL;
 	if (rb == NULL) {
-		fcgi_buf_free(&b);
+		fcgi_buf_fini(&b);
 		note(p, pc, "timeout", "out of memory; closing both sides");
 		close_all(pc, "out of memory");
 		return;
 	}
 	memcpy(rb->data, b.data, b.len);
 	rb->len = b.len;
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	note(p, pc, "timeout",
 	     "the upstream was silent for %.3f s with %u request%s open "
 	     "(id %u): answering %u and closing the upstream connection",
@@ -1072,8 +1072,8 @@ static void finish(struct pconn *pc)
 	if (pc->next != NULL)
 		pc->next->prev = pc->prev;
 	p->st.open--;
-	fcgi_buf_free(&pc->f[0].hold);
-	fcgi_buf_free(&pc->f[1].hold);
+	fcgi_buf_fini(&pc->f[0].hold);
+	fcgi_buf_fini(&pc->f[1].hold);
 	fcgi_conn_free(pc->obs);
 	free(pc);
 	proxy_check_done(p);
@@ -1235,9 +1235,10 @@ static void on_accept(uv_stream_t *server, int status)
 		note(p, NULL, "accept", "%s", uv_strerror(status));
 		return;
 	}
-	s = fcgi_io_accept(server);
-	if (s == NULL) {
-		note(p, NULL, "accept", "cannot accept a connection");
+	rc = fcgi_io_accept(&s, server);
+	if (rc != 0) {
+		note(p, NULL, "accept", "cannot accept a connection: %s",
+		     fcgi_strerror(rc));
 		return;
 	}
 	if (p->stopping) {

@@ -85,8 +85,8 @@ static void canned_destroy(struct fcgi_run *run)
 
 	if (c == NULL)
 		return;
-	fcgi_buf_free(&c->out);
-	fcgi_buf_free(&c->err);
+	fcgi_buf_fini(&c->out);
+	fcgi_buf_fini(&c->err);
 	fcgi_mem_free(c->mem, c);
 }
 

@@ -356,10 +356,10 @@ static void inline_destroy(struct fcgi_run *run)
 		return;
 	if (r->queued)
 		TAILQ_REMOVE(&r->host->ready, r, link);
-	fcgi_params_free(&r->params);
-	fcgi_buf_free(&r->body);
-	fcgi_buf_free(&r->out);
-	fcgi_buf_free(&r->err);
+	fcgi_params_fini(&r->params);
+	fcgi_buf_fini(&r->body);
+	fcgi_buf_fini(&r->out);
+	fcgi_buf_fini(&r->err);
 	fcgi_mem_free(r->host->mem, r);
 }
 

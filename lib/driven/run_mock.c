@@ -532,7 +532,7 @@ static int mock_start(void *self, const struct fcgi_run_info *info,
 	if (rc == 0 && fcgi_timer_init(r->loop, &r->timer, on_timer, r) != 0)
 		rc = FCGI_ENOMEM;
 	if (rc != 0) {
-		fcgi_params_free(&r->params);
+		fcgi_params_fini(&r->params);
 		fcgi_mem_free(mr->o.mem, r);
 		return rc;
 	}
@@ -662,10 +662,10 @@ static void mock_destroy(struct fcgi_run *run)
 {
 	struct mrun *r = (struct mrun *)run;
 
-	fcgi_params_free(&r->params);
-	fcgi_params_free(&r->subparams);
-	fcgi_buf_free(&r->body);
-	fcgi_buf_free(&r->rec);
+	fcgi_params_fini(&r->params);
+	fcgi_params_fini(&r->subparams);
+	fcgi_buf_fini(&r->body);
+	fcgi_buf_fini(&r->rec);
 	fcgi_timer_close(&r->timer, on_timer_closed);
 }
 

@@ -213,7 +213,7 @@ static void worker_one(uint8_t *buf, size_t buflen)
 	clearerr(stdin);
 	clearerr(stdout);
 	clearerr(stderr);
-	fcgi_params_free(&params);
+	fcgi_params_fini(&params);
 	free(big);
 	if (send(POOL_CTL_FD, &v, sizeof(v), MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(v))
@@ -370,7 +370,7 @@ static void job_free(struct job *j)
 	for (int i = 0; i < 3; i++)
 		if (j->fds[i] >= 0)
 			close(j->fds[i]);
-	fcgi_buf_free(&j->params);
+	fcgi_buf_fini(&j->params);
 	fcgi_mem_free(j->pool->mem, j);
 }
 
@@ -460,7 +460,7 @@ static int job_send(struct worker *w, struct job *j)
 		close(j->fds[i]);
 		j->fds[i] = -1;
 	}
-	fcgi_buf_free(&j->params);
+	fcgi_buf_fini(&j->params);
 	j->w = w;
 	w->job = j;
 	fcgi_proc_attach(j->run, w->pid);

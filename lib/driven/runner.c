@@ -309,7 +309,7 @@ static uint32_t proc_status(struct proc_run *r)
 			if (fcgi_cgi_error_response(
 				    &resp, 500, "the responder crashed\n") == 0)
 				r->cb->on_stdout(r->arg, resp.data, resp.len);
-			fcgi_buf_free(&resp);
+			fcgi_buf_fini(&resp);
 		}
 	}
 	return 128u + (uint32_t)sig;
@@ -991,7 +991,7 @@ void fcgi_proc_lost(struct fcgi_run *run, const char *why)
 				    &resp, 503,
 				    "no worker could be started\n") == 0)
 				r->cb->on_stdout(r->arg, resp.data, resp.len);
-			fcgi_buf_free(&resp);
+			fcgi_buf_fini(&resp);
 		}
 	}
 	r->aborted = true;

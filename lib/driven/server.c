@@ -405,7 +405,7 @@ static void conn_refuse(struct sconn *c, uint16_t id, uint8_t flags,
 	rc = fcgi_record_encode(&rec, FCGI_END_REQUEST, id, body, 8);
 	if (rc == 0)
 		rc = fcgi_conn_send_raw(c->conn, rec.data, rec.len);
-	fcgi_buf_free(&rec);
+	fcgi_buf_fini(&rec);
 	if (rc != 0) {
 		conn_fail(c, NULL, "cannot refuse a request", rc);
 		return;
@@ -504,7 +504,7 @@ static void req_answer(struct sreq *q, unsigned status, const char *why,
 	if (rc == 0)
 		rc = fcgi_conn_stream(q->c->conn, q->id, FCGI_STDOUT, resp.data,
 				      resp.len);
-	fcgi_buf_free(&resp);
+	fcgi_buf_fini(&resp);
 	n = snprintf(line, sizeof(line), "fcgitool: %s\n", why);
 	if (rc == 0 && n > 0 && (size_t)n < sizeof(line))
 		rc = fcgi_conn_stream(q->c->conn, q->id, FCGI_STDERR, line,
@@ -674,7 +674,7 @@ static int runner_values(struct sconn *c, const struct fcgi_params *names)
 	if (rc == 1 && raw.len > 0)
 		rc = fcgi_conn_send_raw(c->conn, raw.data, raw.len) == 0 ? 1
 									 : -1;
-	fcgi_buf_free(&raw);
+	fcgi_buf_fini(&raw);
 	if (rc < 0)
 		conn_fail(c, NULL, "cannot answer GET_VALUES", FCGI_ENOMEM);
 	return rc != 0;
@@ -718,7 +718,7 @@ static void on_get_values(struct sconn *c, const struct fcgi_event *ev)
 	}
 	if (rc == 0)
 		rc = fcgi_conn_values_result(c->conn, &vals);
-	fcgi_params_free(&vals);
+	fcgi_params_fini(&vals);
 	if (rc != 0)
 		conn_fail(c, NULL, "cannot answer GET_VALUES", rc);
 }
@@ -1424,8 +1424,7 @@ static void on_connection(uv_stream_t *server, int status)
 		srv_log(s, "%s: accept: %s", l->name, uv_strerror(status));
 		return;
 	}
-	st = fcgi_io_accept(server);
-	if (st == NULL)
+	if (fcgi_io_accept(&st, server) != 0)
 		return;
 	if (s->state != SRV_SERVING ||
 	    (s->nconns - s->nlinger >= s->o.max_conns &&

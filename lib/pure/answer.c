@@ -75,7 +75,7 @@ int fcgi_timeout_answer(struct fcgi_buf *out,
 		if (rc == 0)
 			rc = put_stdout(out, a->request_id, resp.data,
 					resp.len);
-		fcgi_buf_free(&resp);
+		fcgi_buf_fini(&resp);
 	}
 	/* FastCGI 1.0, 5.3: STDOUT always ends; STDERR ends if used. */
 	if (rc == 0 && !a->stdout_ended)

@@ -72,7 +72,7 @@ void fcgi_buf_reset(struct fcgi_buf *b)
 	b->len = 0;
 }
 
-void fcgi_buf_free(struct fcgi_buf *b)
+void fcgi_buf_fini(struct fcgi_buf *b)
 {
 	fcgi_mem_free(b->mem, b->data);
 	b->data = NULL;

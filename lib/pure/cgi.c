@@ -47,10 +47,10 @@ void fcgi_cgi_init(struct fcgi_cgi *r, const struct fcgi_mem *mem,
 	r->max_header_bytes = max_header_bytes;
 }
 
-void fcgi_cgi_free(struct fcgi_cgi *r)
+void fcgi_cgi_fini(struct fcgi_cgi *r)
 {
-	fcgi_params_free(&r->headers);
-	fcgi_buf_free(&r->line);
+	fcgi_params_fini(&r->headers);
+	fcgi_buf_fini(&r->line);
 }
 
 static bool is_ws(uint8_t c)

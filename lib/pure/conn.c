@@ -202,8 +202,8 @@ static void req_release_nv(struct fcgi_conn *c, struct req *r)
 {
 	(void)c;
 	if (r->st & R_NV_OPEN) {
-		fcgi_nv_decoder_free(&r->nv);
-		fcgi_params_free(&r->params);
+		fcgi_nv_decoder_fini(&r->nv);
+		fcgi_params_fini(&r->params);
 		r->st &= ~(unsigned)R_NV_OPEN;
 	}
 }
@@ -716,7 +716,7 @@ static int on_params(struct fcgi_conn *c, const struct at *at,
 	 * forget the request while it runs. */
 	if (r->st & R_NV_OPEN) {
 		set = r->params;
-		fcgi_nv_decoder_free(&r->nv);
+		fcgi_nv_decoder_fini(&r->nv);
 		r->st &= ~(unsigned)R_NV_OPEN;
 		note_content_length(c, at, r, &set);
 	} else {
@@ -725,7 +725,7 @@ static int on_params(struct fcgi_conn *c, const struct at *at,
 	ev_init(&ev, FCGI_EV_PARAMS, at);
 	ev.params = &set;
 	rc = emit(c, &ev);
-	fcgi_params_free(&set);
+	fcgi_params_fini(&set);
 	return rc;
 }
 
@@ -955,9 +955,9 @@ static int on_values(struct fcgi_conn *c, const struct at *at,
 				  &set);
 	if (rc == 0)
 		rc = fcgi_nv_decoder_finish(&nv);
-	fcgi_nv_decoder_free(&nv);
+	fcgi_nv_decoder_fini(&nv);
 	if (rc == FCGI_ENOMEM) {
-		fcgi_params_free(&set);
+		fcgi_params_fini(&set);
 		return rc;
 	}
 	if (rc == FCGI_ELIMIT)
@@ -984,14 +984,14 @@ static int on_values(struct fcgi_conn *c, const struct at *at,
 	 * (reported by judge()); decoded alike, but an app gets nothing
 	 * to answer. */
 	if (as_app(c, at) && at->id != FCGI_NULL_REQUEST_ID) {
-		fcgi_params_free(&set);
+		fcgi_params_fini(&set);
 		return 0;
 	}
 	ev_init(&ev, asking ? FCGI_EV_GET_VALUES : FCGI_EV_GET_VALUES_RESULT,
 		at);
 	ev.params = &set;
 	rc = emit(c, &ev);
-	fcgi_params_free(&set);
+	fcgi_params_fini(&set);
 	return rc;
 }
 
@@ -1207,9 +1207,9 @@ void fcgi_conn_free(struct fcgi_conn *c)
 	}
 	fcgi_mem_free(c->mem, c->slots);
 	fcgi_mem_free(c->mem, c->spare);
-	fcgi_decoder_free(&c->side[0].dec);
-	fcgi_decoder_free(&c->side[1].dec);
-	fcgi_buf_free(&c->out);
+	fcgi_decoder_fini(&c->side[0].dec);
+	fcgi_decoder_fini(&c->side[1].dec);
+	fcgi_buf_fini(&c->out);
 	fcgi_mem_free(c->mem, c);
 }
 
@@ -1530,7 +1530,7 @@ int fcgi_conn_params(struct fcgi_conn *c, uint16_t id,
 	}
 	queue_commit(c, from);
 out_free:
-	fcgi_buf_free(&enc);
+	fcgi_buf_fini(&enc);
 	return rc;
 }
 
@@ -1693,7 +1693,7 @@ static int put_values(struct fcgi_conn *c, uint8_t type,
 		if (rc == 0)
 			queue_commit(c, from);
 	}
-	fcgi_buf_free(&enc);
+	fcgi_buf_fini(&enc);
 	return rc;
 }
 

@@ -141,7 +141,7 @@ int fcgi_buf_append_u8(struct fcgi_buf *b, uint8_t v);
 /* Drop the first n bytes (n <= len). */
 void fcgi_buf_consume(struct fcgi_buf *b, size_t n);
 void fcgi_buf_reset(struct fcgi_buf *b); /* len = 0, memory kept */
-void fcgi_buf_free(struct fcgi_buf *b);
+void fcgi_buf_fini(struct fcgi_buf *b);
 
 /* ------------------------------------------------------------------ */
 /* Limits                                                              */
@@ -248,7 +248,7 @@ struct fcgi_decoder {
 };
 
 void fcgi_decoder_init(struct fcgi_decoder *d, const struct fcgi_mem *mem);
-void fcgi_decoder_free(struct fcgi_decoder *d);
+void fcgi_decoder_fini(struct fcgi_decoder *d);
 /*
  * Consume bytes from in[0..len).  Returns 1 when a record is complete
  * (*rec filled, *consumed bytes used, which may be fewer than len: call
@@ -305,7 +305,7 @@ struct fcgi_params {
 };
 
 void fcgi_params_init(struct fcgi_params *p, const struct fcgi_mem *mem);
-void fcgi_params_free(struct fcgi_params *p);
+void fcgi_params_fini(struct fcgi_params *p);
 void fcgi_params_clear(struct fcgi_params *p);
 /* Copy in one pair at the end.  0, FCGI_ENOMEM, FCGI_ELIMIT. */
 int fcgi_params_add(struct fcgi_params *p, const void *name, size_t name_len,
@@ -351,7 +351,7 @@ struct fcgi_nv_decoder {
 
 void fcgi_nv_decoder_init(struct fcgi_nv_decoder *d, const struct fcgi_mem *mem,
 			  size_t max_bytes, size_t max_pairs);
-void fcgi_nv_decoder_free(struct fcgi_nv_decoder *d);
+void fcgi_nv_decoder_fini(struct fcgi_nv_decoder *d);
 /* Decode in[0..len), appending whole pairs to out.  0, FCGI_ELIMIT (a
  * declared length or the pair count exceeds a limit), FCGI_ENOMEM. */
 int fcgi_nv_decoder_feed(struct fcgi_nv_decoder *d, const uint8_t *in,
@@ -708,7 +708,7 @@ struct fcgi_cgi {
 
 void fcgi_cgi_init(struct fcgi_cgi *r, const struct fcgi_mem *mem,
 		   size_t max_header_bytes);
-void fcgi_cgi_free(struct fcgi_cgi *r);
+void fcgi_cgi_fini(struct fcgi_cgi *r);
 /*
  * Feed STDOUT bytes.  Before the header block is complete the bytes are
  * header lines; returns the number of bytes used as headers (<= len).
@@ -932,11 +932,12 @@ const char *const *fcgi_render_redact_default(void);
 /* Formats: fcgitool-trace(5).  new() copies the sink and opts (NULL:
  * defaults) but borrows the redact list and opts->mem, which must outlive
  * the renderer.  Colour is opts->color: the caller decides it (the CLI
- * from the terminal and NO_COLOR).  NULL when memory runs out or sink has
- * no write function.  A renderer is not thread-safe. */
+ * from the terminal and NO_COLOR).  Sets *out and returns 0;
+ * FCGI_EINVAL when sink has no write function, FCGI_ENOMEM.  A renderer
+ * is not thread-safe. */
 struct fcgi_render;
-struct fcgi_render *fcgi_render_new(const struct fcgi_sink *sink,
-				    const struct fcgi_render_opts *opts);
+int fcgi_render_new(struct fcgi_render **out, const struct fcgi_sink *sink,
+		    const struct fcgi_render_opts *opts);
 void fcgi_render_free(struct fcgi_render *r);
 /* conn_label: a short name for the connection ("c1") or NULL.  ts: seconds
  * since some start, or a negative number to leave it out.  Records whose

@@ -81,9 +81,9 @@ void fcgi_nv_decoder_init(struct fcgi_nv_decoder *d, const struct fcgi_mem *mem,
 	d->phase = NV_LENGTHS;
 }
 
-void fcgi_nv_decoder_free(struct fcgi_nv_decoder *d)
+void fcgi_nv_decoder_fini(struct fcgi_nv_decoder *d)
 {
-	fcgi_buf_free(&d->pair);
+	fcgi_buf_fini(&d->pair);
 }
 
 /*
@@ -295,6 +295,6 @@ int fcgi_nv_decode_all(const uint8_t *in, size_t len, struct fcgi_params *out,
 	rc = fcgi_nv_decoder_feed(&d, in, len, out);
 	if (rc == 0)
 		rc = fcgi_nv_decoder_finish(&d);
-	fcgi_nv_decoder_free(&d);
+	fcgi_nv_decoder_fini(&d);
 	return rc;
 }

@@ -25,9 +25,9 @@ void fcgi_params_init(struct fcgi_params *p, const struct fcgi_mem *mem)
 	p->max_pairs = 0;
 }
 
-void fcgi_params_free(struct fcgi_params *p)
+void fcgi_params_fini(struct fcgi_params *p)
 {
-	fcgi_buf_free(&p->store);
+	fcgi_buf_fini(&p->store);
 	fcgi_mem_free(p->mem, p->ent);
 	p->ent = NULL;
 	p->n = 0;

@@ -177,9 +177,9 @@ void fcgi_decoder_init(struct fcgi_decoder *d, const struct fcgi_mem *mem)
 	d->phase = PH_HEADER;
 }
 
-void fcgi_decoder_free(struct fcgi_decoder *d)
+void fcgi_decoder_fini(struct fcgi_decoder *d)
 {
-	fcgi_buf_free(&d->content);
+	fcgi_buf_fini(&d->content);
 }
 
 /* Fill *rec from the record just completed in the decoder's own storage

@@ -137,18 +137,19 @@ void fcgi_render_opts_default(struct fcgi_render_opts *o)
 	o->mem = NULL;
 }
 
-struct fcgi_render *fcgi_render_new(const struct fcgi_sink *sink,
-				    const struct fcgi_render_opts *opts)
+int fcgi_render_new(struct fcgi_render **out, const struct fcgi_sink *sink,
+		    const struct fcgi_render_opts *opts)
 {
 	const struct fcgi_mem *mem = opts != NULL ? opts->mem : NULL;
 	struct fcgi_limits l;
 	struct fcgi_render *r;
 
+	*out = NULL;
 	if (sink == NULL || sink->write == NULL)
-		return NULL;
+		return FCGI_EINVAL;
 	r = fcgi_mem_malloc(mem, sizeof(*r));
 	if (r == NULL)
-		return NULL;
+		return FCGI_ENOMEM;
 	memset(r, 0, sizeof(*r));
 	r->sink = *sink;
 	r->mem = mem;
@@ -171,9 +172,10 @@ struct fcgi_render *fcgi_render_new(const struct fcgi_sink *sink,
 	fcgi_buf_init(&r->text, mem, 0);
 	if (fcgi_buf_reserve(&r->text, TEXT_INITIAL) < 0) {
 		fcgi_render_free(r);
-		return NULL;
+		return FCGI_ENOMEM;
 	}
-	return r;
+	*out = r;
+	return 0;
 }
 
 static void label_forget(struct fcgi_render *r, struct nv_label *l);
@@ -185,9 +187,9 @@ void fcgi_render_free(struct fcgi_render *r)
 	while (!LIST_EMPTY(&r->labels))
 		label_forget(r, LIST_FIRST(&r->labels));
 	fcgi_mem_free(r->mem, r->buckets);
-	fcgi_params_free(&r->params);
-	fcgi_nv_decoder_free(&r->nv);
-	fcgi_buf_free(&r->text);
+	fcgi_params_fini(&r->params);
+	fcgi_nv_decoder_fini(&r->nv);
+	fcgi_buf_fini(&r->text);
 	fcgi_mem_free(r->mem, r);
 }
 
@@ -555,8 +557,8 @@ static void open_drop(struct fcgi_render *r, struct nv_open *e)
 
 	LIST_REMOVE(e, bucket);
 	TAILQ_REMOVE(&l->open, e, lru);
-	fcgi_nv_decoder_free(&e->d);
-	fcgi_buf_free(&e->keep);
+	fcgi_nv_decoder_fini(&e->d);
+	fcgi_buf_fini(&e->keep);
 	fcgi_mem_free(r->mem, e);
 	r->nopen--;
 	if (--l->n == 0) {
@@ -685,7 +687,7 @@ static struct nv_open *open_add(struct fcgi_render *r, const char *label,
  * count its bytes, keeping the first body_limit of name and value. */
 static void huge_start(struct nv_open *e, uint32_t nlen, uint32_t vlen)
 {
-	fcgi_nv_decoder_free(&e->d);
+	fcgi_nv_decoder_fini(&e->d);
 	e->huge = true;
 	e->name_len = nlen;
 	e->value_len = vlen;
@@ -858,7 +860,7 @@ static struct nv_view nv_decode(struct fcgi_render *r, const char *label,
 		v.pairs = fcgi_params_count(&r->params);
 		return v;
 	}
-	fcgi_nv_decoder_free(&r->nv);
+	fcgi_nv_decoder_fini(&r->nv);
 	fcgi_nv_decoder_init(&r->nv, r->mem, 0, 0);
 	rc = fcgi_nv_decoder_feed(&r->nv, rec->content + pos, len - pos,
 				  &r->params);

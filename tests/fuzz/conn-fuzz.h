@@ -157,7 +157,7 @@ static inline void fz_app_hook(struct fz *z, const struct fcgi_event *ev)
 		fz_check(fcgi_params_add(&p, "FCGI_MPXS_CONNS", 15, "1", 1) ==
 			 0);
 		fz_api(z, "values", fcgi_conn_values_result(z->c, &p));
-		fcgi_params_free(&p);
+		fcgi_params_fini(&p);
 		break;
 	default:
 		break;
@@ -182,7 +182,7 @@ static inline void fz_web_request(struct fz *z, uint16_t id, int leave_open)
 		fz_api(z, "stdin-end",
 		       fcgi_conn_stream(z->c, id, FCGI_STDIN, NULL, 0));
 	}
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static inline void fz_web_hook(struct fz *z, const struct fcgi_event *ev)
@@ -282,19 +282,19 @@ static inline void fz_init(struct fz *z, enum fcgi_conn_mode mode,
 	}
 }
 
-static inline void fz_free(struct fz *z)
+static inline void fz_fini(struct fz *z)
 {
 	int i;
 
 	fcgi_conn_free(z->c);
 	fcgi_conn_free(z->mirror);
-	clog_free(&z->log);
+	clog_fini(&z->log);
 	for (i = 0; i < 2; i++) {
-		fcgi_buf_free(&z->vlog[i]);
-		fcgi_buf_free(&z->mvlog[i]);
+		fcgi_buf_fini(&z->vlog[i]);
+		fcgi_buf_fini(&z->mvlog[i]);
 	}
-	fcgi_buf_free(&z->sent);
-	fcgi_buf_free(&z->scratch);
+	fcgi_buf_fini(&z->sent);
+	fcgi_buf_fini(&z->scratch);
 }
 
 /*
@@ -436,7 +436,7 @@ static inline void fz_run_peer(enum fcgi_conn_mode mode, const uint8_t *data,
 							 14, "", 0) == 0);
 				fz_api(z, "get-values",
 				       fcgi_conn_get_values(z->c, &p));
-				fcgi_params_free(&p);
+				fcgi_params_fini(&p);
 			}
 			fz_web_request(z, 1, 0);
 			if (bits & FZ_SECOND)
@@ -449,8 +449,8 @@ static inline void fz_run_peer(enum fcgi_conn_mode mode, const uint8_t *data,
 			fz_check_mirror(z, dir);
 	}
 	fz_check(fz_same(&whole.log.buf, &part.log.buf));
-	fz_free(&whole);
-	fz_free(&part);
+	fz_fini(&whole);
+	fz_fini(&part);
 }
 
 /*
@@ -506,8 +506,8 @@ static inline void fz_run_observer(const uint8_t *data, size_t size)
 		fz_finish(z);
 	}
 	fz_check(fz_same(&whole.log.buf, &part.log.buf));
-	fz_free(&whole);
-	fz_free(&part);
+	fz_fini(&whole);
+	fz_fini(&part);
 }
 
 #endif

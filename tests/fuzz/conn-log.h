@@ -32,9 +32,9 @@ static inline void clog_init(struct clog *l)
 	fcgi_buf_init(&l->buf, NULL, 0);
 }
 
-static inline void clog_free(struct clog *l)
+static inline void clog_fini(struct clog *l)
 {
-	fcgi_buf_free(&l->buf);
+	fcgi_buf_fini(&l->buf);
 }
 
 static inline void clog_printf(struct clog *l, const char *fmt, ...)

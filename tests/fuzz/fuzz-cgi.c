@@ -112,8 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run(data + 1, size - 1, max, 1u + data[0] % 32, data[0], &c);
 	same(&a, &b);
 	same(&a, &c);
-	fcgi_cgi_free(&a.r);
-	fcgi_cgi_free(&b.r);
-	fcgi_cgi_free(&c.r);
+	fcgi_cgi_fini(&a.r);
+	fcgi_cgi_fini(&b.r);
+	fcgi_cgi_fini(&c.r);
 	return 0;
 }

@@ -53,8 +53,8 @@ static void judge(const struct cf_case *k, const struct cf_ctx *ctx,
 	} else {
 		memset(v, 0, sizeof(*v));
 	}
-	cf_outcome_free(&o);
-	cf_script_free(&s);
+	cf_outcome_fini(&o);
+	cf_script_fini(&s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

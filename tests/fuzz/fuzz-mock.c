@@ -106,7 +106,7 @@ static void exercise(struct fcgi_mock_plan *p)
 				mock_play_free(&play);
 		}
 	}
-	fcgi_params_free(&params);
+	fcgi_params_fini(&params);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

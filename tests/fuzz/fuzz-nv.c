@@ -75,7 +75,7 @@ static void check_lookup(const struct fcgi_params *p)
 		      got.value_len == other.value_len);
 		check(memcmp(got.value, other.value, got.value_len) == 0);
 	}
-	fcgi_params_free(&q);
+	fcgi_params_fini(&q);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rb = fcgi_nv_decoder_finish(&d);
 	else
 		check(fcgi_nv_decoder_finish(&d) == rb);
-	fcgi_nv_decoder_free(&d);
+	fcgi_nv_decoder_fini(&d);
 	check(ra == rb);
 	check_same(&a, &b);
 	if (max_pairs != 0)
@@ -127,13 +127,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fcgi_params_init(&c, NULL);
 		check(fcgi_nv_decode_all(enc.data, enc.len, &c, 0, 0) == 0);
 		check_same(&a, &c);
-		fcgi_params_free(&c);
-		fcgi_buf_free(&enc);
+		fcgi_params_fini(&c);
+		fcgi_buf_fini(&enc);
 		if (max_bytes != 0)
 			check(size <= max_bytes);
 	}
 	check_lookup(&a);
-	fcgi_params_free(&a);
-	fcgi_params_free(&b);
+	fcgi_params_fini(&a);
+	fcgi_params_fini(&b);
 	return 0;
 }

@@ -63,7 +63,7 @@ static void check_record(const uint8_t *in, size_t len,
 	check(b.len == total);
 	check(memcmp(b.data, hdr, 7) == 0 && b.data[7] == 0);
 	check(memcmp(b.data + 8, r->content, r->h.content_length) == 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 
 	want = r->h.content_length == 8 ? 0 : FCGI_EPROTO;
 	rc = fcgi_begin_body_decode(&bb, r->content, r->h.content_length);
@@ -142,7 +142,7 @@ static void decode(const uint8_t *in, size_t len, unsigned mode, uint32_t seed,
 	check(msg[0] != '\0');
 	check(fcgi_buf_append(log, &rc, sizeof(rc)) == 0);
 	check(fcgi_buf_append(log, msg, strlen(msg)) == 0);
-	fcgi_decoder_free(&d);
+	fcgi_decoder_fini(&d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -162,8 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(a.len == b.len && a.len == c.len);
 	check(a.len == 0 || (memcmp(a.data, b.data, a.len) == 0 &&
 			     memcmp(a.data, c.data, a.len) == 0));
-	fcgi_buf_free(&a);
-	fcgi_buf_free(&b);
-	fcgi_buf_free(&c);
+	fcgi_buf_fini(&a);
+	fcgi_buf_fini(&b);
+	fcgi_buf_fini(&c);
 	return 0;
 }

@@ -64,10 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.pair_limit = (size_t)(data[0] >> 2 & 3) * 16 + 4;
 	o.open_max = (size_t)(data[0] >> 4 & 3) + 1;
 	o.show_params = (data[0] & 0x40) == 0;
-	tr = fcgi_render_new(&ts, &o);
+	check(fcgi_render_new(&tr, &ts, &o) == 0);
 	o.json = true;
-	jr = fcgi_render_new(&js, &o);
-	check(tr != NULL && jr != NULL);
+	check(fcgi_render_new(&jr, &js, &o) == 0);
 	while (size - pos >= 4) {
 		uint8_t flags = data[pos], len = data[pos + 3];
 		enum fcgi_dir dir =

@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sh_words_free(&again);
 	sh_words_free(&w);
-	fcgi_buf_free(&line);
-	fcgi_buf_free(&tmp);
+	fcgi_buf_fini(&line);
+	fcgi_buf_fini(&tmp);
 	return 0;
 }

@@ -634,7 +634,7 @@ static int send_record(struct peer *p, uint8_t type, uint16_t id,
 	rc = fcgi_record_encode(&b, type, id, content, len) == 0
 		     ? send_bytes(p, b.data, b.len)
 		     : -1;
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	return rc;
 }
 
@@ -915,7 +915,7 @@ static void serve(int lfd, unsigned conn_no)
 	fcgi_conn_free(p.conn);
 	for (i = 0; i < MAX_IDS; i++)
 		if (p.ids[i].used)
-			fcgi_buf_free(&p.ids[i].in);
+			fcgi_buf_fini(&p.ids[i].in);
 }
 
 static void usage(void)
@@ -975,7 +975,7 @@ int main(int argc, char **argv)
 		serve(lfd, (unsigned)i);
 	close(lfd);
 	for (i = 0; i < nlines; i++) {
-		fcgi_buf_free(&lines[i].bytes);
+		fcgi_buf_fini(&lines[i].bytes);
 		free(lines[i].args);
 	}
 	if (logfp != NULL)

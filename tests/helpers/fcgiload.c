@@ -195,7 +195,7 @@ static void req_send(struct lconn *c, unsigned id)
 		fcgi_conn_stream(c->conn, (uint16_t)id, FCGI_STDIN, g.body,
 				 (size_t)g.body_len);
 	fcgi_conn_stream(c->conn, (uint16_t)id, FCGI_STDIN, NULL, 0);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 /* The body of a CGI response: after the first empty line. */
@@ -321,10 +321,10 @@ static void on_closed(void *arg)
 
 	fcgi_conn_free(c->conn);
 	for (unsigned i = 0; i <= g.mpx; i++) {
-		fcgi_buf_free(&c->req[i].out);
-		fcgi_buf_free(&c->req[i].err);
+		fcgi_buf_fini(&c->req[i].out);
+		fcgi_buf_fini(&c->req[i].err);
 	}
-	fcgi_buf_free(&c->trickle);
+	fcgi_buf_fini(&c->trickle);
 	free(c);
 	g.open--;
 	if (may_start() && !g.unreachable)
@@ -419,7 +419,7 @@ static void on_connect(uv_stream_t *s, int status, void *arg)
 		fcgi_params_add(&names, "FCGI_MAX_REQS", 13, "", 0);
 		fcgi_params_add(&names, "FCGI_MPXS_CONNS", 15, "", 0);
 		fcgi_conn_get_values(c->conn, &names);
-		fcgi_params_free(&names);
+		fcgi_params_fini(&names);
 		flush(c);
 		return;
 	}
@@ -623,7 +623,7 @@ int main(int argc, char **argv)
 	uv_close((uv_handle_t *)&limit, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
-	fcgi_params_free(&g.extra);
+	fcgi_params_fini(&g.extra);
 	free(g.body);
 	if (g.unreachable)
 		return 3;

@@ -426,8 +426,8 @@ static int gen(int argc, char **argv, int request)
 		}
 	}
 	fwrite(b.data, 1, b.len, stdout);
-	fcgi_buf_free(&b);
-	fcgi_buf_free(&pv);
+	fcgi_buf_fini(&b);
+	fcgi_buf_fini(&pv);
 	free(body);
 	return 0;
 }

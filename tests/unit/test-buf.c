@@ -84,7 +84,7 @@ static void test_buf_init(void **state)
 	assert_int_equal(fcgi_buf_append(&b, NULL, 0), 0);
 	assert_int_equal(m.calls, 0);
 	assert_null(b.data);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* Appends in pieces of every size up to 300, read from guarded copies:
@@ -113,7 +113,7 @@ static void test_buf_append(void **state)
 	/* 64, 128, ... up to the first power of two >= 45150: 11 steps. */
 	assert_int_equal(b.cap, 65536);
 	assert_int_equal(m.calls, 11);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_buf_append_u8(void **state)
@@ -128,7 +128,7 @@ static void test_buf_append_u8(void **state)
 	assert_int_equal(b.len, 1000);
 	for (i = 0; i < 1000; i++)
 		assert_int_equal(b.data[i], (uint8_t)i);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* Reserving makes room without changing the contents. */
@@ -149,7 +149,7 @@ static void test_buf_reserve(void **state)
 	m.calls = 0;
 	assert_int_equal(fcgi_buf_reserve(&b, b.cap - b.len), 0);
 	assert_int_equal(m.calls, 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_buf_consume(void **state)
@@ -181,7 +181,7 @@ static void test_buf_consume(void **state)
 	assert_int_equal(b.len, 0);
 	fcgi_buf_consume(&b, 5);
 	assert_int_equal(b.len, 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_buf_reset(void **state)
@@ -205,7 +205,7 @@ static void test_buf_reset(void **state)
 	assert_int_equal(fcgi_buf_append(&b, "xyz", 3), 0);
 	assert_int_equal(m.calls, 0);
 	assert_memory_equal(b.data, "xyz", 3);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* A maximum caps len and cap; going past it is FCGI_ELIMIT, allocates
@@ -242,13 +242,13 @@ static void test_buf_max(void **state)
 	fcgi_buf_consume(&b, 10);
 	assert_int_equal(fcgi_buf_append(&b, src + 100, 10), 0);
 	assert_memory_equal(b.data, src + 10, 100);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	/* A maximum below the first allocation's 64 bytes. */
 	fcgi_buf_init(&b, &m.mem, 5);
 	assert_int_equal(fcgi_buf_append(&b, "12345", 5), 0);
 	assert_int_equal(b.cap, 5);
 	assert_int_equal(fcgi_buf_append_u8(&b, '6'), FCGI_ELIMIT);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* Sizes near SIZE_MAX neither wrap around nor reach the allocator as a
@@ -287,7 +287,7 @@ static void test_buf_overflow(void **state)
 	assert_memory_equal(b.data, "ab", 2);
 	assert_int_equal(fcgi_buf_append(&b, "c", 1), 0);
 	assert_memory_equal(b.data, "abc", 3);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_buf_free(void **state)
@@ -296,9 +296,9 @@ static void test_buf_free(void **state)
 
 	(void)state;
 	fcgi_buf_init(&b, NULL, 10);
-	fcgi_buf_free(&b); /* never allocated */
+	fcgi_buf_fini(&b); /* never allocated */
 	assert_int_equal(fcgi_buf_append(&b, "x", 1), 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	assert_null(b.data);
 	assert_int_equal(b.len, 0);
 	assert_int_equal(b.cap, 0);
@@ -306,8 +306,8 @@ static void test_buf_free(void **state)
 	assert_int_equal(b.max, 10);
 	assert_int_equal(fcgi_buf_append(&b, "0123456789", 10), 0);
 	assert_int_equal(fcgi_buf_append_u8(&b, 'x'), FCGI_ELIMIT);
-	fcgi_buf_free(&b);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* Grow a buffer through several reallocations; a failed one returns
@@ -335,7 +335,7 @@ static int sweep_grow(void *arg, const struct fcgi_mem *mem)
 		assert_true(b.len % 100 == 0 || b.len == sizeof(src) + 1);
 	if (b.len > 0)
 		assert_memory_equal(b.data, src, b.len < 1000 ? b.len : 1000);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	return rc;
 }
 

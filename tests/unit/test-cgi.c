@@ -68,7 +68,7 @@ static struct result read_whole(const char *text, size_t max)
 
 	fcgi_cgi_init(&r, NULL, max);
 	read_cut(text, cut, &cut, 1, 0, &r, &res);
-	fcgi_cgi_free(&r);
+	fcgi_cgi_fini(&r);
 	return res;
 }
 
@@ -115,7 +115,7 @@ static void test_cgi_basic(void **state)
 	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"a: b\n\n", 6), 0);
 	assert_int_equal(fcgi_params_count(&r.headers), 4);
 	assert_int_equal(r.header_bytes, res.body_at);
-	fcgi_cgi_free(&r);
+	fcgi_cgi_fini(&r);
 }
 
 /* LF-only lines, and a bare LF ending a CRLF block (RFC 3875, 6.3). */
@@ -279,7 +279,7 @@ static void check_bad(const struct bad *b, size_t len)
 		assert_int_equal(fcgi_cgi_end(&r), FCGI_EPROTO);
 		assert_int_equal(r.error, b->error);
 		assert_false(r.done);
-		fcgi_cgi_free(&r);
+		fcgi_cgi_fini(&r);
 	}
 }
 
@@ -312,7 +312,7 @@ static void test_cgi_end(void **state)
 	assert_int_equal(r.error, FCGI_CGI_EMPTY);
 	fcgi_cgi_message(&r, msg, sizeof(msg));
 	assert_string_equal(msg, "STDOUT is empty");
-	fcgi_cgi_free(&r);
+	fcgi_cgi_fini(&r);
 
 	fcgi_cgi_init(&r, NULL, 0);
 	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"A: 1\r\nHel", 9),
@@ -324,7 +324,7 @@ static void test_cgi_end(void **state)
 	assert_string_equal(msg, "STDOUT ended inside header line 2 "
 				 "\"Hello\": no blank line ends the header "
 				 "block (offset 6)");
-	fcgi_cgi_free(&r);
+	fcgi_cgi_fini(&r);
 
 	fcgi_cgi_init(&r, NULL, 0);
 	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"A: 1\r\n", 6), 6);
@@ -332,14 +332,14 @@ static void test_cgi_end(void **state)
 	fcgi_cgi_message(&r, msg, sizeof(msg));
 	assert_string_equal(msg, "STDOUT ended after header line 1: no blank "
 				 "line ends the header block (offset 6)");
-	fcgi_cgi_free(&r);
+	fcgi_cgi_fini(&r);
 
 	/* A complete block: ending is fine, however short the body. */
 	fcgi_cgi_init(&r, NULL, 0);
 	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"A: 1\n\n", 6), 6);
 	assert_int_equal(fcgi_cgi_end(&r), 0);
 	assert_int_equal(r.error, FCGI_CGI_OK);
-	fcgi_cgi_free(&r);
+	fcgi_cgi_fini(&r);
 }
 
 static void test_cgi_limit(void **state)
@@ -363,7 +363,7 @@ static void test_cgi_limit(void **state)
 		assert_string_equal(msg, "the header block exceeds 11 bytes, "
 					 "in header line 2 (offset 11)");
 	}
-	fcgi_cgi_free(&r);
+	fcgi_cgi_fini(&r);
 	/* A line that never ends stops at the limit, not at memory. */
 	fcgi_cgi_init(&r, NULL, 100);
 	for (k = 0; k < 100; k++)
@@ -372,7 +372,7 @@ static void test_cgi_limit(void **state)
 			 FCGI_ELIMIT);
 	assert_int_equal(fcgi_cgi_feed(&r, (const uint8_t *)"\n", 1),
 			 FCGI_ELIMIT);
-	fcgi_cgi_free(&r);
+	fcgi_cgi_fini(&r);
 }
 
 /* Every way of cutting the text in two, and one byte at a time (against
@@ -410,15 +410,15 @@ static void test_cgi_split_invariance(void **state)
 			assert_int_equal(a.value_len, b.value_len);
 			assert_memory_equal(a.value, b.value, a.value_len);
 		}
-		fcgi_cgi_free(&r);
+		fcgi_cgi_fini(&r);
 	}
 	for (k = 0; k < len; k++)
 		bytes[k] = k + 1;
 	fcgi_cgi_init(&r, NULL, 0);
 	read_cut(text, len, bytes, len, 1, &r, &got);
 	assert_memory_equal(&got, &want, sizeof(got));
-	fcgi_cgi_free(&r);
-	fcgi_cgi_free(&ref);
+	fcgi_cgi_fini(&r);
+	fcgi_cgi_fini(&ref);
 }
 
 static int sweep_read(void *arg, const struct fcgi_mem *mem)
@@ -433,7 +433,7 @@ static int sweep_read(void *arg, const struct fcgi_mem *mem)
 	for (i = 0; i < len && rc >= 0 && !r.done; i += 7)
 		rc = fcgi_cgi_feed(&r, (const uint8_t *)text + i,
 				   len - i < 7 ? len - i : 7);
-	fcgi_cgi_free(&r);
+	fcgi_cgi_fini(&r);
 	return rc < 0 ? (int)rc : 0;
 }
 

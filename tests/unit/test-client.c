@@ -138,8 +138,8 @@ static void sreq_end(struct sc *sc, struct sreq *r, uint32_t app)
 	assert_int_equal(fcgi_conn_end(sc->conn, r->id, app, 0), 0);
 	if (!r->keep)
 		sc->close_after = 1;
-	fcgi_buf_free(&r->in);
-	fcgi_buf_free(&r->data);
+	fcgi_buf_fini(&r->in);
+	fcgi_buf_fini(&r->data);
 	r->used = 0;
 }
 
@@ -157,7 +157,7 @@ static void raw_record(struct sc *sc, uint8_t type, uint16_t id,
 	fcgi_buf_init(&b, NULL, 0);
 	assert_int_equal(fcgi_record_encode(&b, type, id, content, len), 0);
 	assert_int_equal(fcgi_conn_send_raw(sc->conn, b.data, b.len), 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void answer(struct sc *sc, struct sreq *r)
@@ -195,8 +195,8 @@ static void answer(struct sc *sc, struct sreq *r)
 			assert_int_equal(fcgi_conn_end(sc->conn, r->id, 0, 0),
 					 0);
 			r->used = 0;
-			fcgi_buf_free(&r->in);
-			fcgi_buf_free(&r->data);
+			fcgi_buf_fini(&r->in);
+			fcgi_buf_fini(&r->data);
 			break;
 		}
 		sreq_end(sc, r, 0);
@@ -301,7 +301,7 @@ static int s_event(void *arg, const struct fcgi_event *ev)
 				s->values_mpx ? "1" : "0", 1);
 		fcgi_params_add(&v, "FCGI_MAX_REQS", 13, "8", 1);
 		assert_int_equal(fcgi_conn_values_result(sc->conn, &v), 0);
-		fcgi_params_free(&v);
+		fcgi_params_fini(&v);
 		break;
 	default:
 		break;
@@ -346,7 +346,7 @@ static void on_accept(uv_stream_t *lst, int status)
 	sc = calloc(1, sizeof(*sc));
 	assert_non_null(sc);
 	sc->s = s;
-	sc->st = fcgi_io_accept(lst);
+	assert_int_equal(fcgi_io_accept(&sc->st, lst), 0);
 	assert_non_null(sc->st);
 	sc->st->data = sc;
 	memset(&cb, 0, sizeof(cb));
@@ -405,8 +405,8 @@ static void srv_stop(struct srv *s)
 	for (sc = s->conns; sc != NULL; sc = next) {
 		next = sc->next;
 		for (i = 0; i < 16; i++) {
-			fcgi_buf_free(&sc->req[i].in);
-			fcgi_buf_free(&sc->req[i].data);
+			fcgi_buf_fini(&sc->req[i].in);
+			fcgi_buf_fini(&sc->req[i].data);
 		}
 		fcgi_conn_free(sc->conn);
 		free(sc);
@@ -836,7 +836,7 @@ static void test_client_contract(void **state)
 	fcgi_client_req_opts_default(&o);
 	o.get_values = &names;
 	r = req(&f, &o);
-	fcgi_params_free(&names);
+	fcgi_params_fini(&names);
 	assert_int_equal(fcgi_client_run(r), FCGI_EPROTO);
 	assert_string_equal(fcgi_client_req_result(r)->error_msg,
 			    "bad GET_VALUES_RESULT: pair 2 declares a "
@@ -989,7 +989,7 @@ static void test_client_get_values(void **state)
 	fcgi_client_req_opts_default(&o);
 	o.get_values = &names;
 	r = req(&f, &o);
-	fcgi_params_free(&names);
+	fcgi_params_fini(&names);
 	assert_int_equal(fcgi_client_run(r), 0);
 	res = fcgi_client_req_result(r);
 	assert_int_equal(res->request_id, 0);

@@ -98,7 +98,7 @@ static unsigned classify(const struct cf_script *s, const struct fcgi_buf *ans,
 
 	play(&o, s, ans, chunk, closed);
 	a = cf_classify(s, &o, 0, 1, -1, got, n);
-	cf_outcome_free(&o);
+	cf_outcome_fini(&o);
 	return a;
 }
 
@@ -173,10 +173,10 @@ static void test_table_builds(void **state)
 		fcgi_buf_init(&d, NULL, 0);
 		assert_int_equal(cf_describe_script(&s, &d), 0);
 		assert_true(d.len > 0);
-		fcgi_buf_free(&d);
-		cf_script_free(&s);
+		fcgi_buf_fini(&d);
+		cf_script_fini(&s);
 	}
-	cf_ctx_free(&ctx);
+	cf_ctx_fini(&ctx);
 }
 
 /* The --client cases: ids apart from the application cases, answers that
@@ -208,7 +208,7 @@ static void test_client_table(void **state)
 		web[i].answer(&s, 7, FCGI_KEEP_CONN);
 		assert_int_equal(s.err, 0);
 		assert_true(s.mark == s.bytes.len);
-		cf_script_free(&s);
+		cf_script_fini(&s);
 	}
 	assert_true(faults >= 20);
 }
@@ -278,9 +278,9 @@ static void test_describe(void **state)
 			    "  STDIN id 1, 1 byte (x3)\n"
 			    "  PARAMS id 1, 0 bytes, version 2, padding 3\n"
 			    "  wait for END_REQUEST 1\n");
-	fcgi_buf_free(&d);
-	cf_script_free(&s);
-	cf_ctx_free(&ctx);
+	fcgi_buf_fini(&d);
+	cf_script_fini(&s);
+	cf_ctx_fini(&ctx);
 }
 
 /* ---- classification ----------------------------------------------------- */
@@ -341,9 +341,9 @@ static void test_classify_kinds(void **state)
 	assert_int_equal(classify(&s, &ans, 0, CL_OPEN, got, sizeof(got)),
 			 A_SILENT);
 
-	fcgi_buf_free(&ans);
-	cf_script_free(&s);
-	cf_ctx_free(&ctx);
+	fcgi_buf_fini(&ans);
+	cf_script_fini(&s);
+	cf_ctx_fini(&ctx);
 }
 
 /* The answer's records may be cut anywhere: the outcome is the same. */
@@ -385,11 +385,11 @@ static void test_classify_split_invariant(void **state)
 		assert_true(r->out_ended && r->err_ended);
 		assert_int_equal(cf_answer_status(r), 201);
 		assert_int_equal(o.conn[0].nviol, 0);
-		cf_outcome_free(&o);
+		cf_outcome_fini(&o);
 	}
-	fcgi_buf_free(&ans);
-	cf_script_free(&s);
-	cf_ctx_free(&ctx);
+	fcgi_buf_fini(&ans);
+	cf_script_fini(&s);
+	cf_ctx_fini(&ctx);
 }
 
 /* A reused id has one entry per request. */
@@ -410,7 +410,7 @@ static void test_outcome_generations(void **state)
 	answer(&ans, 1, "Status: 200\r\n\r\n");
 	play(&o, &s, &ans, 0, CL_OPEN);
 	/* The second request with id 1, answered 404. */
-	cf_script_free(&s);
+	cf_script_fini(&s);
 	cf_script_init(&s, &ctx);
 	sb_request(&s, 1, 0, NULL, 0);
 	cf_outcome_sent(&o, 0, s.bytes.data, s.bytes.len);
@@ -424,10 +424,10 @@ static void test_outcome_generations(void **state)
 			 A_STATUS);
 	assert_int_equal(cf_outcome_req_gen(&o, 0, 1, 0)->after_end, 0);
 	assert_int_equal(o.conn[0].nviol, 0);
-	cf_outcome_free(&o);
-	fcgi_buf_free(&ans);
-	cf_script_free(&s);
-	cf_ctx_free(&ctx);
+	cf_outcome_fini(&o);
+	fcgi_buf_fini(&ans);
+	cf_script_fini(&s);
+	cf_ctx_fini(&ctx);
 }
 
 /* ---- judges ------------------------------------------------------------- */
@@ -448,9 +448,9 @@ static enum cf_grade judge(const char *id, const struct fcgi_buf *ans,
 	assert_int_equal(s.err, 0);
 	play(&o, &s, ans, 0, closed);
 	cf_judge(v, k, &s, &o);
-	cf_outcome_free(&o);
-	cf_script_free(&s);
-	cf_ctx_free(&ctx);
+	cf_outcome_fini(&o);
+	cf_script_fini(&s);
+	cf_ctx_fini(&ctx);
 	return v->grade;
 }
 
@@ -492,7 +492,7 @@ static void test_judge_grades(void **state)
 	assert_int_equal(judge("fcgi-6.2-responder", &ans, CL_EOF, &v),
 			 CF_FAIL);
 	assert_non_null(strstr(v.got, "after-end-request"));
-	fcgi_buf_free(&ans);
+	fcgi_buf_fini(&ans);
 }
 
 static void test_judge_probe(void **state)
@@ -519,9 +519,9 @@ static void test_judge_probe(void **state)
 	assert_string_equal(v.got, "a normal request was answered afterwards; "
 				   "and then a normal request on a new "
 				   "connection got: no END_REQUEST");
-	cf_outcome_free(&o);
-	cf_script_free(&s);
-	cf_ctx_free(&ctx);
+	cf_outcome_fini(&o);
+	cf_script_fini(&s);
+	cf_ctx_fini(&ctx);
 }
 
 static void test_kinds_text(void **state)

@@ -56,7 +56,7 @@ static void s_free(struct script *s)
 	int i;
 
 	for (i = 0; i < s->n; i++)
-		fcgi_buf_free(&s->steps[i].bytes);
+		fcgi_buf_fini(&s->steps[i].bytes);
 }
 
 static struct fcgi_buf *s_buf(struct script *s, enum fcgi_dir dir)
@@ -159,7 +159,7 @@ static void s_pairs(struct script *s, enum fcgi_dir dir, uint8_t type,
 	}
 	va_end(ap);
 	s_rec(s, dir, type, (uint16_t)id, b.data, b.len);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* A stream record with text content in its natural direction. */
@@ -292,10 +292,10 @@ static void h_free(struct harness *h)
 
 	fcgi_conn_free(h->c);
 	h->c = NULL;
-	clog_free(&h->log);
-	fcgi_params_free(&h->params);
+	clog_fini(&h->log);
+	fcgi_params_fini(&h->params);
 	for (i = 0; i <= FCGI_EV_STDERR; i++)
-		fcgi_buf_free(&h->data[i]);
+		fcgi_buf_fini(&h->data[i]);
 }
 
 static struct fcgi_conn *h_conn(struct harness *h, enum fcgi_conn_mode mode,
@@ -630,7 +630,7 @@ static void build_record_too_large(struct script *s)
 	s_rec(s, FCGI_DIR_TO_APP, FCGI_PARAMS, 1, NULL, 0);
 	/* STDIN may be that large: only BEGIN and PARAMS are judged. */
 	s_recp(s, FCGI_DIR_TO_APP, FCGI_STDIN, 1, big, 65535, 1);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	free(big);
 }
 
@@ -1207,7 +1207,7 @@ static void decode_queue(const uint8_t *p, size_t len, struct fcgi_buf *out)
 		assert_int_equal(fcgi_buf_append(out, line, (size_t)n), 0);
 	}
 	assert_int_equal(fcgi_decoder_finish(&d), 0);
-	fcgi_decoder_free(&d);
+	fcgi_decoder_fini(&d);
 	assert_int_equal(fcgi_buf_append_u8(out, 0), 0);
 }
 
@@ -1329,7 +1329,7 @@ static void test_conn_app_responder(void **state)
 	assert_int_equal(fcgi_conn_eof(h.c, FCGI_DIR_TO_APP), 0);
 	assert_int_equal(h.ev[h.nev - 1].type, FCGI_EV_CLOSE);
 	assert_int_equal(h.nv, 0);
-	fcgi_buf_free(&q);
+	fcgi_buf_fini(&q);
 	h_free(&h);
 	s_free(&s);
 }
@@ -1394,8 +1394,8 @@ static void test_conn_web_responder(void **state)
 			 FCGI_EINVAL);
 	assert_int_equal(fcgi_conn_eof(h.c, FCGI_DIR_TO_WEB), 0);
 	assert_int_equal(h.nv, 0);
-	fcgi_params_free(&p);
-	fcgi_buf_free(&q);
+	fcgi_params_fini(&p);
+	fcgi_buf_fini(&q);
 	h_free(&h);
 	s_free(&s);
 }
@@ -1600,8 +1600,8 @@ static void test_conn_management(void **state)
 	assert_int_equal(fcgi_conn_values_result(h.c, &p), FCGI_ESTATE);
 	h_free(&h);
 	s_free(&s);
-	fcgi_params_free(&p);
-	fcgi_buf_free(&q);
+	fcgi_params_fini(&p);
+	fcgi_buf_fini(&q);
 }
 
 /* ---- the sending side ----------------------------------------------- */
@@ -1674,8 +1674,8 @@ static size_t check_framing(const uint8_t *p, size_t len, uint8_t type,
 		}
 	}
 	assert_int_equal(fcgi_decoder_finish(&d), 0);
-	fcgi_params_free(&got);
-	fcgi_decoder_free(&d);
+	fcgi_params_fini(&got);
+	fcgi_decoder_fini(&d);
 	return n;
 }
 
@@ -1748,7 +1748,7 @@ static void test_conn_params_framing(void **state)
 	n = fcgi_conn_send(h.c, &out);
 	assert_int_equal(check_framing(out, n, FCGI_PARAMS, 0, NULL), 1);
 	h_free(&h);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	free(value);
 }
 
@@ -1804,7 +1804,7 @@ static void test_conn_stream_framing(void **state)
 	assert_int_equal(fcgi_conn_abort(h.c, 9), FCGI_ESTATE);
 	queue_text(h.c, &q);
 	assert_string_equal((char *)q.data, "DATA 1 1 7;ABORT_REQUEST 1 0 0;");
-	fcgi_buf_free(&q);
+	fcgi_buf_fini(&q);
 	h_free(&h);
 
 	/* APP side: 200 KiB of STDOUT the same way. */
@@ -1876,7 +1876,7 @@ static void test_conn_queue(void **state)
 	assert_int_equal(h.nv, 0);
 	assert_int_equal(h.data[FCGI_EV_STDIN].len, 300000);
 	assert_memory_equal(h.data[FCGI_EV_STDIN].data, body, 300000);
-	fcgi_buf_free(&all);
+	fcgi_buf_fini(&all);
 	h_free(&h);
 	free(body);
 }
@@ -1911,7 +1911,7 @@ static void test_conn_send_raw(void **state)
 	assert_false(fcgi_conn_is_active(h.c, 8));
 	assert_int_equal(fcgi_conn_eof(h.c, (enum fcgi_dir)5), FCGI_EINVAL);
 	h_free(&h);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* A callback that stops: the record is consumed whole, and feeding the
@@ -2018,7 +2018,7 @@ static void test_conn_callbacks_reenter(void **state)
 	queue_text(h.c, &q);
 	assert_string_equal((char *)q.data,
 			    "STDOUT 1 5 3;STDOUT 1 0 0;END_REQUEST 1 8 0;");
-	fcgi_buf_free(&q);
+	fcgi_buf_fini(&q);
 	h_free(&h);
 	s_free(&s);
 }
@@ -2262,7 +2262,7 @@ static void test_conn_memory_bound(void **state)
 				 0);
 		assert_int_equal(b.len, reclen);
 		memcpy(rec, b.data, reclen);
-		fcgi_buf_free(&b);
+		fcgi_buf_fini(&b);
 	}
 	failmem_init(&fm, -1);
 	fcgi_conn_opts_default(&o);
@@ -2396,8 +2396,8 @@ static int sweep_run(void *arg, const struct fcgi_mem *mem)
 	if (r < 0)
 		rc = (int)r;
 out:
-	fcgi_params_free(&p);
-	clog_free(&log);
+	fcgi_params_fini(&p);
+	clog_fini(&log);
 	return rc;
 }
 
@@ -2476,7 +2476,7 @@ static void g_rec(struct harness *h, enum fcgi_dir dir, uint8_t type,
 	assert_int_equal(fcgi_record_encode(&b, type, id, content, len), 0);
 	assert_int_equal(fcgi_conn_recv(h->c, dir, b.data, b.len),
 			 (ssize_t)b.len);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void g_end(struct harness *h, uint16_t id)

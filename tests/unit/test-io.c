@@ -71,7 +71,7 @@ static void on_conn(uv_stream_t *server, int status)
 	struct ctx *c = server->data;
 
 	assert_int_equal(status, 0);
-	c->peer = fcgi_io_accept(server);
+	assert_int_equal(fcgi_io_accept(&c->peer, server), 0);
 	assert_non_null(c->peer);
 	c->accepted++;
 	fcgi_io_close(c->peer, NULL, NULL);

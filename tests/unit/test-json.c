@@ -60,7 +60,7 @@ static void test_json_nesting(void **state)
 	for (int i = 0; i < FCGI_JSON_DEPTH + 2; i++)
 		fcgi_json_arr_open(&j, i == 0 ? "a" : NULL);
 	assert_int_equal(fcgi_json_end(&j), FCGI_EINVAL);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_json_strings(void **state)
@@ -77,7 +77,7 @@ static void test_json_strings(void **state)
 	expect(&j, &b,
 	       "{\"s\":\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f é\","
 	       "\"latin1\":\"caf\\\\xe9\",\"null\":null}");
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_json_bytes_rule(void **state)
@@ -114,7 +114,7 @@ static void test_json_bytes_rule(void **state)
 		assert_memory_equal(want, "////", 4);
 		fcgi_buf_reset(&b);
 	}
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_json_numbers(void **state)
@@ -134,7 +134,7 @@ static void test_json_numbers(void **state)
 	expect(&j, &b,
 	       "{\"a\":3,\"b\":0.25,\"c\":1700000000.12346,\"d\":null,"
 	       "\"e\":null,\"f\":-9223372036854775808}");
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* Numbers are written without stdio: exactly what printf writes, for
@@ -195,7 +195,7 @@ static void test_json_numbers_as_printf(void **state)
 			 -(long long)(r >> 1));
 		expect(&j, &b, want);
 	}
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_json_params_violation(void **state)
@@ -232,8 +232,8 @@ static void test_json_params_violation(void **state)
 	       "\"v\":{\"code\":\"bad-version\",\"severity\":\"spec\","
 	       "\"dir\":\"to-web\",\"offset\":16,\"record\":2,\"id\":1,"
 	       "\"message\":\"version 2\"}}");
-	fcgi_buf_free(&b);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&b);
+	fcgi_params_fini(&p);
 }
 
 /* Every allocation failing in turn: end() says FCGI_ENOMEM, no leak. */
@@ -256,7 +256,7 @@ static void test_json_alloc_failures(void **state)
 		rc = fcgi_json_end(&j);
 		assert_true(rc == 0 || rc == FCGI_ENOMEM);
 		ok = rc == 0;
-		fcgi_buf_free(&b);
+		fcgi_buf_fini(&b);
 		assert_int_equal(f.live, 0);
 	}
 	assert_true(ok);

@@ -67,7 +67,7 @@ static enum mock_verdict verdict(const char *json, const char *const *params,
 
 	rq_init(&q, params, role, flags, body);
 	v = mock_match(p->routes[0].match, &q.r);
-	fcgi_params_free(&q.params);
+	fcgi_params_fini(&q.params);
 	fcgi_mock_plan_free(p);
 	return v;
 }
@@ -131,7 +131,7 @@ static void test_mock_match_nul_values(void **state)
 	assert_int_equal(fcgi_params_add(&q.params, "V", 1, "a\0b", 3), 0);
 	assert_int_equal(mock_match(g->routes[0].match, &q.r), MOCK_NO);
 	assert_int_equal(mock_match(x->routes[0].match, &q.r), MOCK_YES);
-	fcgi_params_free(&q.params);
+	fcgi_params_fini(&q.params);
 	fcgi_mock_plan_free(g);
 	fcgi_mock_plan_free(x);
 }
@@ -191,7 +191,7 @@ static void test_mock_match_body_cut(void **state)
 	q.r.body_total = 4;
 	assert_int_equal(mock_match(e->routes[0].match, &q.r), MOCK_NO);
 	assert_int_equal(mock_match(l->routes[0].match, &q.r), MOCK_YES);
-	fcgi_params_free(&q.params);
+	fcgi_params_fini(&q.params);
 	fcgi_mock_plan_free(e);
 	fcgi_mock_plan_free(l);
 }
@@ -274,7 +274,7 @@ static void test_mock_match_explain(void **state)
 	e.n = 20;
 	mock_explain(pl->routes[0].match, &q.r, &e);
 	assert_int_equal(strlen(text), 19);
-	fcgi_params_free(&q.params);
+	fcgi_params_fini(&q.params);
 	fcgi_mock_plan_free(pl);
 }
 

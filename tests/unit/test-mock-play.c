@@ -426,7 +426,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	fcgi_params_free(&params);
+	fcgi_params_fini(&params);
 	return 0;
 }
 

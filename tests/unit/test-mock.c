@@ -68,8 +68,8 @@ static void env_init(struct env *e, const char *script)
 		fail_msg("%u:%u: %s", err.line, err.col, err.msg);
 	fcgi_render_opts_default(&ro);
 	ro.json = 1;
-	e->journal = fcgi_render_new(&js, &ro);
-	e->json = fcgi_render_new(&vs, &ro);
+	assert_int_equal(fcgi_render_new(&e->journal, &js, &ro), 0);
+	assert_int_equal(fcgi_render_new(&e->json, &vs, &ro), 0);
 	memset(&o, 0, sizeof(o));
 	o.journal = e->journal;
 	o.seed = 1;
@@ -149,7 +149,7 @@ static const char *ask(struct env *e, const char *const *params,
 		}
 	e->r->end(e->r->arg, &r.q);
 	assert_null(r.q.user);
-	fcgi_params_free(&r.params);
+	fcgi_params_fini(&r.params);
 	return out;
 }
 
@@ -248,7 +248,7 @@ static void test_mock_peek(void **state)
 	assert_int_equal(play->steps[0].op, FCGI_MOCK_RESET);
 	assert_true(play->early);
 	e.r->end(e.r->arg, &r.q);
-	fcgi_params_free(&r.params);
+	fcgi_params_fini(&r.params);
 	/* Early but it needs ${body}: wait. */
 	rq_init(&r, (const char *const[]){ "A=2", NULL }, NULL);
 	assert_int_equal(e.r->decide(e.r->arg, &r.q, true, &play),
@@ -259,7 +259,7 @@ static void test_mock_peek(void **state)
 	assert_int_equal(e.r->decide(e.r->arg, &r.q, false, &play), 0);
 	assert_int_equal(play->steps[1].len, 2);
 	e.r->end(e.r->arg, &r.q);
-	fcgi_params_free(&r.params);
+	fcgi_params_fini(&r.params);
 	/* Only the body can tell which route: wait, then the body says. */
 	rq_init(&r, NULL, NULL);
 	assert_int_equal(e.r->decide(e.r->arg, &r.q, true, &play),
@@ -270,7 +270,7 @@ static void test_mock_peek(void **state)
 	assert_int_equal(e.r->decide(e.r->arg, &r.q, false, &play), 0);
 	assert_memory_equal(play->steps[0].data, "Status: 204", 11);
 	e.r->end(e.r->arg, &r.q);
-	fcgi_params_free(&r.params);
+	fcgi_params_fini(&r.params);
 	env_free(&e);
 }
 
@@ -418,8 +418,8 @@ static void test_mock_values(void **state)
 	assert_int_equal(e.r->values(e.r->arg, &names, &out), 1);
 	assert_int_equal(out.len, 8 + 2 + 6);
 	env_free(&e);
-	fcgi_buf_free(&out);
-	fcgi_params_free(&names);
+	fcgi_buf_fini(&out);
+	fcgi_params_fini(&names);
 }
 
 /* A reload keeps requests in flight on the old plan. */
@@ -443,7 +443,7 @@ static void test_mock_reload(void **state)
 	mock_set_plan(e.m, p2);
 	assert_memory_equal(play->steps[0].data, "Status: 201", 11);
 	e.r->end(e.r->arg, &r.q);
-	fcgi_params_free(&r.params);
+	fcgi_params_fini(&r.params);
 	STATUS(&e, NULL, "", "Status: 202");
 	(void)got;
 	env_free(&e);

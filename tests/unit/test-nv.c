@@ -73,7 +73,7 @@ static int decode_cut(const uint8_t *in, size_t len, uint64_t seed, size_t max,
 		rc = fcgi_nv_decoder_finish(&d);
 	if (split != NULL)
 		*split = d.split;
-	fcgi_nv_decoder_free(&d);
+	fcgi_nv_decoder_fini(&d);
 	return rc;
 }
 
@@ -132,7 +132,7 @@ static void test_nv_encode_lengths(void **state)
 	assert_int_equal(fcgi_nv_size(65535, 128), 8 + 65535 + 128);
 	assert_int_equal(fcgi_nv_size(NV_MAX, NV_MAX), 8 + 2 * (size_t)NV_MAX);
 	assert_int_equal(fcgi_nv_size(SIZE_MAX, 1), SIZE_MAX);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /*
@@ -159,7 +159,7 @@ static void test_nv_encode_max_length(void **state)
 			 FCGI_EINVAL);
 	assert_int_equal(fcgi_nv_encode(&b, "a", 1, NULL, 1), FCGI_EINVAL);
 	assert_int_equal(b.len, 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 
 	data = calloc(1, len);
 	assert_non_null(data);
@@ -168,7 +168,7 @@ static void test_nv_encode_max_length(void **state)
 	assert_int_equal(b.len, 5 + len);
 	assert_memory_equal(b.data, want, 5);
 	free(data);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* ---- decoder ------------------------------------------------------------- */
@@ -203,10 +203,10 @@ static void test_nv_roundtrip(void **state)
 		assert_int_equal(fcgi_params_encode(&p, &again), 0);
 		assert_int_equal(again.len, b.len);
 		assert_memory_equal(again.data, b.data, b.len);
-		fcgi_buf_free(&again);
+		fcgi_buf_fini(&again);
 	}
-	fcgi_params_free(&p);
-	fcgi_buf_free(&b);
+	fcgi_params_fini(&p);
+	fcgi_buf_fini(&b);
 	free(data);
 }
 
@@ -226,7 +226,7 @@ static void test_nv_long_form_small(void **state)
 	fcgi_params_at(&p, 0, &nv);
 	assert_int_equal(nv.name_len, 3);
 	assert_int_equal(nv.value_len, 0);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void test_nv_split_invariance(void **state)
@@ -252,10 +252,10 @@ static void test_nv_split_invariance(void **state)
 				 0);
 		assert_int_equal(split, 1);
 		assert_params_equal(&ref, &got);
-		fcgi_params_free(&got);
+		fcgi_params_fini(&got);
 	}
-	fcgi_params_free(&ref);
-	fcgi_buf_free(&b);
+	fcgi_params_fini(&ref);
+	fcgi_buf_fini(&b);
 	free(data);
 }
 
@@ -291,8 +291,8 @@ static void test_nv_split_in_length(void **state)
 		assert_int_equal(nv.name_len, 130);
 		assert_int_equal(nv.value_len, 2);
 		assert_memory_equal(nv.value, "vw", 2);
-		fcgi_nv_decoder_free(&d);
-		fcgi_params_free(&p);
+		fcgi_nv_decoder_fini(&d);
+		fcgi_params_fini(&p);
 	}
 }
 
@@ -313,8 +313,8 @@ static void test_nv_empty_pair_split(void **state)
 	assert_int_equal(d.split, 1);
 	assert_int_equal(fcgi_nv_decoder_finish(&d), 0);
 	assert_int_equal(fcgi_nv_decoder_feed(&d, NULL, 0, &p), 0);
-	fcgi_nv_decoder_free(&d);
-	fcgi_params_free(&p);
+	fcgi_nv_decoder_fini(&d);
+	fcgi_params_fini(&p);
 }
 
 /* Every place a stream can end early is a protocol error at finish. */
@@ -340,9 +340,9 @@ static void test_nv_truncated(void **state)
 			assert_int_equal(rc, 0);
 		else
 			assert_int_equal(rc, FCGI_EPROTO);
-		fcgi_params_free(&p);
+		fcgi_params_fini(&p);
 	}
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /*
@@ -368,8 +368,8 @@ static void test_nv_limits_declared(void **state)
 		assert_int_equal(fcgi_nv_decoder_feed(&d, huge, k, &p),
 				 k == sizeof(huge) ? FCGI_ELIMIT : 0);
 		assert_int_equal(f.calls, 0);
-		fcgi_nv_decoder_free(&d);
-		fcgi_params_free(&p);
+		fcgi_nv_decoder_fini(&d);
+		fcgi_params_fini(&p);
 	}
 	/* Whole in one feed, too. */
 	failmem_init(&f, -1);
@@ -381,8 +381,8 @@ static void test_nv_limits_declared(void **state)
 	/* The decoder stays stopped. */
 	assert_int_equal(fcgi_nv_decoder_feed(&d, more, 10, &p), FCGI_ELIMIT);
 	assert_int_equal(fcgi_nv_decoder_finish(&d), FCGI_ELIMIT);
-	fcgi_nv_decoder_free(&d);
-	fcgi_params_free(&p);
+	fcgi_nv_decoder_fini(&d);
+	fcgi_params_fini(&p);
 
 	/* Allowed: exactly the pair's size, or no limit. */
 	for (k = 0; k < 2; k++) {
@@ -399,8 +399,8 @@ static void test_nv_limits_declared(void **state)
 		assert_int_equal(d.have, sizeof(more));
 		assert_true(f.peak_bytes < 4096);
 		assert_int_equal(fcgi_nv_decoder_finish(&d), FCGI_EPROTO);
-		fcgi_nv_decoder_free(&d);
-		fcgi_params_free(&p);
+		fcgi_nv_decoder_fini(&d);
+		fcgi_params_fini(&p);
 		assert_int_equal(f.live, 0);
 	}
 	/* One byte under the pair's size is refused. */
@@ -408,8 +408,8 @@ static void test_nv_limits_declared(void **state)
 	fcgi_nv_decoder_init(&d, NULL, 5 + (size_t)NV_MAX - 1, 0);
 	assert_int_equal(fcgi_nv_decoder_feed(&d, huge, sizeof(huge), &p),
 			 FCGI_ELIMIT);
-	fcgi_nv_decoder_free(&d);
-	fcgi_params_free(&p);
+	fcgi_nv_decoder_fini(&d);
+	fcgi_params_fini(&p);
 }
 
 static void test_nv_limits(void **state)
@@ -427,13 +427,13 @@ static void test_nv_limits(void **state)
 	/* Bytes: exactly 18 fits, 17 does not. */
 	fcgi_params_init(&p, NULL);
 	assert_int_equal(fcgi_nv_decode_all(b.data, b.len, &p, 18, 0), 0);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	fcgi_params_init(&p, NULL);
 	assert_int_equal(fcgi_nv_decode_all(b.data, b.len, &p, 17, 0),
 			 FCGI_ELIMIT);
 	/* The pairs before the limit were kept. */
 	assert_int_equal(fcgi_params_count(&p), 2);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	/* Byte by byte, the third pair is refused as soon as its lengths
 	 * are known, before its data. */
 	fcgi_params_init(&p, NULL);
@@ -443,24 +443,24 @@ static void test_nv_limits(void **state)
 				 0);
 	assert_int_equal(fcgi_nv_decoder_feed(&d, b.data + 11, 1, &p),
 			 FCGI_ELIMIT);
-	fcgi_nv_decoder_free(&d);
-	fcgi_params_free(&p);
+	fcgi_nv_decoder_fini(&d);
+	fcgi_params_fini(&p);
 	/* Pairs. */
 	fcgi_params_init(&p, NULL);
 	assert_int_equal(fcgi_nv_decode_all(b.data, b.len, &p, 0, 3), 0);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	fcgi_params_init(&p, NULL);
 	assert_int_equal(fcgi_nv_decode_all(b.data, b.len, &p, 0, 2),
 			 FCGI_ELIMIT);
 	assert_int_equal(fcgi_params_count(&p), 2);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	/* The params' own limits count too. */
 	fcgi_params_init(&p, NULL);
 	p.max_pairs = 1;
 	assert_int_equal(fcgi_nv_decode_all(b.data, b.len, &p, 0, 0),
 			 FCGI_ELIMIT);
-	fcgi_params_free(&p);
-	fcgi_buf_free(&b);
+	fcgi_params_fini(&p);
+	fcgi_buf_fini(&b);
 }
 
 /* ---- guard pages ------------------------------------------------------- */
@@ -488,17 +488,17 @@ static void test_nv_guard(void **state)
 		rc = fcgi_nv_decode_all(g.data, k, &p, 0, 0);
 		assert_true(rc == 0 || rc == FCGI_EPROTO);
 		guard_release(&g);
-		fcgi_params_free(&p);
+		fcgi_params_fini(&p);
 	}
 	fcgi_params_init(&p, NULL);
 	assert_int_equal(decode_cut(b.data, b.len, 1, 1, 1, &p, &split), 0);
 	assert_int_equal(fcgi_params_count(&p), 3);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	fcgi_params_init(&p, NULL);
 	assert_int_equal(decode_cut(b.data, b.len, 31, 40, 1, &p, &split), 0);
 	assert_int_equal(fcgi_params_count(&p), 3);
-	fcgi_params_free(&p);
-	fcgi_buf_free(&b);
+	fcgi_params_fini(&p);
+	fcgi_buf_fini(&b);
 }
 
 /* ---- allocation failures ------------------------------------------------- */
@@ -528,8 +528,8 @@ static int sweep_decode(void *arg, const struct fcgi_mem *mem)
 	}
 	if (rc == 0)
 		rc = fcgi_nv_decoder_finish(&d);
-	fcgi_nv_decoder_free(&d);
-	fcgi_params_free(&p);
+	fcgi_nv_decoder_fini(&d);
+	fcgi_params_fini(&p);
 	return rc;
 }
 
@@ -541,7 +541,7 @@ static int sweep_decode_all(void *arg, const struct fcgi_mem *mem)
 
 	fcgi_params_init(&p, mem);
 	rc = fcgi_nv_decode_all(s->in, s->len, &p, 0, 0);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	return rc;
 }
 
@@ -553,7 +553,7 @@ static int sweep_encode(void *arg, const struct fcgi_mem *mem)
 	(void)arg;
 	fcgi_buf_init(&b, mem, 0);
 	rc = fcgi_nv_encode(&b, "QUERY_STRING", 12, "a=1", 3);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	return rc;
 }
 
@@ -590,7 +590,7 @@ static void test_nv_alloc_failures(void **state)
 	hits = failmem_sweep(sweep_encode, NULL, 100, why, sizeof(why));
 	assert_string_equal(why, "");
 	assert_int_equal(hits, 1);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 int main(void)

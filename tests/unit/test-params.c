@@ -69,7 +69,7 @@ static void test_params_add_get(void **state)
 	assert_false(fcgi_params_gets(&p, NULL, &nv));
 	assert_int_equal(fcgi_params_add(&p, NULL, 1, "", 0), FCGI_EINVAL);
 	assert_int_equal(fcgi_params_add(&p, "", 0, NULL, 1), FCGI_EINVAL);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	/* free leaves an empty, usable list. */
 	assert_int_equal(fcgi_params_count(&p), 0);
 	assert_int_equal(add_s(&p, "X", "y"), 0);
@@ -77,8 +77,8 @@ static void test_params_add_get(void **state)
 	assert_int_equal(fcgi_params_count(&p), 0);
 	assert_int_equal(add_s(&p, "Z", "z"), 0);
 	assert_int_equal(fcgi_params_count(&p), 1);
-	fcgi_params_free(&p);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
+	fcgi_params_fini(&p);
 }
 
 /* Names and values are byte strings: NUL and high bytes survive. */
@@ -96,7 +96,7 @@ static void test_params_bytes(void **state)
 	assert_true(fcgi_params_get(&p, name, 3, &nv));
 	assert_int_equal(nv.value_len, 4);
 	assert_memory_equal(nv.value, value, 4);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void test_params_set_del(void **state)
@@ -136,7 +136,7 @@ static void test_params_set_del(void **state)
 	assert_int_equal(fcgi_params_del(&p, "B", 1), 1);
 	assert_int_equal(fcgi_params_count(&p), 0);
 	assert_int_equal(p.store.len, 0);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void test_params_limits(void **state)
@@ -161,7 +161,7 @@ static void test_params_limits(void **state)
 	assert_int_equal(set_s(&p, "AB", "cdefg"), FCGI_ELIMIT);
 	assert_int_equal(set_s(&p, "AB", "cdef"), 0);
 	assert_pairs(&p, w2, 1);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static void test_params_encode(void **state)
@@ -190,9 +190,9 @@ static void test_params_encode(void **state)
 	b.max = 20;
 	assert_int_equal(fcgi_params_encode(&p, &b), FCGI_ELIMIT);
 	assert_int_equal(b.len, 0);
-	fcgi_params_free(&q);
-	fcgi_params_free(&p);
-	fcgi_buf_free(&b);
+	fcgi_params_fini(&q);
+	fcgi_params_fini(&p);
+	fcgi_buf_fini(&b);
 }
 
 /* Many pairs: growth of both arrays, and deletion in the middle. */
@@ -223,7 +223,7 @@ static void test_params_many(void **state)
 	assert_int_equal(fcgi_params_count(&p), 801);
 	fcgi_params_at(&p, 4, &nv);
 	assert_memory_equal(nv.value, "five", 4);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 }
 
 static int sweep_ops(void *arg, const struct fcgi_mem *mem)
@@ -255,10 +255,10 @@ static int sweep_ops(void *arg, const struct fcgi_mem *mem)
 		rc = fcgi_params_copy(&c, &p);
 		if (rc == 0 && fcgi_params_count(&c) != fcgi_params_count(&p))
 			rc = -1000;
-		fcgi_params_free(&c);
+		fcgi_params_fini(&c);
 	}
-	fcgi_buf_free(&b);
-	fcgi_params_free(&p);
+	fcgi_buf_fini(&b);
+	fcgi_params_fini(&p);
 	return rc;
 }
 
@@ -296,9 +296,9 @@ static void test_params_copy(void **state)
 	assert_int_equal(fcgi_params_copy(&b, &a), FCGI_ELIMIT);
 	assert_int_equal(fcgi_params_count(&b), 0);
 	assert_int_equal(fcgi_params_copy(&b, &b), FCGI_EINVAL);
-	fcgi_params_free(&a);
-	fcgi_params_free(&b);
-	fcgi_params_free(&empty);
+	fcgi_params_fini(&a);
+	fcgi_params_fini(&b);
+	fcgi_params_fini(&empty);
 }
 
 static void test_params_alloc_failures(void **state)
@@ -331,7 +331,7 @@ static void test_params_set_atomic(void **state)
 	f.fail_at = f.calls;
 	assert_int_equal(set_s(&p, "A", big), FCGI_ENOMEM);
 	assert_pairs(&p, w, 3);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	assert_int_equal(f.live, 0);
 }
 

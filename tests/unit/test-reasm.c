@@ -125,8 +125,8 @@ static void h_init(struct h *h, const struct cap_reasm_opts *o)
 static void h_free(struct h *h)
 {
 	cap_reasm_free(h->r);
-	fcgi_buf_free(&h->stream[0]);
-	fcgi_buf_free(&h->stream[1]);
+	fcgi_buf_fini(&h->stream[0]);
+	fcgi_buf_fini(&h->stream[1]);
 }
 
 /* The stream of side as a string. */
@@ -530,8 +530,8 @@ static int sweep_run(void *arg, const struct fcgi_mem *mem)
 			rc = r;
 	}
 	cap_reasm_free(h.r);
-	fcgi_buf_free(&h.stream[0]);
-	fcgi_buf_free(&h.stream[1]);
+	fcgi_buf_fini(&h.stream[0]);
+	fcgi_buf_fini(&h.stream[1]);
 	/* Some allocations are optional (the histories, the ring of closed
 	 * connections): refused, they are done without. */
 	if (((const struct failmem *)(const void *)mem)->failed > 0)

@@ -111,7 +111,7 @@ static void decode_cut(const uint8_t *in, size_t len, const struct cut *cut,
 	fcgi_decoder_error(&d, msg, sizeof(msg));
 	assert_int_equal(fcgi_buf_append(log, &rc, sizeof(rc)), 0);
 	assert_int_equal(fcgi_buf_append(log, msg, strlen(msg)), 0);
-	fcgi_decoder_free(&d);
+	fcgi_decoder_fini(&d);
 }
 
 /* Decode in whole, byte by byte and in random chunks (some of them
@@ -134,9 +134,9 @@ static void check_split_invariance(const uint8_t *in, size_t len)
 		decode_cut(in, len, &cuts[i], &got);
 		assert_int_equal(got.len, ref.len);
 		assert_memory_equal(got.data, ref.data, ref.len);
-		fcgi_buf_free(&got);
+		fcgi_buf_fini(&got);
 	}
-	fcgi_buf_free(&ref);
+	fcgi_buf_fini(&ref);
 }
 
 /* Decode whole and return the end message; rc gets the end result. */
@@ -158,7 +158,7 @@ static void decode_msg(const uint8_t *in, size_t len, int *rc, char *msg,
 		r = fcgi_decoder_finish(&d);
 	*rc = r;
 	fcgi_decoder_error(&d, msg, n);
-	fcgi_decoder_free(&d);
+	fcgi_decoder_fini(&d);
 }
 
 /* One record of each type with a body fitting its kind, plus two of types
@@ -267,7 +267,7 @@ static void test_record_encode_bytes(void **state)
 	assert_int_equal(fcgi_record_encode(&b, FCGI_STDOUT, 1, "abcdefghi", 9),
 			 FCGI_ELIMIT);
 	assert_int_equal(b.len, 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_record_bodies(void **state)
@@ -359,8 +359,8 @@ static void test_record_roundtrip_types(void **state)
 			assert_int_equal(g.role, FCGI_FILTER);
 		}
 		assert_int_equal(fcgi_decoder_finish(&d), 0);
-		fcgi_decoder_free(&d);
-		fcgi_buf_free(&b);
+		fcgi_decoder_fini(&d);
+		fcgi_buf_fini(&b);
 	}
 }
 
@@ -407,8 +407,8 @@ static void test_record_decoder_stream(void **state)
 	assert_int_equal(left, 0);
 	assert_int_equal(d.offset, b.len);
 	assert_int_equal(fcgi_decoder_finish(&d), 0);
-	fcgi_decoder_free(&d);
-	fcgi_buf_free(&b);
+	fcgi_decoder_fini(&d);
+	fcgi_buf_fini(&b);
 }
 
 static void test_record_split_invariance(void **state)
@@ -428,7 +428,7 @@ static void test_record_split_invariance(void **state)
 	/* A bad version in the middle. */
 	b.data[b.len - 16] = 2;
 	check_split_invariance(b.data, b.len);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* A record that arrives in pieces is copied once into the decoder and
@@ -464,9 +464,9 @@ static void test_record_decoder_memory_bound(void **state)
 	assert_int_equal(n, 3);
 	assert_true(f.peak_bytes <= 8 + 65535 + 255);
 	assert_int_equal(f.calls, 1);
-	fcgi_decoder_free(&d);
+	fcgi_decoder_fini(&d);
 	assert_int_equal(f.live, 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_record_error_bad_version(void **state)
@@ -507,7 +507,7 @@ static void test_record_error_bad_version(void **state)
 	/* A short message buffer is cut, still terminated. */
 	fcgi_decoder_error(&d, msg, 8);
 	assert_string_equal(msg, "bad ver");
-	fcgi_decoder_free(&d);
+	fcgi_decoder_fini(&d);
 }
 
 static void test_record_error_truncated(void **state)
@@ -539,7 +539,7 @@ static void test_record_error_truncated(void **state)
 	assert_int_equal(rc, FCGI_EPROTO);
 	assert_string_equal(
 		msg, "truncated header: 5 of 8 bytes at offset 16 (record 2)");
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 
 	/* Records 1 and 2 end at 40; record 3 has 5 header bytes. */
 	fcgi_buf_init(&b, NULL, 0);
@@ -565,7 +565,7 @@ static void test_record_error_truncated(void **state)
 	decode_msg(b.data, 0, &rc, msg, sizeof(msg));
 	assert_int_equal(rc, 0);
 	assert_string_equal(msg, "no error");
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* finish is only a judgement at that moment: more input resumes. */
@@ -594,8 +594,8 @@ static void test_record_finish_then_more(void **state)
 	/* Empty and NULL input are fine. */
 	assert_int_equal(fcgi_decoder_feed(&d, NULL, 0, &used, &rec), 0);
 	assert_int_equal(used, 0);
-	fcgi_decoder_free(&d);
-	fcgi_buf_free(&b);
+	fcgi_decoder_fini(&d);
+	fcgi_buf_fini(&b);
 }
 
 /* fcgi_decoder_skip: a partial record is dropped, the offset counts the
@@ -631,8 +631,8 @@ static void test_record_decoder_skip(void **state)
 	assert_int_equal(fcgi_decoder_feed(&d, b.data, b.len, &used, &rec), 1);
 	assert_int_equal(rec.offset, 1012 + b.len + 1);
 	assert_int_equal(rec.number, 2);
-	fcgi_decoder_free(&d);
-	fcgi_buf_free(&b);
+	fcgi_decoder_fini(&d);
+	fcgi_buf_fini(&b);
 }
 
 /* ---- guard pages --------------------------------------------------------- */
@@ -666,7 +666,7 @@ static void test_record_guard(void **state)
 	 * guard pages; here every prefix of the mix goes through it. */
 	for (n = 0; n < 64; n++)
 		check_split_invariance(b.data, n);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* ---- allocation failures ------------------------------------------------- */
@@ -697,7 +697,7 @@ static int sweep_decode(void *arg, const struct fcgi_mem *mem)
 	}
 	if (rc >= 0)
 		rc = fcgi_decoder_finish(&d);
-	fcgi_decoder_free(&d);
+	fcgi_decoder_fini(&d);
 	return rc;
 }
 
@@ -711,7 +711,7 @@ static int sweep_encode(void *arg, const struct fcgi_mem *mem)
 	rc = fcgi_record_encode(&b, FCGI_STDOUT, 1, "hello", 5);
 	if (rc == 0)
 		rc = fcgi_record_encode(&b, FCGI_STDOUT, 1, NULL, 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	return rc;
 }
 
@@ -742,7 +742,7 @@ static void test_record_alloc_failures(void **state)
 	hits = failmem_sweep(sweep_encode, NULL, 100, why, sizeof(why));
 	assert_string_equal(why, "");
 	assert_true(hits >= 1);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* After FCGI_ENOMEM the header stays gathered, and the same call again
@@ -771,9 +771,9 @@ static void test_record_enomem_retry(void **state)
 		fcgi_decoder_feed(&d, b.data + 10, b.len - 10, &used, &rec), 1);
 	assert_memory_equal(rec.content, in, 100);
 	assert_int_equal(rec.offset, 0);
-	fcgi_decoder_free(&d);
+	fcgi_decoder_fini(&d);
 	assert_int_equal(f.live, 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 int main(void)

@@ -210,7 +210,7 @@ static const struct fcgi_client_result *ask(struct env *e, struct call *c,
 	}
 	c->done = 0;
 	assert_int_equal(fcgi_client_req_new(&c->r, e->cli, &o), 0);
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	assert_int_equal(fcgi_client_process(c->r), 0);
 	for (int i = 0; i < 100000 && !c->done; i++)
 		uv_run(&e->loop, UV_RUN_ONCE);

@@ -178,8 +178,8 @@ static void rec_free(struct rec *r)
 	if (r->run != NULL)
 		r->run->ops->destroy(r->run);
 	r->run = NULL;
-	fcgi_buf_free(&r->out);
-	fcgi_buf_free(&r->err);
+	fcgi_buf_fini(&r->out);
+	fcgi_buf_fini(&r->err);
 }
 
 static bool out_has(const struct fcgi_buf *b, const char *s)
@@ -211,7 +211,7 @@ static int start(struct fcgi_runner *runner, struct rec *r, const char *script,
 	r->in_op = true;
 	rc = runner->ops->start(runner->self, &info, &r->run);
 	r->in_op = false;
-	fcgi_params_free(&p);
+	fcgi_params_fini(&p);
 	return rc;
 }
 
@@ -764,12 +764,12 @@ static void test_runner_timeout_answer_bytes(void **state)
 	a.status = 99;
 	assert_int_equal(fcgi_timeout_answer(&b, &a), FCGI_EINVAL);
 	assert_int_equal(b.len, 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	fcgi_buf_init(&b, NULL, 90);
 	a.status = 408;
 	assert_int_equal(fcgi_timeout_answer(&b, &a), FCGI_ELIMIT);
 	assert_int_equal(b.len, 0);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 
 	/* The CGI error response alone. */
 	fcgi_buf_init(&b, NULL, 0);
@@ -777,7 +777,7 @@ static void test_runner_timeout_answer_bytes(void **state)
 	check_bytes(&b, (const uint8_t *)RESP_408, strlen(RESP_408));
 	assert_int_equal(fcgi_cgi_error_response(&b, 1000, NULL), FCGI_EINVAL);
 	assert_int_equal(b.len, strlen(RESP_408));
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 /* Through an APP-mode conn: the answer follows what the conn queued, and

@@ -238,7 +238,7 @@ static void h_connected(uv_stream_t *s, int status, void *arg)
 		fcgi_params_add(&names, "FCGI_MPXS_CONNS", 15, "", 0);
 		fcgi_params_add(&names, "OTHER", 5, "", 0);
 		assert_int_equal(fcgi_conn_get_values(h->conn, &names), 0);
-		fcgi_params_free(&names);
+		fcgi_params_fini(&names);
 	}
 	for (uint16_t id = 1; id <= MAXREQ; id++) {
 		if (h->script[id] == NULL)
@@ -252,7 +252,7 @@ static void h_connected(uv_stream_t *s, int status, void *arg)
 		assert_int_equal(fcgi_conn_params(h->conn, id, &p), 0);
 		assert_int_equal(
 			fcgi_conn_stream(h->conn, id, FCGI_STDIN, NULL, 0), 0);
-		fcgi_params_free(&p);
+		fcgi_params_fini(&p);
 	}
 	h_flush(h);
 }
@@ -336,10 +336,10 @@ static void h_free(struct harness *h)
 	uv_run(&h->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&h->loop), 0);
 	for (int i = 0; i <= MAXREQ; i++) {
-		fcgi_buf_free(&h->a[i].out);
-		fcgi_buf_free(&h->a[i].err);
+		fcgi_buf_fini(&h->a[i].out);
+		fcgi_buf_fini(&h->a[i].err);
 	}
-	fcgi_params_free(&h->got_values);
+	fcgi_params_fini(&h->got_values);
 	snprintf(path, sizeof(path), "%s/s.sock", h->dir);
 	unlink(path);
 	rmdir(h->dir);
@@ -368,7 +368,7 @@ static void test_server_http_reason(void **state)
 	assert_int_equal(fcgi_cgi_error_response(&b, 408, "body\n"), 0);
 	assert_int_equal(b.len, strlen(want));
 	assert_memory_equal(b.data, want, b.len);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 }
 
 static void test_server_new_rejects(void **state)
@@ -684,7 +684,7 @@ static void srun_go(uv_timer_t *t)
 		r->cb->on_close_conn(r->arg, FCGI_CLOSE_RESET);
 		break;
 	}
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	uv_close((uv_handle_t *)&r->timer, srun_closed);
 }
 
@@ -838,7 +838,7 @@ static int sweep_exchange(void *arg, const struct fcgi_mem *mem)
 		} else {
 			uv_loop_close(&h.loop);
 			rmdir(h.dir);
-			fcgi_params_free(&h.got_values);
+			fcgi_params_fini(&h.got_values);
 		}
 		return rc;
 	}

@@ -219,7 +219,7 @@ static void conversation(struct fcgi_buf *app, struct fcgi_buf *web,
 			 0);
 	assert_int_equal(
 		fcgi_record_encode(app, FCGI_PARAMS, id, nv.data, nv.len), 0);
-	fcgi_buf_free(&nv);
+	fcgi_buf_fini(&nv);
 	assert_int_equal(fcgi_record_encode(app, FCGI_PARAMS, id, NULL, 0), 0);
 	assert_int_equal(fcgi_record_encode(app, FCGI_STDIN, id, NULL, 0), 0);
 	assert_int_equal(fcgi_record_encode(web, FCGI_STDOUT, id,
@@ -253,9 +253,9 @@ static void fx_free(struct fixture *x)
 {
 	cap_session_finish(x->s);
 	cap_session_free(x->s);
-	fcgi_buf_free(&x->log.text);
-	fcgi_buf_free(&x->app);
-	fcgi_buf_free(&x->web);
+	fcgi_buf_fini(&x->log.text);
+	fcgi_buf_fini(&x->app);
+	fcgi_buf_fini(&x->web);
 }
 
 static struct fixture *fx_new(const struct cap_session_opts *o)
@@ -355,7 +355,7 @@ static void test_session_not_fastcgi(void **state)
 	cap_session_stats(x->s, &st);
 	assert_int_equal(st.conns, 0);
 	assert_int_equal(st.flows, 2);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	fx_delete(x);
 }
 
@@ -382,7 +382,7 @@ static void test_session_port(void **state)
 	handshake(&x->cv);
 	send_bytes(&x->cv, 0, &x->app, 1000);
 	assert_int_equal(x->log.opens, 1);
-	fcgi_buf_free(&b);
+	fcgi_buf_fini(&b);
 	fx_delete(x);
 }
 
@@ -417,7 +417,7 @@ static void test_session_mid_stream(void **state)
 	assert_true(has(&x->log, "rec c1 to-app BEGIN_REQUEST id=1 len=8 "
 				 "off=0\n"));
 	assert_true(has(&x->log, "begin c1 id=1 role=1\n"));
-	fcgi_buf_free(&tail);
+	fcgi_buf_fini(&tail);
 	fx_delete(x);
 }
 
@@ -477,7 +477,7 @@ static void test_session_resync_on_end(void **state)
 				 "offset 40 after 40 bytes lost or skipped"));
 	assert_true(has(&x->log, "rec c1 to-web END_REQUEST id=1 len=8 "
 				 "off=40\n"));
-	fcgi_buf_free(&end);
+	fcgi_buf_fini(&end);
 	fx_delete(x);
 }
 
@@ -511,9 +511,9 @@ static int sweep_run(void *arg, const struct fcgi_mem *mem)
 		cap_session_finish(x->s);
 		cap_session_free(x->s);
 	}
-	fcgi_buf_free(&x->log.text);
-	fcgi_buf_free(&x->app);
-	fcgi_buf_free(&x->web);
+	fcgi_buf_fini(&x->log.text);
+	fcgi_buf_fini(&x->app);
+	fcgi_buf_fini(&x->web);
 	free(x);
 	if (((const struct failmem *)(const void *)mem)->failed > 0)
 		rc = FCGI_ENOMEM;

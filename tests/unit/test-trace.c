@@ -32,8 +32,9 @@ static struct fcgi_render *render_file(FILE *f,
 				       const struct fcgi_render_opts *o)
 {
 	struct fcgi_sink sink = { file_write, f };
+	struct fcgi_render *r;
 
-	return fcgi_render_new(&sink, o);
+	return fcgi_render_new(&r, &sink, o) == 0 ? r : NULL;
 }
 
 /* Output of one renderer call, captured through open_memstream. */
@@ -1071,6 +1072,8 @@ static void test_trace_opts_default(void **state)
 {
 	struct fcgi_render_opts o;
 	const char *const *d = fcgi_render_redact_default();
+	struct fcgi_sink nowrite = { NULL, NULL };
+	struct fcgi_render *r = (struct fcgi_render *)&o;
 
 	(void)state;
 	memset(&o, 0x5a, sizeof(o));
@@ -1085,7 +1088,9 @@ static void test_trace_opts_default(void **state)
 	assert_string_equal(d[0], "HTTP_AUTHORIZATION");
 	assert_string_equal(d[1], "HTTP_COOKIE");
 	assert_null(d[2]);
-	assert_null(fcgi_render_new(NULL, &o));
+	assert_int_equal(fcgi_render_new(&r, NULL, &o), FCGI_EINVAL);
+	assert_null(r);
+	assert_int_equal(fcgi_render_new(&r, &nowrite, &o), FCGI_EINVAL);
 	fcgi_render_free(NULL);
 }
 
