@@ -117,6 +117,92 @@ static void test_json_bytes_rule(void **state)
 	fcgi_buf_fini(&b);
 }
 
+/* The escapes by the rule, one byte at a time (RFC 8259, 7): what the
+ * word-at-a-time scans must give, whatever the position. */
+static size_t ref_escaped(char *out, const uint8_t *in, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = in[i];
+
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\', out[o++] = (char)c;
+		} else if (c == '\n') {
+			out[o++] = '\\', out[o++] = 'n';
+		} else if (c == '\r') {
+			out[o++] = '\\', out[o++] = 'r';
+		} else if (c == '\t') {
+			out[o++] = '\\', out[o++] = 't';
+		} else if (c < 0x20) {
+			memcpy(out + o, "\\u00", 4);
+			out[o + 4] = hex[c >> 4], out[o + 5] = hex[c & 15];
+			o += 6;
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	return o;
+}
+
+static void test_json_scan_positions(void **state)
+{
+	/* Bytes around the edges of the word tests: controls, the two
+	 * escaped ones, DEL, a UTF-8 sequence (two bytes), and NUL and a
+	 * lone continuation byte, which make base64. */
+	static const uint8_t odd[] = { 0x00, 0x01, 0x1f, '\t', '\n',
+				       '"',  '\\', 0x7f, 0xc3, 0x80 };
+	struct fcgi_buf b;
+	struct fcgi_json j;
+	uint8_t in[32];
+	char want[256], str[40];
+	size_t n;
+
+	(void)state;
+	fcgi_buf_init(&b, NULL, 0);
+	for (size_t len = 1; len <= 24; len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (size_t k = 0; k < sizeof(odd); k++) {
+				memset(in, ' ' + (int)(len % 90), len);
+				in[at] = odd[k];
+				/* 0xc3 starts a pair: complete it when it
+				 * fits, so that it stays UTF-8. */
+				if (odd[k] == 0xc3 && at + 1 < len)
+					in[at + 1] = 0xa9;
+				fcgi_json_begin(&j, &b);
+				fcgi_json_bytes(&j, "v", in, len);
+				if (odd[k] == 0x00 || odd[k] == 0x80 ||
+				    (odd[k] == 0xc3 && at + 1 == len)) {
+					memcpy(want, "{\"vB64\":\"", 9);
+					n = 9 + fcgi_base64_encode(want + 9, in,
+								   len);
+				} else {
+					memcpy(want, "{\"v\":\"", 6);
+					n = 6 + ref_escaped(want + 6, in, len);
+				}
+				memcpy(want + n, "\"}", 3);
+				expect(&j, &b, want);
+				if (odd[k] == 0x00)
+					continue;
+				/* The same through fcgi_json_str. */
+				memcpy(str, in, len);
+				str[len] = '\0';
+				fcgi_json_begin(&j, &b);
+				fcgi_json_str(&j, "v", str);
+				if (odd[k] == 0x80 ||
+				    (odd[k] == 0xc3 && at + 1 == len)) {
+					assert_int_equal(fcgi_json_end(&j), 0);
+					fcgi_buf_reset(&b);
+					continue;
+				}
+				expect(&j, &b, want);
+			}
+		}
+	}
+	fcgi_buf_fini(&b);
+}
+
 static void test_json_numbers(void **state)
 {
 	struct fcgi_buf b;
@@ -268,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_json_nesting),
 		cmocka_unit_test(test_json_strings),
 		cmocka_unit_test(test_json_bytes_rule),
+		cmocka_unit_test(test_json_scan_positions),
 		cmocka_unit_test(test_json_numbers),
 		cmocka_unit_test(test_json_numbers_as_printf),
 		cmocka_unit_test(test_json_params_violation),
