@@ -172,7 +172,8 @@ static void j_plain_str(struct fcgi_json *j, const char *key,
 	if (p == NULL)
 		return;
 	*p++ = '"';
-	memcpy(p, s, n);
+	if (n > 0) /* s may be NULL then */
+		memcpy(p, s, n);
 	p += n;
 	*p++ = '"';
 	j_done(j, p);
