@@ -982,6 +982,11 @@ void fcgi_render_obj_end(struct fcgi_render *r);
  * not fit, never splitting one.  Returns the bytes written, without the
  * NUL.  4 * len + 1 bytes always suffice. */
 size_t fcgi_escape(char *out, size_t n, const uint8_t *in, size_t len);
+/* v with places (at most 6 for the quick way) digits after the point,
+ * exactly as snprintf(out, n, "%.*f", places, v) writes it, without
+ * printf on the common values (not negative, below 10^15).  Returns the
+ * bytes written, without the NUL (n - 1 at most). */
+size_t fcgi_fmt_fixed(char *out, size_t n, double v, unsigned places);
 
 #ifdef __cplusplus
 }

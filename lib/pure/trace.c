@@ -377,55 +377,75 @@ static char *put_dec(char *out, size_t n, uint64_t v)
 }
 
 /*
- * "ts " exactly as printf's "%.6f " writes it, into out[0..n) with n of
- * TS_TEXT_MAX; returns the length.  Below TS_FAST_MAX the fraction is
- * rounded to microseconds by hand, the way printf rounds: the decimal
- * nearest to the double's exact value, an exact tie to even.
- * ts - sec is exact, and fma gives the rounding error of frac * 1e6, so
- * that y + err is frac * 1e6 exactly and its distance from the next
- * half microsecond is judged without error.  Everything else (-0, huge
- * values, a rounding mode other than to nearest) goes to snprintf.
+ * Below TS_FAST_MAX, with at most 6 places, the fraction is rounded by
+ * hand, the way printf rounds: the decimal nearest to the double's exact
+ * value, an exact tie to even.  v - sec is exact, and fma gives the
+ * rounding error of frac * 10^places, so that y + err is that product
+ * exactly and its distance from the next half unit is judged without
+ * error.  Everything else (negative numbers, -0, huge values, a rounding
+ * mode other than to nearest) goes to snprintf.
  */
-static size_t ts_format(char *out, size_t n, double ts)
+size_t fcgi_fmt_fixed(char *out, size_t n, double v, unsigned places)
 {
+	static const double scale[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6 };
 	char digits[24], *p;
-	uint64_t sec, usec;
+	uint64_t sec, units, one;
 	double frac, y, err, whole, d;
+	bool odd;
 	size_t k;
 	int w;
 
-	if (!(ts >= 0 && ts < TS_FAST_MAX) || signbit(ts) ||
+	if (out == NULL || n == 0)
+		return 0;
+	if (!(v >= 0 && v < TS_FAST_MAX) || signbit(v) || places > 6 ||
 	    fegetround() != FE_TONEAREST || n < sizeof(digits) + 8) {
-		w = snprintf(out, n, "%.6f ", ts);
-		if (w < 0)
+		w = snprintf(out, n, "%.*f", (int)places, v);
+		if (w < 0) {
+			out[0] = '\0';
 			return 0;
+		}
 		return (size_t)w < n ? (size_t)w : n - 1;
 	}
-	sec = (uint64_t)ts;
-	frac = ts - (double)sec;
-	y = frac * 1e6;
-	err = fma(frac, 1e6, -y);
+	sec = (uint64_t)v;
+	frac = v - (double)sec;
+	y = frac * scale[places];
+	err = fma(frac, scale[places], -y);
 	whole = floor(y);
 	d = y - whole;
-	usec = (uint64_t)whole;
+	units = (uint64_t)whole;
+	one = (uint64_t)scale[places];
 	/* y and whole are multiples of y's ulp, and so is 0.5 (y is below
 	 * 2^20): d is 0.5 exactly or at least an ulp away from it, which
 	 * err (at most half an ulp) cannot cross. */
-	if (d > 0.5 || (d == 0.5 && (err > 0 || (err == 0 && (usec & 1)))))
-		usec++;
-	if (usec >= 1000000) {
-		usec -= 1000000;
+	/* A tie goes to an even last digit: the integer's without places. */
+	odd = ((places > 0 ? units : sec) & 1) != 0;
+	if (d > 0.5 || (d == 0.5 && (err > 0 || (err == 0 && odd))))
+		units++;
+	if (units >= one) {
+		units -= one;
 		sec++;
 	}
 	p = put_dec(digits, sizeof(digits), sec);
 	k = (size_t)(digits + sizeof(digits) - p);
 	memcpy(out, p, k);
-	out[k++] = '.';
-	for (int i = 5; i >= 0; i--) {
-		out[k + (size_t)i] = (char)('0' + usec % 10);
-		usec /= 10;
+	if (places > 0) {
+		out[k++] = '.';
+		for (size_t i = places; i-- > 0;) {
+			out[k + i] = (char)('0' + units % 10);
+			units /= 10;
+		}
+		k += places;
 	}
-	k += 6;
+	out[k] = '\0';
+	return k;
+}
+
+/* "ts " exactly as printf's "%.6f " writes it, into out[0..n) with n of
+ * TS_TEXT_MAX; returns the length. */
+static size_t ts_format(char *out, size_t n, double ts)
+{
+	size_t k = fcgi_fmt_fixed(out, n - 1, ts, 6);
+
 	out[k++] = ' ';
 	out[k] = '\0';
 	return k;

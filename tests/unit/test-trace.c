@@ -754,6 +754,79 @@ static void test_trace_text_ts_as_printf(void **state)
 	free(text);
 }
 
+/* fcgi_fmt_fixed against printf's "%.*f", every number of places. */
+static void test_trace_fmt_fixed_as_printf(void **state)
+{
+	static const double fixed[] = { 0.0,
+					-0.0,
+					0.5,
+					1.5,
+					2.5,
+					0.25,
+					0.125,
+					0.0625,
+					0.0005,
+					0.0015,
+					0.9995,
+					0.99995,
+					1.0005,
+					12.3455,
+					99.9995,
+					999.9995,
+					1e6 - 0.0005,
+					0.0000005,
+					0.0000015,
+					123.4567885,
+					4294967295.9999995,
+					999999999999999.9,
+					1e15,
+					1e300,
+					5e-324,
+					-1,
+					-0.0015,
+					NAN,
+					INFINITY,
+					-INFINITY };
+	uint64_t x = 0x2545f4914f6cdd1du; /* xorshift64, fixed seed */
+	char got[600], want[600];
+	double v;
+	size_t n;
+
+	(void)state;
+	for (unsigned places = 0; places <= 7; places++) {
+		for (int i = 0; i < 20000; i++) {
+			if ((size_t)i < sizeof(fixed) / sizeof(fixed[0]) * 3) {
+				v = fixed[i / 3];
+				if (i % 3 != 0)
+					v = nextafter(v, i % 3 == 1 ? -INFINITY
+								    : INFINITY);
+			} else {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				/* A half unit of the last place, and the
+				 * doubles around it; or any value up to
+				 * 1e7. */
+				if (i % 2 == 0)
+					v = ((double)(x % 100000000u) + 0.5) /
+					    pow(10, places);
+				else
+					v = (double)(x >> 11) /
+					    9007199254740992.0 * 1e7;
+				v = nextafter(v, (x >> 40) % 3 == 0 ? -INFINITY
+						 : (x >> 40) % 3 == 1 ? INFINITY
+								      : v);
+			}
+			n = fcgi_fmt_fixed(got, sizeof(got), v, places);
+			snprintf(want, sizeof(want), "%.*f", (int)places, v);
+			if (n != strlen(want) || strcmp(got, want) != 0)
+				fail_msg("%a with %u places: got \"%s\", "
+					 "printf gives \"%s\"",
+					 v, places, got, want);
+		}
+	}
+}
+
 static void test_trace_text_params_hidden(void **state)
 {
 	struct fcgi_render_opts o;
@@ -2550,6 +2623,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trace_escape_every_byte),
 		cmocka_unit_test(test_trace_escape_never_overflows),
+		cmocka_unit_test(test_trace_fmt_fixed_as_printf),
 		cmocka_unit_test(test_trace_text_begin),
 		cmocka_unit_test(test_trace_text_end),
 		cmocka_unit_test(test_trace_text_abort),
