@@ -17,25 +17,14 @@
 
 #include "internal.h"
 
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* The high bit of each byte of x that is 0 (and maybe others above such a
- * byte): nonzero exactly when some byte is 0. */
-static uint64_t zero_bytes(uint64_t x)
-{
-	return (x - ONES) & ~x & HIGHS;
-}
-
 /* Nonzero when a byte of x must be escaped in a JSON string: below 0x20,
  * '"' or '\\' (RFC 8259, 7); with ascii, also a byte from 0x80. */
 static uint64_t word_special(uint64_t x, bool ascii)
 {
-	uint64_t m = ((x - 0x20 * ONES) & ~x & HIGHS) |
-		     zero_bytes(x ^ ('"' * ONES)) |
-		     zero_bytes(x ^ ('\\' * ONES));
+	uint64_t m = fcgi_word_below(x, 0x20) | fcgi_word_has(x, '"') |
+		     fcgi_word_has(x, '\\');
 
-	return ascii ? m | (x & HIGHS) : m;
+	return ascii ? m | (x & FCGI_HIGHS) : m;
 }
 
 static bool byte_special(uint8_t c, bool ascii)
@@ -235,7 +224,7 @@ bool fcgi_utf8_valid(const uint8_t *in, size_t len)
 		/* Eight ASCII bytes without NUL at a time. */
 		if (len - i >= 8) {
 			memcpy(&x, in + i, 8);
-			if (((x & HIGHS) | zero_bytes(x)) == 0) {
+			if (((x & FCGI_HIGHS) | fcgi_word_below(x, 1)) == 0) {
 				i += 8;
 				continue;
 			}

@@ -257,8 +257,35 @@ static void t_flush(struct fcgi_render *r)
 
 static void t_put(struct fcgi_render *r, const void *p, size_t n)
 {
+	/* Most pieces fit in what the buffer has. */
+	if (n <= r->text.cap - r->text.len) {
+		if (n > 0)
+			memcpy(r->text.data + r->text.len, p, n);
+		r->text.len += n;
+		return;
+	}
 	if (fcgi_buf_append(&r->text, p, n) < 0)
 		r->oom = true;
+}
+
+/* The decimal digits of v. */
+static void t_dec(struct fcgi_render *r, uint64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	t_put(r, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* " ... (+N bytes)": the bytes of a field not shown. */
+static void t_more(struct fcgi_render *r, uint64_t n)
+{
+	t_put(r, " ... (+", 7);
+	t_dec(r, n);
+	t_put(r, " bytes)", 7);
 }
 
 static void t_puts(struct fcgi_render *r, const char *s)
@@ -312,8 +339,27 @@ static bool esc_plain(uint8_t c)
 	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
 }
 
+/* The length of the run at the start of in[0..len) that fcgi_escape
+ * passes through as it is, eight bytes at a time. */
+static size_t esc_run(const uint8_t *in, size_t len)
+{
+	size_t i = 0;
+	uint64_t x;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&x, in + i, 8);
+		if ((fcgi_word_below(x, 0x20) | (x & FCGI_HIGHS) |
+		     fcgi_word_has(x, 0x7f) | fcgi_word_has(x, '"') |
+		     fcgi_word_has(x, '\\')) != 0)
+			break;
+	}
+	while (i < len && esc_plain(in[i]))
+		i++;
+	return i;
+}
+
 /* Write in[0..len) escaped, as fcgi_escape would: runs of bytes that
- * need no escape go out with one fwrite each, the others a chunk at a
+ * need no escape go out with one append each, the others a chunk at a
  * time through a stack buffer. */
 static void put_escaped(struct fcgi_render *r, const uint8_t *in, size_t len)
 {
@@ -321,8 +367,7 @@ static void put_escaped(struct fcgi_render *r, const uint8_t *in, size_t len)
 	size_t i, k;
 
 	while (len > 0) {
-		for (i = 0; i < len && esc_plain(in[i]); i++)
-			;
+		i = esc_run(in, len);
 		if (i > 0) {
 			t_put(r, in, i);
 			in += i;
@@ -946,10 +991,11 @@ static void text_fixed(struct fcgi_render *r, const struct fcgi_record *rec)
 			return;
 		}
 		name = fcgi_role_name(b.role);
+		t_put(r, "role=", 5);
 		if (name != NULL)
-			t_printf(r, "role=%s", name);
+			t_puts(r, name);
 		else
-			t_printf(r, "role=%u", (unsigned)b.role);
+			t_dec(r, b.role);
 		if (b.flags == FCGI_KEEP_CONN)
 			t_puts(r, " flags=KEEP_CONN");
 		else
@@ -960,13 +1006,14 @@ static void text_fixed(struct fcgi_render *r, const struct fcgi_record *rec)
 			text_body_error(r, len);
 			return;
 		}
-		t_printf(r, "appStatus=%lu protocolStatus=",
-			 (unsigned long)e.app_status);
+		t_puts(r, "appStatus=");
+		t_dec(r, e.app_status);
+		t_puts(r, " protocolStatus=");
 		name = fcgi_pstatus_name(e.protocol_status);
 		if (name != NULL)
 			t_puts(r, name);
 		else
-			t_printf(r, "%u", (unsigned)e.protocol_status);
+			t_dec(r, e.protocol_status);
 		break;
 	default: /* FCGI_UNKNOWN_TYPE */
 		if (fcgi_unknown_body_decode(&t, rec->content, len) != 0) {
@@ -991,7 +1038,7 @@ static void text_bytes(struct fcgi_render *r, const struct fcgi_record *rec)
 	put_escaped(r, rec->content, show);
 	t_putc(r, '"');
 	if (show < len)
-		t_printf(r, " ... (+%zu bytes)", len - show);
+		t_more(r, len - show);
 }
 
 static void text_indent(struct fcgi_render *r, size_t indent)
@@ -1024,7 +1071,7 @@ static void text_pair(struct fcgi_render *r, const struct nv_view *v, size_t i,
 	}
 	put_escaped(r, nv.name, nv.name_len);
 	if (nlen > nv.name_len)
-		t_printf(r, " ... (+%zu bytes)", nlen - nv.name_len);
+		t_more(r, nlen - nv.name_len);
 	if (redacted(r, &nv, nlen)) {
 		t_puts(r, " = ***");
 	} else if (vlen == 0) {
@@ -1033,7 +1080,7 @@ static void text_pair(struct fcgi_render *r, const struct nv_view *v, size_t i,
 		t_puts(r, " = ");
 		put_escaped(r, nv.value, nv.value_len);
 		if (vlen > nv.value_len)
-			t_printf(r, " ... (+%zu bytes)", vlen - nv.value_len);
+			t_more(r, vlen - nv.value_len);
 	}
 	t_putc(r, '\n');
 }
@@ -1046,7 +1093,8 @@ static void text_nv(struct fcgi_render *r, const char *label, enum fcgi_dir dir,
 	if (rec->h.type == FCGI_PARAMS && rec->h.content_length == 0) {
 		t_puts(r, "end of stream\n");
 	} else {
-		t_printf(r, "%zu %s", v.pairs, v.pairs == 1 ? "pair" : "pairs");
+		t_dec(r, v.pairs);
+		t_puts(r, v.pairs == 1 ? " pair" : " pairs");
 		if (v.err != 0)
 			t_printf(r, " (the rest not shown: %s)",
 				 fcgi_strerror(v.err));

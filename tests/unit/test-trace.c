@@ -477,6 +477,39 @@ static void test_trace_text_streams(void **state)
 		   "-> DATA               id=1 len=2      \"\\x00\\x01\"\n");
 }
 
+/* Each byte that needs an escape (and DEL, and a high byte) at each
+ * position of bodies of 1 to 24 bytes: the renderer scans eight bytes at
+ * a time, and must give what fcgi_escape gives byte by byte. */
+static void test_trace_text_escape_positions(void **state)
+{
+	static const uint8_t odd[] = { 0x00, 0x1f, '\t', '"',
+				       '\\', 0x7f, 0x80, 0xff };
+	uint8_t in[24];
+	char want[256], esc[128], fields[32];
+	size_t n;
+
+	(void)state;
+	for (size_t len = 1; len <= sizeof(in); len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (size_t k = 0; k < sizeof(odd); k++) {
+				memset(in, 'a' + (int)(len % 26), len);
+				in[at] = odd[k];
+				n = fcgi_escape(esc, sizeof(esc), in, len);
+				assert_true(n < sizeof(esc) - 1);
+				snprintf(fields, sizeof(fields), "id=1 len=%zu",
+					 len);
+				snprintf(
+					want, sizeof(want),
+					"<- STDOUT             %-14s  \"%s\"\n",
+					fields, esc);
+				expect_str(text1(NULL, -1, FCGI_DIR_TO_WEB,
+						 FCGI_STDOUT, 1, in, len),
+					   want);
+			}
+		}
+	}
+}
+
 static void test_trace_text_padding(void **state)
 {
 	struct fcgi_record rec = mkrec(FCGI_STDOUT, 1, "hello", 5, 3);
@@ -2630,6 +2663,7 @@ int main(void)
 		cmocka_unit_test(test_trace_text_unknown_type),
 		cmocka_unit_test(test_trace_text_type_outside_spec),
 		cmocka_unit_test(test_trace_text_streams),
+		cmocka_unit_test(test_trace_text_escape_positions),
 		cmocka_unit_test(test_trace_text_padding),
 		cmocka_unit_test(test_trace_text_body_limit),
 		cmocka_unit_test(test_trace_text_bad_body_length),
