@@ -195,6 +195,31 @@ void fcgi_render_free(struct fcgi_render *r)
 
 /* ---- byte helpers -------------------------------------------------- */
 
+/* Whether fcgi_escape passes byte c through as it is. */
+static bool esc_plain(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
+}
+
+/* The length of the run at the start of in[0..len) that fcgi_escape
+ * passes through as it is, eight bytes at a time. */
+static inline size_t esc_run(const uint8_t *in, size_t len)
+{
+	size_t i = 0;
+	uint64_t x;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&x, in + i, 8);
+		if ((fcgi_word_below(x, 0x20) | (x & FCGI_HIGHS) |
+		     fcgi_word_has(x, 0x7f) | fcgi_word_has(x, '"') |
+		     fcgi_word_has(x, '\\')) != 0)
+			break;
+	}
+	while (i < len && esc_plain(in[i]))
+		i++;
+	return i;
+}
+
 size_t fcgi_escape(char *out, size_t n, const uint8_t *in, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -206,7 +231,21 @@ size_t fcgi_escape(char *out, size_t n, const uint8_t *in, size_t len)
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = in[i];
+		size_t run;
 
+		/* A run that passes as it is goes in one copy, as far as it
+		 * fits with the NUL. */
+		if (esc_plain(c)) {
+			run = esc_run(in + i, len - i);
+			if (run > n - 1 - o)
+				run = n - 1 - o;
+			memcpy(out + o, in + i, run);
+			o += run;
+			i += run;
+			if (o == n - 1 || i == len)
+				break;
+			c = in[i];
+		}
 		switch (c) {
 		case '\r':
 			e[0] = '\\', e[1] = 'r', elen = 2;
@@ -331,31 +370,6 @@ static void t_printf(struct fcgi_render *r, const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		r->text.len += (size_t)n;
-}
-
-/* Whether fcgi_escape passes byte c through as it is. */
-static bool esc_plain(uint8_t c)
-{
-	return c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
-}
-
-/* The length of the run at the start of in[0..len) that fcgi_escape
- * passes through as it is, eight bytes at a time. */
-static size_t esc_run(const uint8_t *in, size_t len)
-{
-	size_t i = 0;
-	uint64_t x;
-
-	for (; len - i >= 8; i += 8) {
-		memcpy(&x, in + i, 8);
-		if ((fcgi_word_below(x, 0x20) | (x & FCGI_HIGHS) |
-		     fcgi_word_has(x, 0x7f) | fcgi_word_has(x, '"') |
-		     fcgi_word_has(x, '\\')) != 0)
-			break;
-	}
-	while (i < len && esc_plain(in[i]))
-		i++;
-	return i;
 }
 
 /* Write in[0..len) escaped, as fcgi_escape would: runs of bytes that
