@@ -27,10 +27,26 @@ static uint64_t word_special(uint64_t x, bool ascii)
 	return ascii ? m | (x & FCGI_HIGHS) : m;
 }
 
-static bool byte_special(uint8_t c, bool ascii)
-{
-	return c < 0x20 || c == '"' || c == '\\' || (ascii && c >= 0x80);
-}
+/* Per byte: 1 when it must be escaped in a JSON string (below 0x20, '"',
+ * '\\'), 2 when it is not ASCII; 0 for the rest. */
+static const uint8_t special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x30 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x60 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x70 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x80 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x90 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xa0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xb0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xc0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xd0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xe0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xf0 */
+};
 
 /* The length of the run at the start of in[0..len) that goes into a JSON
  * string as it is (with ascii: printable ASCII too, so that it needs no
@@ -39,6 +55,7 @@ static size_t plain_run(const uint8_t *in, size_t len, bool ascii)
 {
 	size_t i = 0;
 	uint64_t x;
+	uint8_t mask;
 
 	if (len >= 8) {
 		for (; len - i >= 8; i += 8) {
@@ -55,7 +72,8 @@ static size_t plain_run(const uint8_t *in, size_t len, bool ascii)
 				return len;
 		}
 	}
-	while (i < len && !byte_special(in[i], ascii))
+	mask = ascii ? 3 : 1;
+	while (i < len && (special[in[i]] & mask) == 0)
 		i++;
 	return i;
 }
@@ -352,12 +370,15 @@ void fcgi_json_str(struct fcgi_json *j, const char *key, const char *s)
 		fcgi_json_null(j, key);
 		return;
 	}
-	len = strlen(s);
-	plain = plain_run(p, len, true);
-	if (plain == len) {
-		j_plain_str(j, key, NULL, s, len);
+	/* One pass finds the end of a plain string (NUL is special too):
+	 * the names and labels written here are short. */
+	for (plain = 0; special[p[plain]] == 0; plain++)
+		;
+	if (p[plain] == '\0') {
+		j_plain_str(j, key, NULL, s, plain);
 		return;
 	}
+	len = plain + strlen(s + plain);
 	/* The plain ASCII prefix is valid UTF-8 and ends no sequence. */
 	if (fcgi_utf8_valid(p + plain, len - plain)) {
 		j_value(j, key, "\"", 1);
