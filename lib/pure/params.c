@@ -145,6 +145,7 @@ static void insert_at(struct fcgi_params *p, size_t at, const void *name,
 int fcgi_params_add(struct fcgi_params *p, const void *name, size_t name_len,
 		    const void *value, size_t value_len)
 {
+	struct fcgi_params_ent *e;
 	int rc;
 
 	if ((name_len > 0 && name == NULL) || (value_len > 0 && value == NULL))
@@ -154,7 +155,19 @@ int fcgi_params_add(struct fcgi_params *p, const void *name, size_t name_len,
 	rc = make_room(p, 0, 0, name_len + value_len);
 	if (rc != 0)
 		return rc;
-	insert_at(p, p->n, name, name_len, value, value_len);
+	/* At the end, as insert_at(p, p->n, ...) would put it, with nothing
+	 * to move: every pair of every PARAMS record comes here. */
+	e = &p->ent[p->n];
+	e->name_off = p->store.len;
+	e->name_len = name_len;
+	e->value_off = p->store.len + name_len;
+	e->value_len = value_len;
+	if (name_len > 0)
+		memcpy(p->store.data + e->name_off, name, name_len);
+	if (value_len > 0)
+		memcpy(p->store.data + e->value_off, value, value_len);
+	p->store.len += name_len + value_len;
+	p->n++;
 	return 0;
 }
 
