@@ -111,6 +111,25 @@ $bad"
 	done
 }
 
+@test "completion: the values of an option are every one its page lists" {
+	local page opt key want got
+	# Options whose man page lists their values as ".It Cm VALUE" right
+	# after the option: completion offers exactly those.
+	while read -r page opt key; do
+		want=$(awk -v o="$opt" '$1 == ".It" && $2 == "Fl" &&
+			substr($3, 3) == o { f = 1 }
+			f && /^[.]It Cm/ { print $3 } f && /^[.]El/ { exit }' \
+			"$TOP/man/$page" | sort | tr '\n' ' ')
+		got=$(awk -F'\t' -v k="$key" '$1 == k { print $2 }' \
+			"$TOP/completion/values" | tr ' ' '\n' | sort | tr '\n' ' ')
+		[ -n "$want" ] || fail "$page lists no values for --$opt"
+		assert_equal "$got" "$want"
+	done <<-EOF
+		fcgitool-serve.1 isolate --isolate
+		fcgitool-conform.1 profile conform:--profile
+	EOF
+}
+
 @test "completion: -p offers every param of nginx's fastcgi_params" {
 	[ -f /etc/nginx/fastcgi_params ] || need nginx "nginx ships fastcgi_params"
 	local p offered
@@ -139,7 +158,7 @@ $bad"
 	run -0 bash_comp "fcgitool request --role=a"
 	assert_output authorizer
 	run -0 bash_comp "fcgitool serve --isolate "
-	assert_output "$(printf '%s\n' pool request)"
+	assert_output "$(printf '%s\n' none pool request worker)"
 	run -0 bash_comp "fcgitool proxy --severity i"
 	assert_output interop
 	run -0 bash_comp "fcgitool proxy --only PARAMS,STD"
@@ -191,7 +210,7 @@ $bad"
 	run -0 fish_comp "fcgitool request --role=a"
 	assert_output --role=authorizer
 	run -0 fish_comp "fcgitool serve --isolate "
-	assert_output "$(printf '%s\n' pool request)"
+	assert_output "$(printf '%s\n' none pool request worker)"
 	run -0 fish_comp "fcgitool proxy --only PARAMS,STD"
 	assert_output "$(printf '%s\n' PARAMS,STDERR PARAMS,STDIN PARAMS,STDOUT)"
 	run -0 fish_comp "fcgitool request -p SCRIPT_"
@@ -246,7 +265,7 @@ $bad"
 	done
 	assert_equal "$(block $((k + 1)))" "$(printf '%s\n' authorizer filter responder)"
 	assert_equal "$(block $((k + 2)))" authorizer
-	assert_equal "$(block $((k + 3)))" "$(printf '%s\n' pool request)"
+	assert_equal "$(block $((k + 3)))" "$(printf '%s\n' none pool request worker)"
 	assert_equal "$(block $((k + 4)))" "$(printf '%s\n' STDERR STDIN STDOUT)"
 	assert_equal "$(block $((k + 5)))" "$(printf '%s\n' SCRIPT_FILENAME= SCRIPT_NAME=)"
 	assert_equal "$(block $((k + 6)))" fpm.sock
