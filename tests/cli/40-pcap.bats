@@ -154,10 +154,14 @@ rewrite() { # IN OUT OP ARG...
 	v6port=$("$FCGITOOL" pcap --json "$V6" | jq -r 'select(.what == "open") | .detail' |
 		head -1 | sed 's/.*:\([0-9]*\)$/\1/')
 	assert_equal "$(records_ours "$V6")" "$(records_tshark "$V6" "$v6port")"
-	# And on variants tshark reads too.
-	rewrite "$KEEP" "$BATS_TEST_TMPDIR/v.pcap" link vlan dup 2
-	assert_equal "$(records_ours "$BATS_TEST_TMPDIR/v.pcap")" \
-		"$(records_tshark "$BATS_TEST_TMPDIR/v.pcap" 34248)"
+	# And on variants tshark reads too: copies, segments out of order,
+	# overlapping ones.
+	for v in "link vlan dup 2" "swap 1" "reorder 2 overlap 3"; do
+		# shellcheck disable=SC2086
+		rewrite "$KEEP" "$BATS_TEST_TMPDIR/v.pcap" $v
+		assert_equal "$(records_ours "$BATS_TEST_TMPDIR/v.pcap")" \
+			"$(records_tshark "$BATS_TEST_TMPDIR/v.pcap" 34248)"
+	done
 }
 
 @test "pcap: reads what proxy --pcap writes of a unix socket" {

@@ -79,6 +79,10 @@ check_records() {
 		# shellcheck disable=SC2086
 		python3 "$TOP/tests/pcap/rewrite.py" "$CAP" "$PEER_DIR/v.pcap" $v
 		assert_equal "$(records_ours "$PEER_DIR/v.pcap")" "$want"
+		if command -v tshark >/dev/null 2>&1; then
+			assert_equal "$want" \
+				"$(records_tshark "$PEER_DIR/v.pcap" "$APP_PORT")"
+		fi
 	done
 	# Segments lost: gaps and resyncs, never a crash or a made-up record.
 	python3 "$TOP/tests/pcap/rewrite.py" "$CAP" "$PEER_DIR/v.pcap" drop 7

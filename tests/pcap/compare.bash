@@ -19,9 +19,14 @@ records_ours() {
 		  + " \(.typeCode):\(.contentLength)"' | _group
 }
 
-# records_tshark FILE PORT: PORT is the application's.
+# records_tshark FILE PORT: PORT is the application's.  tshark reassembles
+# out-of-order and retransmitted segments only when asked to: without it,
+# a segment that a busy loopback made the kernel send again (as happens
+# under load in CI) turns the rest of that direction into made-up
+# records in tshark's view.
 records_tshark() {
-	tshark -r "$1" -d "tcp.port==$2,fcgi" -Y fcgi -T fields \
+	tshark -o tcp.reassemble_out_of_order:TRUE \
+		-r "$1" -d "tcp.port==$2,fcgi" -Y fcgi -T fields \
 		-e tcp.srcport -e tcp.dstport -e fcgi.type \
 		-e fcgi.content.length 2>/dev/null |
 		awk -F'\t' '{ n = split($3, t, ","); split($4, l, ",")
