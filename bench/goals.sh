@@ -203,12 +203,16 @@ EOF
 		result "$name" "$(ratio "$(sum "unix.$m.fb")" "$(sum pingpong)")" \
 			">= 0.6" "serve $(mean "unix.$m.fb") req/s, ping-pong $(mean pingpong) round trips/s; fcgiload: $(ratio "$(sum "unix.$m.fl")" "$(sum pingpong)")"
 	done
-	# The same server, the two load tools.
+	# The same server, the two load tools: against each mode, since only
+	# against a fast one can the load tool be the limit.
 	if wants bench; then
-		m=${modes%% *}
-		result bench-vs-fcgiload-16unix \
-			"$(ratio "$(sum "unix.$m.fb")" "$(sum "unix.$m.fl")")" ">= 1.0" \
-			"fcgitool bench $(mean "unix.$m.fb") req/s, fcgiload $(mean "unix.$m.fl"), against serve, 16 kept unix connections"
+		for m in $modes; do
+			name=bench-vs-fcgiload-16unix
+			[ "$m" = "${modes%% *}" ] || name="  --isolate $m"
+			result "$name" \
+				"$(ratio "$(sum "unix.$m.fb")" "$(sum "unix.$m.fl")")" ">= 1.0" \
+				"fcgitool bench $(mean "unix.$m.fb") req/s, fcgiload $(mean "unix.$m.fl"), against serve, 16 kept unix connections"
+		done
 	fi
 }
 
