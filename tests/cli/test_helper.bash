@@ -21,12 +21,18 @@ need() { # command reason
 	fi
 }
 
-# A free TCP port on 127.0.0.1: a random one in 20000..59999 that nobody
-# accepts on (the tests' own servers bind to port 0 instead where they can).
+# A free TCP port on 127.0.0.1: a random one that nobody accepts on, below
+# the kernel's ephemeral range (the tests' own servers bind to port 0
+# instead where they can).  Within that range the port could be the local
+# end of one of the many client connections the tests make, and a peer
+# told to listen there fails with "Address already in use".
 free_port() {
-	local p
+	local p lo=32768 _hi
+	read -r lo _hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+		lo=32768
+	[ "$lo" -gt 11024 ] || lo=11024
 	while :; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
